@@ -1,0 +1,18 @@
+"""Read-model writes, run as local activities from the complaint workflow."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from readmodel.store import ReadModel
+from workflows.shared import RECORD_CHANGES_ACTIVITY, ComplaintChange
+
+
+class ReadModelActivities:
+    def __init__(self, store: ReadModel) -> None:
+        self._store = store
+
+    @activity.defn(name=RECORD_CHANGES_ACTIVITY)
+    def record_complaint_changes(self, changes: list[ComplaintChange]) -> None:
+        # Idempotent (see ReadModel.record): a retried attempt finds its rows and changes nothing.
+        self._store.record(changes)

@@ -1,0 +1,68 @@
+"""What every endpoint may ask for: the services, the current actor, a permission check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from readmodel.store import ReadModel
+from rules.actors import Actor, Permission
+from rules.policy import Policy
+from settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    policy: Policy
+    tokens: dict[str, Actor]
+    temporal: Client
+    read_model: ReadModel
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_actor(
+    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing bearer token: send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    actor = services.tokens.get(credentials.credentials)
+    if actor is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "unknown or revoked bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require(permission: Permission) -> Callable[..., Actor]:
+    def check(actor: ActorDep, services: ServicesDep) -> Actor:
+        allowed = services.policy.roles_with(permission)
+        if actor.role not in allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {actor.role.value} may not {permission.value.replace('_', ' ')};"
+                f" allowed roles: {', '.join(sorted(r.value for r in allowed))}",
+            )
+        return actor
+
+    return check

@@ -1,0 +1,55 @@
+"""The FastAPI app: channels and agents file complaints and act on them; reads come from the read model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.dependencies import Services
+from api.errors import install_error_handlers
+from api.routers import complaints
+from api.tokens import load_tokens
+from readmodel.store import ReadModel
+from rules.policy import load_policy
+from settings import Settings, get_settings
+from temporal_client import connect
+
+
+def create_app(settings: Settings | None = None, *, temporal: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    # Policy and tokens are checked before anything listens: a bad file stops start-up, naming the key.
+    policy = load_policy(settings.policy_file)
+    tokens = load_tokens(settings.tokens_file, policy)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        read_model = ReadModel(settings.database_url)
+        read_model.create_schema()
+        client = temporal or await connect(settings)
+        app.state.services = Services(settings, policy, tokens, client, read_model)
+        try:
+            yield
+        finally:
+            read_model.dispose()
+
+    app = FastAPI(
+        title="Complaint desk",
+        summary="Every customer complaint is a durable Temporal workflow.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(complaints.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def app() -> FastAPI:
+    """Factory for `uvicorn --factory api.main:app`."""
+    return create_app()

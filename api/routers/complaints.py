@@ -1,0 +1,407 @@
+"""/complaints: intake, the lifecycle actions, and reads from the read model."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.dependencies import Services, ServicesDep, require
+from api.errors import invalid_field
+from readmodel.store import SORTABLE, ComplaintFilter
+from readmodel.tables import ComplaintRow, TimelineEventRow
+from rules.actors import Actor, Permission
+from rules.classification import Classification, ComplainantHistory, classify
+from rules.intake import ComplaintIntake
+from rules.lifecycle import ComplaintStatus
+from workflows.complaint import ComplaintWorkflow
+from workflows.shared import (
+    AnswerAtFirstContact,
+    CloseUnresolvable,
+    ComplaintFiling,
+    ComplaintState,
+    ConfirmWithCustomer,
+    CustomerConfirmation,
+    FirstContactAnswer,
+    HandlingStart,
+    RecordCallback,
+    Resolution,
+    Resolve,
+    SatisfactionCallback,
+    TakeIntoHandling,
+    UnresolvableClosure,
+    complaint_details,
+    complaint_summary,
+    complaint_workflow_id,
+    intake_changes,
+    search_attributes_at_filing,
+)
+
+router = APIRouter(prefix="/complaints", tags=["complaints"])
+
+# A channel's clock may run a little ahead of ours; more than this is a wrong received time.
+RECEIVED_AT_TOLERANCE = timedelta(minutes=5)
+
+
+class ComplaintCreated(BaseModel):
+    complaint_id: str
+    workflow_id: str
+    status: ComplaintStatus
+    classification: Classification
+    replayed: bool  # true when an Idempotency-Key or channel message id matched an earlier request
+    temporal_ui_url: str
+
+
+class TimelineEvent(BaseModel):
+    seq: int
+    at: datetime
+    actor_id: str
+    actor_name: str
+    actor_role: str
+    actor_unit: str
+    action: str
+    from_status: str | None
+    to_status: str
+    detail: Any
+
+
+class ComplaintSummary(BaseModel):
+    complaint_id: str
+    workflow_id: str
+    status: str
+    category: str
+    urgency: str
+    level: int
+    priority: str
+    channel: str
+    received_at: datetime
+    tracking_number: str | None
+    lead_unit: str
+    complainant_name: str
+    complainant_phone: str
+    complainant_tier: str
+    handling_round: int
+    one_time_resolution: bool
+    closed_at: datetime | None
+
+
+class ComplaintDetail(ComplaintSummary):
+    classification: Classification
+    filed_at: datetime
+    filed_by: str
+    nature: str
+    channel_message_id: str | None
+    sender: Any
+    recipient: Any
+    contents: Any
+    demand: str | None
+    description: str
+    evidence: Any
+    temporal_ui_url: str
+    timeline: list[TimelineEvent]
+
+
+class ComplaintPage(BaseModel):
+    items: list[ComplaintSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+def _complaint_id(idempotency_key: str | None, intake: ComplaintIntake) -> str:
+    """Derived from the idempotency key when there is one, so that a retried request maps to the
+    same workflow id and Temporal itself refuses a second execution."""
+    if idempotency_key is not None:
+        seed = f"key:{idempotency_key}".encode()
+    elif intake.channel_message_id is not None:
+        seed = f"msg:{intake.channel.value}:{intake.channel_message_id}".encode()
+    else:
+        seed = uuid.uuid4().bytes
+    digest = hashlib.sha256(seed).digest()
+    return "C" + base64.b32encode(digest).decode()[:12]
+
+
+def _mask_phone(phone: str) -> str:
+    digits = phone.replace(" ", "").replace("-", "")
+    return digits[:3] + "*" * max(len(digits) - 7, 0) + digits[-4:] if len(digits) > 7 else "*" * len(digits)
+
+
+def _ui_url(services: Services, workflow_id: str) -> str:
+    namespace = quote(services.settings.temporal_namespace)
+    return f"{services.settings.temporal_ui_url}/namespaces/{namespace}/workflows/{quote(workflow_id)}"
+
+
+def _summary_fields(row: ComplaintRow, actor: Actor, services: Services) -> dict[str, Any]:
+    can_see_phone = actor.role in services.policy.roles_with(Permission.SEE_CUSTOMER_PHONE)
+    return {
+        "complaint_id": row.id,
+        "workflow_id": row.workflow_id,
+        "status": row.status,
+        "category": row.category,
+        "urgency": row.urgency,
+        "level": row.level,
+        "priority": row.priority,
+        "channel": row.channel,
+        "received_at": row.received_at,
+        "tracking_number": row.tracking_number,
+        "lead_unit": row.lead_unit,
+        "complainant_name": row.complainant_name,
+        "complainant_phone": row.complainant_phone if can_see_phone else _mask_phone(row.complainant_phone),
+        "complainant_tier": row.complainant_tier,
+        "handling_round": row.handling_round,
+        "one_time_resolution": row.one_time_resolution,
+        "closed_at": row.closed_at,
+    }
+
+
+def _classification(row: ComplaintRow) -> Classification:
+    return Classification(
+        category=row.category,
+        category_group=row.category_group,
+        urgency=row.urgency,
+        urgent_reasons=row.urgent_reasons or [],
+        level=row.level,
+        level_reasons=row.level_reasons or [],
+        priority=row.priority,
+        priority_reasons=row.priority_reasons or [],
+    )
+
+
+def _detail(row: ComplaintRow, events: list[TimelineEventRow], actor: Actor, services: Services) -> ComplaintDetail:
+    return ComplaintDetail(
+        **_summary_fields(row, actor, services),
+        classification=_classification(row),
+        filed_at=row.filed_at,
+        filed_by=row.filed_by,
+        nature=row.nature,
+        channel_message_id=row.channel_message_id,
+        sender=row.sender,
+        recipient=row.recipient,
+        contents=row.contents,
+        demand=row.demand,
+        description=row.description,
+        evidence=row.evidence,
+        temporal_ui_url=_ui_url(services, row.workflow_id),
+        timeline=[TimelineEvent.model_validate(e, from_attributes=True) for e in events],
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
+async def file_complaint(
+    intake: ComplaintIntake,
+    services: ServicesDep,
+    response: Response,
+    actor: Annotated[Actor, Depends(require(Permission.FILE_COMPLAINT))],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)] = None,
+) -> Any:
+    policy = services.policy
+    if policy.category(intake.category) is None:
+        known = ", ".join(c.code for c in policy.categories)
+        return invalid_field("category", f"unknown category; one of: {known}", intake.category)
+    if intake.complainant.tier not in policy.priority.tiers:
+        return invalid_field(
+            "complainant.tier", f"unknown tier; one of: {', '.join(policy.priority.tiers)}", intake.complainant.tier
+        )
+    now = datetime.now(UTC)
+    if intake.received_at > now + RECEIVED_AT_TOLERANCE:
+        return invalid_field("received_at", "lies in the future", intake.received_at.isoformat())
+
+    complaint_id = _complaint_id(idempotency_key, intake)
+    workflow_id = complaint_workflow_id(complaint_id)
+    read_model = services.read_model
+
+    existing = await run_in_threadpool(read_model.get, complaint_id)
+    if existing is None:
+        window = timedelta(days=policy.priority.repeat_window_days)
+        earlier = await run_in_threadpool(
+            lambda: read_model.earlier_complaints(
+                phone=intake.complainant.phone,
+                tracking_number=intake.tracking_number,
+                since=intake.received_at - window,
+                exclude_id=complaint_id,
+            )
+        )
+        classification = classify(intake, policy, ComplainantHistory(earlier_complaints=earlier))
+        filing = ComplaintFiling(
+            complaint_id=complaint_id,
+            intake=intake,
+            classification=classification,
+            filed_by=actor,
+            filed_at=now,
+            lead_unit=actor.unit,
+        )
+        try:
+            await services.temporal.start_workflow(
+                ComplaintWorkflow.run,
+                filing,
+                id=workflow_id,
+                task_queue=services.settings.temporal_task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=search_attributes_at_filing(filing),
+                static_summary=complaint_summary(filing),
+                static_details=complaint_details(filing),
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # already ran to the end for this key: the read model has it
+        else:
+            # Written here too (idempotently, same rows as the workflow's first write) so the
+            # complaint is readable the moment the caller has its id.
+            await run_in_threadpool(read_model.record, intake_changes(filing))
+            return ComplaintCreated(
+                complaint_id=complaint_id,
+                workflow_id=workflow_id,
+                status=ComplaintStatus.CLASSIFIED,
+                classification=classification,
+                replayed=False,
+                temporal_ui_url=_ui_url(services, workflow_id),
+            )
+        existing = await run_in_threadpool(read_model.get, complaint_id)
+        if existing is None:
+            raise HTTPException(status.HTTP_409_CONFLICT, "this idempotency key belongs to a complaint being filed")
+    row, _ = existing
+    response.status_code = status.HTTP_200_OK
+    return ComplaintCreated(
+        complaint_id=row.id,
+        workflow_id=row.workflow_id,
+        status=row.status,
+        classification=_classification(row),
+        replayed=True,
+        temporal_ui_url=_ui_url(services, row.workflow_id),
+    )
+
+
+@router.get("", response_model=ComplaintPage)
+async def list_complaints(
+    services: ServicesDep,
+    actor: Annotated[Actor, Depends(require(Permission.READ_COMPLAINTS))],
+    status_: Annotated[ComplaintStatus | None, Query(alias="status")] = None,
+    category: str | None = None,
+    urgency: Annotated[str | None, Query(pattern="^(urgent|general)$")] = None,
+    level: Annotated[int | None, Query(ge=1, le=3)] = None,
+    channel: str | None = None,
+    tracking_number: str | None = None,
+    unit: str | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    sort: Annotated[str, Query(description="a column, '-' first for descending")] = "-received_at",
+) -> Any:
+    column = sort.removeprefix("-")
+    if column not in SORTABLE:
+        raise HTTPException(422, [{"loc": ["query", "sort"], "msg": f"sort by one of {sorted(SORTABLE)}", "input": sort}])
+    for name, value in (("received_from", received_from), ("received_to", received_to)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, [{"loc": ["query", name], "msg": "must include a time zone offset", "input": str(value)}])
+    flt = ComplaintFilter(
+        status=status_.value if status_ else None,
+        category=category,
+        urgency=urgency,
+        level=level,
+        channel=channel,
+        tracking_number=tracking_number,
+        unit=unit,
+        received_from=received_from,
+        received_to=received_to,
+    )
+    rows, total = await run_in_threadpool(
+        lambda: services.read_model.search(
+            flt, offset=(page - 1) * page_size, limit=page_size, sort=column, descending=sort.startswith("-")
+        )
+    )
+    return ComplaintPage(
+        items=[ComplaintSummary(**_summary_fields(r, actor, services)) for r in rows],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.get("/{complaint_id}", response_model=ComplaintDetail)
+async def get_complaint(
+    complaint_id: str,
+    services: ServicesDep,
+    actor: Annotated[Actor, Depends(require(Permission.READ_COMPLAINTS))],
+) -> Any:
+    found = await run_in_threadpool(services.read_model.get, complaint_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
+    return _detail(*found, actor, services)
+
+
+async def _act(services: Services, complaint_id: str, update: Any, request: Any) -> ComplaintState | JSONResponse:
+    if not await run_in_threadpool(services.read_model.exists, complaint_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
+    handle = services.temporal.get_workflow_handle(complaint_workflow_id(complaint_id))
+    try:
+        return await handle.execute_update(update, request)
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        # The workflow has finished: the complaint is closed, nothing can move it any more.
+        found = await run_in_threadpool(services.read_model.get, complaint_id)
+        current = found[0].status if found else "unknown"
+        return JSONResponse(
+            status_code=status.HTTP_409_CONFLICT,
+            content={"detail": f"complaint {complaint_id} is {current}; its case is finished", "current_status": current},
+        )
+
+
+Handler = Annotated[Actor, Depends(require(Permission.HANDLE_COMPLAINT))]
+
+
+@router.post("/{complaint_id}/first-contact-answer", response_model=ComplaintState)
+async def answer_at_first_contact(complaint_id: str, body: FirstContactAnswer, services: ServicesDep, actor: Handler) -> Any:
+    """Simple query answered at once: the case closes at first contact."""
+    req = AnswerAtFirstContact(actor=actor, **body.model_dump())
+    return await _act(services, complaint_id, ComplaintWorkflow.answer_at_first_contact, req)
+
+
+@router.post("/{complaint_id}/handling", response_model=ComplaintState)
+async def take_into_handling(complaint_id: str, body: HandlingStart, services: ServicesDep, actor: Handler) -> Any:
+    req = TakeIntoHandling(actor=actor, **body.model_dump())
+    return await _act(services, complaint_id, ComplaintWorkflow.take_into_handling, req)
+
+
+@router.post("/{complaint_id}/resolution", response_model=ComplaintState)
+async def resolve(complaint_id: str, body: Resolution, services: ServicesDep, actor: Handler) -> Any:
+    req = Resolve(actor=actor, **body.model_dump())
+    return await _act(services, complaint_id, ComplaintWorkflow.resolve, req)
+
+
+@router.post("/{complaint_id}/customer-confirmation", response_model=ComplaintState)
+async def confirm_with_customer(
+    complaint_id: str, body: CustomerConfirmation, services: ServicesDep, actor: Handler
+) -> Any:
+    req = ConfirmWithCustomer(actor=actor, **body.model_dump())
+    return await _act(services, complaint_id, ComplaintWorkflow.confirm_with_customer, req)
+
+
+@router.post("/{complaint_id}/callback", response_model=ComplaintState)
+async def record_callback(complaint_id: str, body: SatisfactionCallback, services: ServicesDep, actor: Handler) -> Any:
+    """Satisfaction call-back: satisfied closes, dissatisfied sends the case back to handling."""
+    req = RecordCallback(actor=actor, **body.model_dump())
+    return await _act(services, complaint_id, ComplaintWorkflow.record_callback, req)
+
+
+@router.post("/{complaint_id}/unresolvable-closure", response_model=ComplaintState)
+async def close_unresolvable(
+    complaint_id: str,
+    body: UnresolvableClosure,
+    services: ServicesDep,
+    actor: Annotated[Actor, Depends(require(Permission.CLOSE_UNRESOLVABLE))],
+) -> Any:
+    req = CloseUnresolvable(actor=actor, **body.model_dump())
+    return await _act(services, complaint_id, ComplaintWorkflow.close_unresolvable, req)

@@ -1,0 +1,224 @@
+"""Reads and idempotent writes of the read model (SQLite file by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event, func, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from readmodel.tables import ComplaintRow, TimelineEventRow
+from workflows.shared import ComplaintChange
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if path in ("", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn: Any, _record: Any) -> None:
+            # WAL lets the API read while the worker writes; the busy timeout rides out writer overlap.
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    status: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+    level: int | None = None
+    channel: str | None = None
+    tracking_number: str | None = None
+    unit: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+SORTABLE = {"received_at", "filed_at", "updated_at", "level", "status", "category"}
+
+
+class ReadModel:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self._dialect = self.engine.dialect.name
+
+    def create_schema(self) -> None:
+        SQLModel.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def record(self, changes: Sequence[ComplaintChange]) -> None:
+        """Apply changes in one transaction. Idempotent: a timeline row is keyed by workflow id and
+        seq, and the complaint row only moves forward (a replayed older change never wins)."""
+        with Session(self.engine) as session:
+            for change in changes:
+                self._record_one(session, change)
+            session.commit()
+
+    def _record_one(self, session: Session, change: ComplaintChange) -> None:
+        entry = change.entry
+        now = datetime.now(UTC)
+        state = {
+            "status": change.status.value,
+            "handling_round": change.handling_round,
+            "one_time_resolution": change.one_time_resolution,
+            "last_seq": entry.seq,
+            "updated_at": now,
+            "closed_at": entry.at if change.status.value == "closed" else None,
+        }
+        complaint = ComplaintRow.__table__
+        if change.filing is not None:
+            insert = self._insert(complaint).values(**_row_from_filing(change), **state)
+            stmt = insert.on_conflict_do_update(
+                index_elements=[complaint.c.id],
+                set_={k: getattr(insert.excluded, k) for k in state},
+                where=complaint.c.last_seq < insert.excluded.last_seq,
+            )
+        else:
+            stmt = (
+                complaint.update()
+                .where(complaint.c.id == change.complaint_id, complaint.c.last_seq < entry.seq)
+                .values(**state)
+            )
+        session.execute(stmt)
+        timeline = TimelineEventRow.__table__
+        session.execute(
+            self._insert(timeline)
+            .values(
+                id=f"{change.workflow_id}:{entry.seq}",
+                complaint_id=change.complaint_id,
+                seq=entry.seq,
+                at=entry.at,
+                actor_id=entry.actor.id,
+                actor_name=entry.actor.name,
+                actor_role=entry.actor.role.value,
+                actor_unit=entry.actor.unit,
+                action=entry.action.value,
+                from_status=entry.from_status.value if entry.from_status else None,
+                to_status=entry.to_status.value,
+                detail=entry.detail,
+            )
+            .on_conflict_do_nothing(index_elements=[timeline.c.id])
+        )
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, complaint_id: str) -> tuple[ComplaintRow, list[TimelineEventRow]] | None:
+        with Session(self.engine) as session:
+            row = session.get(ComplaintRow, complaint_id)
+            if row is None:
+                return None
+            events = session.exec(
+                select(TimelineEventRow)
+                .where(TimelineEventRow.complaint_id == complaint_id)
+                .order_by(TimelineEventRow.seq)  # type: ignore[arg-type]
+            ).all()
+            return row, list(events)
+
+    def exists(self, complaint_id: str) -> bool:
+        with Session(self.engine) as session:
+            return session.get(ComplaintRow, complaint_id) is not None
+
+    def search(
+        self, flt: ComplaintFilter, *, offset: int, limit: int, sort: str, descending: bool
+    ) -> tuple[list[ComplaintRow], int]:
+        conditions = []
+        for name in ("status", "category", "urgency", "level", "channel", "tracking_number"):
+            value = getattr(flt, name)
+            if value is not None:
+                conditions.append(getattr(ComplaintRow, name) == value)
+        if flt.unit is not None:
+            conditions.append(ComplaintRow.lead_unit == flt.unit)
+        if flt.received_from is not None:
+            conditions.append(ComplaintRow.received_at >= flt.received_from)
+        if flt.received_to is not None:
+            conditions.append(ComplaintRow.received_at < flt.received_to)
+        column = getattr(ComplaintRow, sort)
+        order = [column.desc() if descending else column.asc(), ComplaintRow.id]
+        with Session(self.engine) as session:
+            total = session.exec(select(func.count()).select_from(ComplaintRow).where(*conditions)).one()
+            rows = session.exec(
+                select(ComplaintRow).where(*conditions).order_by(*order).offset(offset).limit(limit)
+            ).all()
+            return list(rows), int(total)
+
+    def earlier_complaints(
+        self, *, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
+    ) -> int:
+        """Complaints by the same phone or about the same parcel since a given instant."""
+        same_customer = ComplaintRow.complainant_phone == phone
+        who = or_(same_customer, ComplaintRow.tracking_number == tracking_number) if tracking_number else same_customer
+        with Session(self.engine) as session:
+            return int(
+                session.exec(
+                    select(func.count())
+                    .select_from(ComplaintRow)
+                    .where(who, ComplaintRow.received_at >= since, ComplaintRow.id != exclude_id)
+                ).one()
+            )
+
+
+def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:
+    filing = change.filing
+    assert filing is not None
+    intake, cls = filing.intake, filing.classification
+
+    def dump(model: Any) -> Any:
+        return model.model_dump(mode="json") if model is not None else None
+
+    return {
+        "id": filing.complaint_id,
+        "workflow_id": change.workflow_id,
+        "category": cls.category,
+        "category_group": cls.category_group,
+        "urgency": cls.urgency.value,
+        "urgent_reasons": [r.model_dump(mode="json") for r in cls.urgent_reasons],
+        "level": cls.level,
+        "level_reasons": cls.level_reasons,
+        "priority": cls.priority.value,
+        "priority_reasons": cls.priority_reasons,
+        "channel": intake.channel.value,
+        "channel_message_id": intake.channel_message_id,
+        "received_at": intake.received_at,
+        "filed_at": filing.filed_at,
+        "filed_by": filing.filed_by.id,
+        "lead_unit": filing.lead_unit,
+        "tracking_number": intake.tracking_number,
+        "nature": intake.nature.value,
+        "complainant_name": intake.complainant.name,
+        "complainant_phone": intake.complainant.phone,
+        "complainant_tier": intake.complainant.tier,
+        "sender": dump(intake.sender),
+        "recipient": dump(intake.recipient),
+        "contents": dump(intake.contents),
+        "demand": intake.demand,
+        "description": intake.description,
+        "evidence": [e.model_dump(mode="json") for e in intake.evidence],
+    }

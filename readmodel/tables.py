@@ -1,0 +1,93 @@
+"""The read model: one row per complaint and its timeline, written by activities, read by the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores instants as UTC and hands them back aware, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the read model")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _instant(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=Column(JSON))
+
+
+class ComplaintRow(SQLModel, table=True):
+    __tablename__ = "complaint"
+
+    id: str = Field(primary_key=True)
+    workflow_id: str
+    status: str = Field(index=True)
+    category: str = Field(index=True)
+    category_group: str
+    urgency: str = Field(index=True)
+    urgent_reasons: Any = _json()
+    level: int = Field(index=True)
+    level_reasons: Any = _json()
+    priority: str
+    priority_reasons: Any = _json()
+    channel: str = Field(index=True)
+    channel_message_id: str | None = None
+    received_at: datetime = _instant(nullable=False, index=True)
+    filed_at: datetime = _instant(nullable=False)
+    filed_by: str
+    lead_unit: str = Field(index=True)
+    tracking_number: str | None = Field(default=None, index=True)
+    nature: str
+    complainant_name: str
+    complainant_phone: str = Field(index=True)
+    complainant_tier: str
+    sender: Any = _json()
+    recipient: Any = _json()
+    contents: Any = _json()
+    demand: str | None = None
+    description: str
+    evidence: Any = _json()
+    handling_round: int = 0
+    one_time_resolution: bool = True
+    closed_at: datetime | None = _instant(nullable=True)
+    last_seq: int
+    updated_at: datetime = _instant(nullable=False)
+
+    __table_args__ = (Index("ix_complaint_status_received", "status", "received_at"),)
+
+
+class TimelineEventRow(SQLModel, table=True):
+    __tablename__ = "timeline_event"
+
+    id: str = Field(primary_key=True)  # "<workflow id>:<seq>": a retried write finds its own row
+    complaint_id: str = Field(index=True)
+    seq: int
+    at: datetime = _instant(nullable=False)
+    actor_id: str
+    actor_name: str
+    actor_role: str
+    actor_unit: str
+    action: str
+    from_status: str | None = None
+    to_status: str
+    detail: Any = _json()

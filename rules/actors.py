@@ -1,0 +1,42 @@
+"""Who acts on a complaint (DOMAIN §10) and what each role may do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Role(StrEnum):
+    FRONT_SEAT = "front_seat"  # call-centre agent (一线坐席)
+    URGENT_GROUP = "urgent_group"  # urgent-item review group (紧急件处理组)
+    REGIONAL_CS = "regional_cs"  # regional / provincial customer service (省/地市客服)
+    PRODUCTION_UNIT = "production_unit"  # station, depot, courier team (生产机构)
+    DIRECTOR = "director"
+    VICE_PRESIDENT = "vice_president"
+    HEAD_OFFICE_CS = "head_office_cs"  # head-office customer service (总部客服)
+    ARBITRATION = "arbitration"  # head-office arbitration group (总部仲裁组)
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"  # read-only
+    OPERATIONS = "operations"
+
+
+class Permission(StrEnum):
+    """What an endpoint asks of the caller; the policy maps each to the roles that hold it."""
+
+    FILE_COMPLAINT = "file_complaint"
+    HANDLE_COMPLAINT = "handle_complaint"  # answer, take into handling, resolve, confirm, call back
+    CLOSE_UNRESOLVABLE = "close_unresolvable"
+    READ_COMPLAINTS = "read_complaints"
+    SEE_CUSTOMER_PHONE = "see_customer_phone"  # DOMAIN §9: phones masked for everyone else
+
+
+class Actor(BaseModel):
+    """The person or system behind a request; recorded on every change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    role: Role
+    unit: str

@@ -1,0 +1,64 @@
+"""The complaint lifecycle (DOMAIN §4): which agent action may move a complaint from which state.
+
+received → classified → answered at first contact → closed                    (simple query)
+                      → in handling → resolved → confirmed → call-back: satisfied → closed
+                                                                      dissatisfied → in handling
+A supervisor may close any open complaint as unresolvable, with a reason.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ComplaintStatus(StrEnum):
+    RECEIVED = "received"
+    CLASSIFIED = "classified"
+    IN_HANDLING = "in_handling"
+    RESOLVED = "resolved"
+    CONFIRMED = "confirmed"  # written confirmation sent to the customer
+    CLOSED = "closed"  # 结案
+
+
+class ComplaintAction(StrEnum):
+    RECEIVE = "receive"
+    CLASSIFY = "classify"
+    ANSWER_AT_FIRST_CONTACT = "answer_at_first_contact"
+    TAKE_INTO_HANDLING = "take_into_handling"
+    RESOLVE = "resolve"
+    CONFIRM_WITH_CUSTOMER = "confirm_with_customer"
+    RECORD_SATISFIED_CALLBACK = "record_satisfied_callback"
+    RECORD_DISSATISFIED_CALLBACK = "record_dissatisfied_callback"
+    CLOSE_UNRESOLVABLE = "close_unresolvable"
+
+
+S, A = ComplaintStatus, ComplaintAction
+OPEN_STATUSES = frozenset(set(S) - {S.CLOSED})
+
+# action → (states it may start from, state it leads to)
+TRANSITIONS: dict[ComplaintAction, tuple[frozenset[ComplaintStatus], ComplaintStatus]] = {
+    A.RECEIVE: (frozenset(), S.RECEIVED),
+    A.CLASSIFY: (frozenset({S.RECEIVED}), S.CLASSIFIED),
+    A.ANSWER_AT_FIRST_CONTACT: (frozenset({S.CLASSIFIED}), S.CLOSED),
+    A.TAKE_INTO_HANDLING: (frozenset({S.CLASSIFIED}), S.IN_HANDLING),
+    A.RESOLVE: (frozenset({S.IN_HANDLING}), S.RESOLVED),
+    A.CONFIRM_WITH_CUSTOMER: (frozenset({S.RESOLVED}), S.CONFIRMED),
+    A.RECORD_SATISFIED_CALLBACK: (frozenset({S.CONFIRMED}), S.CLOSED),
+    A.RECORD_DISSATISFIED_CALLBACK: (frozenset({S.CONFIRMED}), S.IN_HANDLING),
+    A.CLOSE_UNRESOLVABLE: (OPEN_STATUSES, S.CLOSED),
+}
+
+
+class InvalidTransition(ValueError):
+    def __init__(self, action: ComplaintAction, current: ComplaintStatus) -> None:
+        allowed = ", ".join(sorted(TRANSITIONS[action][0])) or "nowhere"
+        super().__init__(f"cannot {action.value.replace('_', ' ')} a complaint that is {current.value}; allowed from: {allowed}")
+        self.action = action
+        self.current = current
+
+
+def next_status(current: ComplaintStatus, action: ComplaintAction) -> ComplaintStatus:
+    allowed_from, to = TRANSITIONS[action]
+    if current not in allowed_from:
+        raise InvalidTransition(action, current)
+    return to

@@ -1,0 +1,220 @@
+"""One organisation's policy: every number of DOMAIN.md lives here, never in workflow code.
+
+The policy is a YAML file validated at start-up; a bad file stops start-up with a message that
+names the offending key (``clocks.customer.solution_hours: Input should be greater than 0``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rules.actors import Permission, Role
+
+PositiveHours = Annotated[float, Field(gt=0)]
+PositiveMinutes = Annotated[int, Field(gt=0)]
+Keywords = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CategoryGroup(StrEnum):
+    SERVICE_QUALITY = "service_quality"
+    PRODUCT = "product"
+    OTHER = "other"
+
+
+class Category(_Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    group: CategoryGroup
+    label: str
+    label_zh: str
+
+
+class TimeCriticalPapers(_Strict):
+    """Papers valid for a week or less (时效性单据); an invoice only above a value."""
+
+    keywords: Keywords
+    max_valid_days: Annotated[int, Field(ge=0)]
+    invoice_keywords: Keywords
+    invoice_min_value_cny: Annotated[float, Field(gt=0)]
+
+
+class HighRiskContents(_Strict):
+    keywords: Keywords
+    valuables_min_value_cny: Annotated[float, Field(gt=0)]
+
+
+class OutsideComplaintSignals(_Strict):
+    """The customer threatens to go to the regulator or the media (外部投诉 / 媒体曝光)."""
+
+    regulator: Keywords
+    media: Keywords
+
+
+class UrgencyRules(_Strict):
+    urgent_papers: Keywords
+    time_critical_papers: TimeCriticalPapers
+    high_risk_contents: HighRiskContents
+    outside_complaint_signals: OutsideComplaintSignals
+
+
+class LevelRules(_Strict):
+    """Level 1 triggers by reason (safety risk, account security, group complaint, ...)."""
+
+    level_1_keywords: dict[str, Keywords]
+    outside_complaint_is_level_1: bool = True
+
+
+class PriorityRules(_Strict):
+    tiers: Annotated[list[str], Field(min_length=1)]
+    high_priority_tiers: list[str]
+    repeat_window_days: Annotated[int, Field(gt=0)]
+    earlier_complaints_for_high_priority: Annotated[int, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _high_tiers_known(self) -> PriorityRules:
+        unknown = set(self.high_priority_tiers) - set(self.tiers)
+        if unknown:
+            raise ValueError(f"high_priority_tiers names unknown tiers {sorted(unknown)}")
+        return self
+
+
+class DispatchClocks(_Strict):
+    direct_dispatch_hours: PositiveHours
+    linked_dispatch_hours: PositiveHours
+    ticket_hours: PositiveHours
+    urgent_review_hours: PositiveHours
+
+
+class CustomerClocks(_Strict):
+    first_contact_minutes: PositiveMinutes
+    first_contact_minutes_by_category: dict[str, PositiveMinutes] = {}
+    cross_department_opinion_minutes: PositiveMinutes
+    solution_hours: PositiveHours
+    complex_solution_hours: PositiveHours
+    progress_update_hours: PositiveHours
+    written_confirmation_hours: PositiveHours
+    satisfaction_callback_hours: PositiveHours
+
+
+class ContactKindClocks(_Strict):
+    consultation_callback_hours: PositiveHours
+    consultation_handover_minutes: PositiveMinutes
+    consultation_department_answer_hours: PositiveHours
+    rescue_minutes: PositiveMinutes
+    new_failure_mode_minutes: PositiveMinutes
+
+
+class Clocks(_Strict):
+    dispatch: DispatchClocks
+    customer: CustomerClocks
+    contact_kinds: ContactKindClocks
+
+
+class EscalationStep(_Strict):
+    """Notify a role holder of a unit, then give them this many working hours (DOMAIN §6)."""
+
+    notify: Role
+    of_unit: Annotated[str, Field(description="assisting_office, lead_office, its ancestors by kind, or a unit id")]
+    then_wait_hours: PositiveHours
+
+
+class EscalationLadder(_Strict):
+    steps: Annotated[list[EscalationStep], Field(min_length=1)]
+
+
+class JudgementRules(_Strict):
+    response_working_days: Annotated[int, Field(gt=0)]
+    arbitration_working_days: Annotated[int, Field(gt=0)]
+    reminder_working_days_before: Annotated[int, Field(ge=0)]
+    silence_becomes_accepted: bool
+    invalid_appeal_rate_bound: Annotated[float, Field(ge=0, le=1)]
+    at_fault_parties: Keywords
+
+
+class UnitKind(StrEnum):
+    HEAD_OFFICE = "head_office"
+    PROVINCE = "province"
+    CITY = "city"
+    PRODUCTION = "production"
+    GROUP = "group"  # head-office groups: urgent items, arbitration
+
+
+class Unit(_Strict):
+    name: str
+    kind: UnitKind
+    parent: str | None = None
+    calendar: str
+
+
+class Policy(_Strict):
+    organisation: str
+    categories: Annotated[list[Category], Field(min_length=1)]
+    urgency: UrgencyRules
+    levels: LevelRules
+    priority: PriorityRules
+    clocks: Clocks
+    escalation: dict[str, EscalationLadder]
+    judgement: JudgementRules
+    targets: dict[str, Annotated[float, Field(ge=0, le=1)]]
+    calendars: dict[str, dict] = Field(description="named working-time calendars, see rules.calendar")
+    units: Annotated[dict[str, Unit], Field(min_length=1)]
+    permissions: dict[Permission, list[Role]]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Policy:
+        codes = [c.code for c in self.categories]
+        if len(codes) != len(set(codes)):
+            raise ValueError("categories: duplicate category code")
+        unknown = set(self.clocks.customer.first_contact_minutes_by_category) - set(codes)
+        if unknown:
+            raise ValueError(f"clocks.customer.first_contact_minutes_by_category: unknown categories {sorted(unknown)}")
+        for unit_id, unit in self.units.items():
+            if unit.parent is not None and unit.parent not in self.units:
+                raise ValueError(f"units.{unit_id}.parent: unknown unit {unit.parent!r}")
+            if unit.calendar not in self.calendars:
+                raise ValueError(f"units.{unit_id}.calendar: unknown calendar {unit.calendar!r}")
+        missing = set(Permission) - set(self.permissions)
+        if missing:
+            raise ValueError(f"permissions: no roles given for {sorted(missing)}")
+        return self
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    def roles_with(self, permission: Permission) -> frozenset[Role]:
+        return frozenset(self.permissions.get(permission, ()))
+
+
+class PolicyError(Exception):
+    """The policy file cannot be used; the message names the file and the key."""
+
+
+def parse_policy(data: dict, source: str = "<policy>") -> Policy:
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in err.errors()
+        )
+        raise PolicyError(f"policy file {source}: {problems}") from None
+
+
+def load_policy(path: str | Path) -> Policy:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"policy file {path}: not found") from None
+    except yaml.YAMLError as err:
+        raise PolicyError(f"policy file {path}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"policy file {path}: must be a mapping of keys")
+    return parse_policy(data, str(path))

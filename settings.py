@@ -1,0 +1,35 @@
+"""One settings object for the API, the worker and the launcher, read from environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "complaints"
+    temporal_ui_port: int = 8233
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    data_dir: Path = ROOT / "data"
+    database_url: str = f"sqlite:///{ROOT / 'data' / 'readmodel.db'}"
+    policy_file: Path = ROOT / "policies" / "express_carrier.yaml"
+    tokens_file: Path = ROOT / "config" / "tokens.dev.yaml"
+
+    @property
+    def temporal_ui_url(self) -> str:
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

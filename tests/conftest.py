@@ -1,0 +1,141 @@
+"""Shared fixtures: a real Temporal test server, a real worker, the real app over ASGI."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.main import create_app
+from readmodel.store import ReadModel
+from settings import ROOT, Settings
+from temporal_client import DATA_CONVERTER
+from worker import ACTIVITY_THREADS, build_worker
+from workflows.shared import ComplaintSearch
+
+BIN = Path(sys.executable).parent
+TEST_SERVER = BIN / "temporal-test-server"
+DEV_SERVER = BIN / "temporal"
+
+TOKENS = {
+    "front_seat": "dev-front-seat",
+    "urgent_group": "dev-urgent-group",
+    "regional_cs": "dev-regional-cs",
+    "production_unit": "dev-production-unit",
+    "head_office_cs": "dev-head-office-cs",
+    "supervisor": "dev-supervisor",
+    "auditor": "dev-auditor",
+    "operations": "dev-operations",
+}
+
+
+def auth(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[role]}"}
+
+
+async def register_search_attributes(client: Client) -> None:
+    kinds = {
+        SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        SearchAttributeIndexedValueType.INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    }
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={key.name: kinds[key.indexed_value_type] for key in ComplaintSearch.ALL},
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server for the session (tests run one at a time, so its clock is theirs)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER
+    )
+    await register_search_attributes(env.client)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@dataclass
+class Stack:
+    """The whole system for one test: its own task queue and read-model database."""
+
+    env: WorkflowEnvironment
+    settings: Settings
+    read_model: ReadModel
+    http: httpx.AsyncClient = None  # type: ignore[assignment]
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=ACTIVITY_THREADS))
+    worker: Worker | None = None
+
+    async def start_worker(self) -> Worker:
+        assert self.worker is None, "a worker is already running"
+        self.worker = build_worker(self.env.client, self.settings, self.read_model, self.executor)
+        await self.worker.__aenter__()
+        return self.worker
+
+    async def stop_worker(self) -> None:
+        assert self.worker is not None
+        await self.worker.__aexit__(None, None, None)
+        self.worker = None
+
+
+def stack_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        temporal_task_queue=f"complaints-{uuid.uuid4().hex[:8]}",
+        database_url=f"sqlite:///{tmp_path / 'readmodel.db'}",
+        data_dir=tmp_path,
+        policy_file=ROOT / "policies" / "express_carrier.yaml",
+        tokens_file=ROOT / "config" / "tokens.dev.yaml",
+    )
+
+
+@pytest.fixture
+async def stack(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    settings = stack_settings(tmp_path)
+    read_model = ReadModel(settings.database_url)
+    read_model.create_schema()
+    s = Stack(env=time_env, settings=settings, read_model=read_model)
+    await s.start_worker()
+    app = create_app(settings, temporal=time_env.client)
+    try:
+        async with LifespanManager(app) as manager:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://api") as http:
+                s.http = http
+                yield s
+    finally:
+        if s.worker is not None:
+            await s.stop_worker()
+        s.executor.shutdown(wait=False)
+        read_model.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._complaint_exit_status = int(exitstatus)  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The Temporal SDK can crash the interpreter at exit (sdk-python#300) after every test has
+    # passed; leave with pytest's own verdict before that teardown can turn green into red.
+    status = getattr(config, "_complaint_exit_status", None)
+    if status is not None and os.environ.get("COMPLAINTS_NO_HARD_EXIT") != "1":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

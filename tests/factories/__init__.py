@@ -1,0 +1,30 @@
+"""Small builders for test cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def complaint_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "hotline",
+        "received_at": "2026-03-02T09:00:00+08:00",
+        "complainant": {"name": "Li Na", "phone": "13800138000", "tier": "standard"},
+        "sender": {"name": "Zhang San", "address": "Tianhe, Guangzhou"},
+        "recipient": {"name": "Li Na", "phone": "13800138000", "address": "Xihu, Hangzhou"},
+        "tracking_number": "EX1234567890CN",
+        "category": "delay",
+        "demand": "deliver it tomorrow",
+        "description": "The parcel has not moved for three days.",
+        "evidence": [{"kind": "call_recording", "reference": "rec://2026/03/02/0001"}],
+    }
+    body.update(overrides)
+    return body
+
+
+def urgent_body(**overrides: Any) -> dict[str, Any]:
+    return complaint_body(
+        description="My passport has not arrived and I fly on Friday.",
+        contents={"description": "passport"},
+        **overrides,
+    )

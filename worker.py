@@ -1,0 +1,60 @@
+"""The complaint worker: runs ComplaintWorkflow and its activities on the task queue.
+
+Start as many as you like on the same task queue (docker-compose scales them); each picks up
+whatever case needs work, so a worker that dies mid-case loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.readmodel import ReadModelActivities
+from readmodel.store import ReadModel
+from settings import Settings, get_settings
+from temporal_client import connect
+from workflows.complaint import ComplaintWorkflow
+
+WORKFLOWS = [ComplaintWorkflow]
+# Sync activities (SQL writes) run on these threads; the worker takes no more than it can run.
+ACTIVITY_THREADS = 32
+
+
+def build_worker(client: Client, settings: Settings, read_model: ReadModel, executor: ThreadPoolExecutor) -> Worker:
+    read_model_activities = ReadModelActivities(read_model)
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=[read_model_activities.record_complaint_changes],
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+        max_concurrent_local_activities=ACTIVITY_THREADS,
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    read_model = ReadModel(settings.database_url)
+    read_model.create_schema()
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        worker = build_worker(client, settings, read_model, executor)
+        async with worker:
+            logging.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.temporal_address)
+            await stop.wait()
+    read_model.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,226 @@
+"""What the API, the worker and the tests agree on: ids, search attributes and the messages
+that cross the workflow boundary (workflow input, update arguments, read-model changes).
+
+Pure pydantic models, no I/O: safe to import inside the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from rules.actors import Actor
+from rules.classification import Classification
+from rules.intake import ComplaintIntake
+from rules.lifecycle import ComplaintAction, ComplaintStatus
+
+
+def complaint_workflow_id(complaint_id: str) -> str:
+    return f"complaint-{complaint_id}"
+
+
+class ComplaintSearch:
+    """Typed search attributes on every complaint workflow (no personal data: they are not encrypted)."""
+
+    COMPLAINT_ID = SearchAttributeKey.for_keyword("ComplaintId")
+    STATUS = SearchAttributeKey.for_keyword("ComplaintStatus")
+    CATEGORY = SearchAttributeKey.for_keyword("Category")
+    URGENCY = SearchAttributeKey.for_keyword("Urgency")
+    LEVEL = SearchAttributeKey.for_int("Level")
+    CHANNEL = SearchAttributeKey.for_keyword("Channel")
+    TRACKING_NUMBER = SearchAttributeKey.for_keyword("TrackingNumber")
+
+    ALL = (COMPLAINT_ID, STATUS, CATEGORY, URGENCY, LEVEL, CHANNEL, TRACKING_NUMBER)
+
+
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ComplaintFiling(_Message):
+    """The workflow input: the record as filed, with the classification made at intake."""
+
+    complaint_id: str
+    intake: ComplaintIntake
+    classification: Classification
+    filed_by: Actor
+    filed_at: datetime
+    lead_unit: str  # 主导客服: the office that owns the customer relationship
+
+
+# API bodies (what an agent sends) and the update arguments (the body plus who sent it).
+class FirstContactAnswer(_Message):
+    answer: Text
+
+
+class HandlingStart(_Message):
+    note: Text | None = None
+
+
+class Resolution(_Message):
+    solution: Text
+
+
+class CustomerConfirmation(_Message):
+    message: Text
+    medium: Annotated[str, Field(pattern=r"^(sms|email|letter|call|app)$")]
+
+
+class SatisfactionCallback(_Message):
+    satisfied: bool
+    customer_words: Text  # the customer's own words (DOMAIN §5)
+
+
+class UnresolvableClosure(_Message):
+    reason: Text
+
+
+class _ByActor(_Message):
+    actor: Actor
+
+
+class AnswerAtFirstContact(FirstContactAnswer, _ByActor):
+    pass
+
+
+class TakeIntoHandling(HandlingStart, _ByActor):
+    pass
+
+
+class Resolve(Resolution, _ByActor):
+    pass
+
+
+class ConfirmWithCustomer(CustomerConfirmation, _ByActor):
+    pass
+
+
+class RecordCallback(SatisfactionCallback, _ByActor):
+    pass
+
+
+class CloseUnresolvable(UnresolvableClosure, _ByActor):
+    pass
+
+
+class ComplaintState(BaseModel):
+    """What an update answers: where the complaint stands now."""
+
+    complaint_id: str
+    status: ComplaintStatus
+    handling_round: int
+    one_time_resolution: bool
+    last_seq: int
+
+
+class TimelineEntry(_Message):
+    """One change, written to the read model's timeline exactly once (id = workflow id + seq)."""
+
+    seq: int
+    at: datetime
+    actor: Actor
+    action: ComplaintAction
+    from_status: ComplaintStatus | None
+    to_status: ComplaintStatus
+    detail: dict[str, Any] = {}
+
+
+class ComplaintChange(_Message):
+    """A read-model write: the timeline entry plus the complaint's state after it."""
+
+    complaint_id: str
+    workflow_id: str
+    entry: TimelineEntry
+    status: ComplaintStatus
+    handling_round: int
+    one_time_resolution: bool
+    filing: ComplaintFiling | None = None  # only on the first change, to create the row
+
+
+SYSTEM_ACTOR = Actor(id="system", name="Complaint workflow", role="operations", unit="hq")
+
+
+def intake_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
+    """The two changes every complaint starts with; the API and the workflow both write them,
+    so they must be identical (same seq, same instant) for the writes to be idempotent."""
+    wf_id = complaint_workflow_id(filing.complaint_id)
+    common = dict(complaint_id=filing.complaint_id, workflow_id=wf_id, handling_round=0, one_time_resolution=True)
+    received = TimelineEntry(
+        seq=1,
+        at=filing.filed_at,
+        actor=filing.filed_by,
+        action=ComplaintAction.RECEIVE,
+        from_status=None,
+        to_status=ComplaintStatus.RECEIVED,
+        detail={"channel": filing.intake.channel.value, "received_at": filing.intake.received_at.isoformat()},
+    )
+    classified = TimelineEntry(
+        seq=2,
+        at=filing.filed_at,
+        actor=SYSTEM_ACTOR,
+        action=ComplaintAction.CLASSIFY,
+        from_status=ComplaintStatus.RECEIVED,
+        to_status=ComplaintStatus.CLASSIFIED,
+        detail=filing.classification.model_dump(mode="json"),
+    )
+    return [
+        ComplaintChange(entry=received, status=ComplaintStatus.RECEIVED, filing=filing, **common),
+        ComplaintChange(entry=classified, status=ComplaintStatus.CLASSIFIED, **common),
+    ]
+
+
+RECORD_CHANGES_ACTIVITY = "record_complaint_changes"
+
+
+def complaint_summary(filing: ComplaintFiling) -> str:
+    """One line for the Web UI's workflow list (≤ 200 bytes, no personal data)."""
+    cls = filing.classification
+    return (
+        f"Complaint {filing.complaint_id}: {cls.category} · {cls.urgency.value} · level {cls.level}"
+        f" · via {filing.intake.channel.value} · lead {filing.lead_unit}"
+    )[:200]
+
+
+def complaint_details(filing: ComplaintFiling) -> str:
+    """Static details for the Web UI: why it was classified so (no name, phone or address)."""
+    cls, intake = filing.classification, filing.intake
+    reasons = "\n".join(f"- {r}" for r in cls.urgent_reasons) or "- none: general"
+    return (
+        f"**Complaint {filing.complaint_id}** filed {filing.filed_at.isoformat()} by {filing.filed_by.role.value}"
+        f" of {filing.filed_by.unit}\n\n"
+        f"- received {intake.received_at.isoformat()} via {intake.channel.value}\n"
+        f"- tracking number {intake.tracking_number or '—'}\n"
+        f"- category {cls.category} ({cls.category_group})\n"
+        f"- level {cls.level}: {'; '.join(cls.level_reasons)}\n"
+        f"- priority {cls.priority.value}: {'; '.join(cls.priority_reasons) or '—'}\n\n"
+        f"**Urgency: {cls.urgency.value}**\n{reasons}\n"
+    )
+
+
+def search_attributes_at_filing(filing: ComplaintFiling) -> TypedSearchAttributes:
+    cls, intake = filing.classification, filing.intake
+    pairs = [
+        SearchAttributePair(ComplaintSearch.COMPLAINT_ID, filing.complaint_id),
+        SearchAttributePair(ComplaintSearch.STATUS, ComplaintStatus.CLASSIFIED.value),
+        SearchAttributePair(ComplaintSearch.CATEGORY, cls.category),
+        SearchAttributePair(ComplaintSearch.URGENCY, cls.urgency.value),
+        SearchAttributePair(ComplaintSearch.LEVEL, cls.level),
+        SearchAttributePair(ComplaintSearch.CHANNEL, intake.channel.value),
+    ]
+    if intake.tracking_number:
+        pairs.append(SearchAttributePair(ComplaintSearch.TRACKING_NUMBER, intake.tracking_number))
+    return TypedSearchAttributes(pairs)
+
+
+class ComplaintOutcome(BaseModel):
+    complaint_id: str
+    status: ComplaintStatus
+    handling_round: int
+    one_time_resolution: bool
+    closed_at: datetime | None
