@@ -6,6 +6,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,21 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal CLI dev server (in memory), with the complaint search attributes registered."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(DEV_SERVER),
+        data_converter=DATA_CONVERTER,
+        search_attributes=list(ComplaintSearch.ALL),
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
 @dataclass
 class Stack:
     """The whole system for one test: its own task queue and read-model database."""
@@ -106,14 +122,14 @@ def stack_settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-async def stack(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+@asynccontextmanager
+async def running_stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
     settings = stack_settings(tmp_path)
     read_model = ReadModel(settings.database_url)
     read_model.create_schema()
-    s = Stack(env=time_env, settings=settings, read_model=read_model)
+    s = Stack(env=env, settings=settings, read_model=read_model)
     await s.start_worker()
-    app = create_app(settings, temporal=time_env.client)
+    app = create_app(settings, temporal=env.client)
     try:
         async with LifespanManager(app) as manager:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://api") as http:
@@ -124,6 +140,20 @@ async def stack(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[
             await s.stop_worker()
         s.executor.shutdown(wait=False)
         read_model.dispose()
+
+
+@pytest.fixture
+async def stack(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    """The system on a real Temporal dev server (what `make run` runs), in real time."""
+    async with running_stack(dev_env, tmp_path) as s:
+        yield s
+
+
+@pytest.fixture
+async def time_stack(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    """The system on the time-skipping test server, for clocks measured in working days."""
+    async with running_stack(time_env, tmp_path) as s:
+        yield s
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,0 +1,68 @@
+"""Intake: idempotency, and the errors a channel or agent sees for bad requests."""
+
+from __future__ import annotations
+
+from temporalio.client import WorkflowExecutionStatus
+
+from tests.api.test_complaint_lifecycle import act, file
+from tests.conftest import Stack, auth
+from tests.factories import complaint_body
+
+
+async def test_same_idempotency_key_twice_gives_one_workflow_and_the_same_complaint(stack: Stack) -> None:
+    first = await file(stack, complaint_body(), **{"Idempotency-Key": "call-20260302-0001"})
+
+    retry = await stack.http.post(
+        "/complaints", json=complaint_body(), headers={**auth("front_seat"), "Idempotency-Key": "call-20260302-0001"}
+    )
+
+    assert retry.status_code == 200
+    assert retry.json()["complaint_id"] == first["complaint_id"]
+    assert retry.json()["replayed"] is True
+    listed = (await stack.http.get("/complaints", headers=auth("auditor"))).json()
+    assert listed["total"] == 1
+    desc = await stack.env.client.get_workflow_handle(first["workflow_id"]).describe()
+    assert desc.status is WorkflowExecutionStatus.RUNNING
+
+
+async def test_the_channels_own_message_id_makes_a_retry_idempotent(stack: Stack) -> None:
+    body = complaint_body(channel="wechat", channel_message_id="wx-msg-778899")
+    first = await file(stack, body)
+
+    retry = await stack.http.post("/complaints", json=body, headers=auth("front_seat"))
+
+    assert retry.json()["complaint_id"] == first["complaint_id"]
+    # the same message id on another channel is another complaint
+    other = await file(stack, complaint_body(channel="weibo", channel_message_id="wx-msg-778899"))
+    assert other["complaint_id"] != first["complaint_id"]
+
+
+async def test_a_retry_after_the_case_closed_still_returns_it(stack: Stack) -> None:
+    first = await file(stack, complaint_body(), **{"Idempotency-Key": "k-closed"})
+    await act(stack, first["complaint_id"], "first-contact-answer", {"answer": "answered"})
+
+    retry = await stack.http.post(
+        "/complaints", json=complaint_body(), headers={**auth("front_seat"), "Idempotency-Key": "k-closed"}
+    )
+
+    assert retry.status_code == 200
+    assert retry.json()["complaint_id"] == first["complaint_id"]
+    assert retry.json()["status"] == "closed"
+
+
+async def test_temporal_refuses_a_second_execution_even_when_the_read_model_lost_the_row(stack: Stack) -> None:
+    first = await file(stack, complaint_body(), **{"Idempotency-Key": "k-race"})
+    handle = stack.env.client.get_workflow_handle(first["workflow_id"])
+    run_before = (await handle.describe()).run_id
+    # Forget the read-model row, as if the first request had died before writing it.
+    with stack.read_model.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM complaint")
+        conn.exec_driver_sql("DELETE FROM timeline_event")
+
+    again = await stack.http.post(
+        "/complaints", json=complaint_body(), headers={**auth("front_seat"), "Idempotency-Key": "k-race"}
+    )
+
+    assert again.json()["complaint_id"] == first["complaint_id"]
+    assert (await handle.describe()).run_id == run_before  # the same execution, not a second one
+    assert (await stack.http.get(f"/complaints/{first['complaint_id']}", headers=auth("auditor"))).status_code == 200
