@@ -19,6 +19,7 @@ run: install
 
 # pytest's exit 5 (no test collected) counts as a failure here.
 test: install
+	@bash ops/ensure_test_deps.sh
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
 

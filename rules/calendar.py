@@ -1,38 +1,38 @@
-"""Working-time calendars (工作日历): the one place that turns "N working hours on calendar C from
-instant S" into an instant (DOMAIN §5).
+"""Working-time calendars (工作日历): the one place that turns "N working hours on calendar C
+from instant S" into an instant (DOMAIN §5).
 
-Every clock in the project runs in working time on the calendar of the unit that must act: the office
-calendar (Mon–Fri 8:00–18:00 with the national holidays and the 调休 make-up working days) or the
-production unit's 7 × 10 (every day 8:00–18:00). The policy describes a calendar with a
+Every clock in the project runs in working time on the calendar of the unit that must act: the
+office calendar (Mon–Fri 8:00–18:00 with the national holidays and the 调休 make-up working days)
+or the production unit's 7 × 10 (every day 8:00–18:00). The policy describes a calendar with a
 `CalendarSpec`; `WorkingCalendar` answers the questions the workflows ask:
 
 - `deadline(start, working)`: when has `working` working time elapsed since `start`?
 - `working_time_between(a, b)`: how much working time lies between two instants?
-- `evaluate(rule, start)`: the due instant of a dispatch under its `DeadlineRule` (working hours or
-  the 8/10/12/14/16/18 check windows of a linked dispatch 关联调度).
+- `evaluate(rule, start)`: the due instant of a dispatch under its `DeadlineRule` (working hours
+  or the 8/10/12/14/16/18 check windows of a linked dispatch 关联调度).
 
 How it stays fast: the first question about a year builds a table of that year's working intervals
 (UTC, after holidays, 调休, organisation closures and DST) with running totals, shared by every
 calendar with the same spec. A deadline is then two binary searches, whatever its length: a
-1,000-hour deadline costs what a 1-hour one does (plus one table look-up per year boundary crossed).
+1,000-hour deadline costs what a 1-hour one does (plus one table look-up per year end crossed).
 
 Choices (the policy author's reference):
 - A national make-up working day (调休) or an `extra_working_days` date works that weekday's own
-  periods if it has any, else `make_up_day_periods`, which defaults to the periods of the first weekday
-  Mon..Sun that has periods (Mon 08:00–18:00 for the office).
+  periods if it has any, else `make_up_day_periods`, which defaults to the periods of the first
+  weekday Mon..Sun that has periods (Mon 08:00–18:00 for the office).
 - Precedence for one date: `extra_closures` > `extra_working_days` > national holiday > national
   make-up day > the weekly pattern. A date cannot be both an extra closure and an extra working day.
-- Periods are wall-clock times in `time_zone`, converted to UTC per day, so DST zones are exact. A
-  wall time repeated when the clocks go back means its first occurrence (a period spanning the repeated
-  hour really lasts an hour longer); a wall time skipped when the clocks go forward means the instant
-  the clocks jump (02:30 on the spring-forward day reads as 03:00 new time), so a period lying wholly in
-  the gap vanishes for that day.
-- `working_time_between(a, b)` is signed: negative when b is before a (remaining time until a due
-  instant goes negative once it is overdue).
+- Periods are wall-clock times in `time_zone`, converted to UTC per day, so DST zones are exact.
+  A wall time repeated when the clocks go back means its first occurrence (a period spanning the
+  repeated hour really lasts an hour longer); a wall time skipped when the clocks go forward means
+  the instant the clocks jump (02:30 on the spring-forward day reads as 03:00 new time), so a period
+  lying wholly in the gap vanishes for that day.
+- `working_time_between(a, b)` is signed: negative when b is before a (the working time left until
+  a due instant goes negative once it is overdue).
 - Check windows are half-open: an arrival exactly at a check time belongs to the window that check
-  opens (10:00 → the 10–12 window → due 14:00; 08:00 → due 12:00; 16:00 → due 10:00 next working day).
-- Wall times in the policy must be written as quoted strings ("08:00"): YAML 1.1 reads an unquoted 8:00
-  as the sexagesimal number 480, which would otherwise pass as 00:08:00.
+  opens (10:00 → the 10–12 window → due 14:00; 08:00 → due 12:00; 16:00 → 10:00 next working day).
+- Wall times in the policy must be written as quoted strings ("08:00"): YAML 1.1 reads an unquoted
+  8:00 as the sexagesimal number 480, which would otherwise pass as 00:08:00.
 """
 
 from __future__ import annotations
@@ -83,13 +83,13 @@ _ONE_DAY = timedelta(days=1)
 _LONGEST_CLOSURE_DAYS = 2 * 366  # no working day for this long means the spec is unusable
 
 
-# ---------------------------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------------
 # National calendar data
 
 
 @lru_cache(maxsize=1)
 def _supported_countries() -> frozenset[str]:
-    # The registry is the package's own table; list_supported_countries() imports every country (slow).
+    # The registry is the package's own table; list_supported_countries() imports every country.
     return frozenset(code for names in COUNTRIES.values() for code in names[1:3])
 
 
@@ -106,21 +106,22 @@ def _national_days(country: str, year: int) -> tuple[frozenset[date], frozenset[
     return closed, make_up
 
 
-# ---------------------------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------------
 # Policy models
 
 
 def _not_a_number(value: Any) -> Any:
     if isinstance(value, int | float):
         raise ValueError(
-            "write a wall-clock time as a quoted 'HH:MM' string (YAML reads an unquoted 8:00 as 480)"
+            "write a wall-clock time as a quoted 'HH:MM' string"
+            " (YAML reads an unquoted 8:00 as the number 480)"
         )
     return value
 
 
 def _wall_clock(value: time) -> time:
     if value.tzinfo is not None:
-        raise ValueError("a working time is local wall-clock time; the calendar's time_zone applies")
+        raise ValueError("a working time is local wall-clock time; the calendar's zone applies")
     return value
 
 
@@ -155,7 +156,7 @@ class WorkingPeriod(BaseModel):
     def _end_after_start(cls, end: time, info: ValidationInfo) -> time:
         start = info.data.get("start")
         if start is not None and end <= start:
-            raise ValueError(f"end {end} must be after start {start} (a period lies within one day)")
+            raise ValueError(f"end {end} must be after start {start} (a period is within a day)")
         return end
 
 
@@ -164,7 +165,8 @@ def _sorted_without_overlap(periods: list[WorkingPeriod], where: str) -> list[Wo
     for earlier, later in zip(ordered, ordered[1:]):
         if later.start < earlier.end:
             raise ValueError(
-                f"{where}: periods {earlier.start}–{earlier.end} and {later.start}–{later.end} overlap"
+                f"{where}: periods {earlier.start}–{earlier.end}"
+                f" and {later.start}–{later.end} overlap"
             )
     return ordered
 
@@ -199,7 +201,7 @@ class CalendarSpec(BaseModel):
     @classmethod
     def _known_country(cls, value: str | None) -> str | None:
         if value is not None and value not in _supported_countries():
-            raise ValueError(f"{value!r} is not a country code the holidays package knows (e.g. 'CN')")
+            raise ValueError(f"{value!r} is not a holidays package country code (e.g. 'CN')")
         return value
 
     @field_validator("weekly")
@@ -209,12 +211,16 @@ class CalendarSpec(BaseModel):
     ) -> dict[Weekday, list[WorkingPeriod]]:
         # Canonical order (weekday, then start) so equal calendars get equal fingerprints.
         return {
-            day: _sorted_without_overlap(weekly[day], str(day)) for day in _WEEKDAYS if day in weekly
+            day: _sorted_without_overlap(weekly[day], str(day))
+            for day in _WEEKDAYS
+            if day in weekly
         }
 
     @field_validator("make_up_day_periods")
     @classmethod
-    def _make_up_without_overlap(cls, periods: list[WorkingPeriod] | None) -> list[WorkingPeriod] | None:
+    def _make_up_without_overlap(
+        cls, periods: list[WorkingPeriod] | None
+    ) -> list[WorkingPeriod] | None:
         return None if periods is None else _sorted_without_overlap(periods, "make_up_day_periods")
 
     @field_validator("extra_closures", "extra_working_days")
@@ -256,11 +262,11 @@ class WorkingHoursRule(BaseModel):
 class CheckWindowRule(BaseModel):
     """Due at the end of the check window after the one the dispatch arrived in (seed 000).
 
-    Units look at new dispatches at the `windows` times of each working day. Arrival before the first
-    check → due at the second check that day; arrival in [check i, check i+1) → due at check i+2;
-    arrival in the last window or after the last check, or on a day off → due at the second check of
-    the next working day. With the default 8, 10, …, 18: 07:00 → 10:00, 09:59 → 12:00, 10:00 → 14:00,
-    16:30 → 10:00 the next working day.
+    Units look at new dispatches at the `windows` times of each working day. Arrival before the
+    first check → due at the second check that day; arrival in [check i, check i+1) → due at check
+    i+2; arrival in the last window or after the last check, or on a day off → due at the second
+    check of the next working day. With the default 8, 10, …, 18: 07:00 → 10:00, 09:59 → 12:00,
+    10:00 → 14:00, 16:30 → 10:00 the next working day.
     """
 
     model_config = _POLICY
@@ -272,7 +278,7 @@ class CheckWindowRule(BaseModel):
     @classmethod
     def _increasing(cls, windows: list[time]) -> list[time]:
         if len(windows) < 2:
-            raise ValueError("at least two check times are needed (a window has a start and an end)")
+            raise ValueError("at least two check times are needed (a window has two ends)")
         if any(later <= earlier for earlier, later in zip(windows, windows[1:])):
             raise ValueError("check times must be strictly increasing within the day")
         return windows
@@ -282,7 +288,7 @@ DeadlineRule = Annotated[WorkingHoursRule | CheckWindowRule, Field(discriminator
 """How a dispatch kind's due instant is computed; the policy chooses per dispatch kind."""
 
 
-# ---------------------------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------------
 # The calendar
 
 
@@ -361,7 +367,7 @@ class WorkingCalendar:
         """
         return self._version
 
-    # -- days ---------------------------------------------------------------------------------------
+    # -- days --------------------------------------------------------------------------------------
 
     def working_periods(self, day: date) -> tuple[WorkingPeriod, ...]:
         """The local working periods of `day` after holidays, 调休 and organisation overrides."""
@@ -389,14 +395,14 @@ class WorkingCalendar:
                 return day
         raise ValueError(f"no working day within {_LONGEST_CLOSURE_DAYS} days after {day}")
 
-    # -- working time -------------------------------------------------------------------------------
+    # -- working time ------------------------------------------------------------------------------
 
     def deadline(self, start: datetime, working: timedelta) -> datetime:
         """The instant (UTC) at which `working` working time has elapsed, counting from `start`.
 
-        A start outside working time counts from the next period's start (07:00 → from 08:00). Work
-        that ends exactly at a period's end returns that end (office Friday 17:00 + 1 h → Friday 18:00,
-        not Monday 08:00). Zero working time returns `start` itself, as a UTC datetime.
+        A start outside working time counts from the next period's start (07:00 → from 08:00).
+        Work that ends exactly at a period's end returns that end (office Friday 17:00 + 1 h →
+        Friday 18:00, not Monday 08:00). Zero working time returns `start` itself, in UTC.
         """
         start_us = _to_us(start)
         need = working // _US
@@ -448,7 +454,7 @@ class WorkingCalendar:
                 return _from_us(self._local_to_us(day, windows[window + 2]))
         return _from_us(self._local_to_us(self.next_working_day(day), windows[1]))
 
-    # -- tables -------------------------------------------------------------------------------------
+    # -- tables ------------------------------------------------------------------------------------
 
     def _position(self, us: int, instant: datetime) -> tuple[int, int]:
         """(local year, working µs of that year elapsed before the instant)."""
@@ -474,7 +480,8 @@ class WorkingCalendar:
         day = date(year, 1, 1)
         while day.year == year:
             for period in self.working_periods(day):
-                start, end = self._local_to_us(day, period.start), self._local_to_us(day, period.end)
+                start = self._local_to_us(day, period.start)
+                end = self._local_to_us(day, period.end)
                 if end <= start:  # wholly inside a spring-forward gap
                     continue
                 if ends and start <= ends[-1]:  # touching periods (12:00–14:00, 14:00–18:00) merge

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rules.actors import Permission, Role
+from rules.calendar import CalendarSpec
 
 PositiveHours = Annotated[float, Field(gt=0)]
 PositiveMinutes = Annotated[int, Field(gt=0)]
@@ -164,7 +165,7 @@ class Policy(_Strict):
     escalation: dict[str, EscalationLadder]
     judgement: JudgementRules
     targets: dict[str, Annotated[float, Field(ge=0, le=1)]]
-    calendars: dict[str, dict] = Field(description="named working-time calendars, see rules.calendar")
+    calendars: Annotated[dict[str, CalendarSpec], Field(min_length=1)]
     units: Annotated[dict[str, Unit], Field(min_length=1)]
     permissions: dict[Permission, list[Role]]
 
