@@ -23,9 +23,13 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'data' / 'readmodel.db'}"
     policy_file: Path = ROOT / "policies" / "express_carrier.yaml"
     tokens_file: Path = ROOT / "config" / "tokens.dev.yaml"
+    # Where a person's browser reaches the Web UI; by default beside the Temporal frontend.
+    temporal_ui_public_url: str | None = None
 
     @property
     def temporal_ui_url(self) -> str:
+        if self.temporal_ui_public_url:
+            return self.temporal_ui_public_url.rstrip("/")
         host = self.temporal_address.rsplit(":", 1)[0]
         return f"http://{host}:{self.temporal_ui_port}"
 

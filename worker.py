@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.calendar import CalendarActivities
 from activities.readmodel import ReadModelActivities
 from readmodel.store import ReadModel
+from rules.policy import PolicyFile
 from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.complaint import ComplaintWorkflow
@@ -25,16 +28,25 @@ WORKFLOWS = [ComplaintWorkflow]
 ACTIVITY_THREADS = 32
 
 
-def build_worker(client: Client, settings: Settings, read_model: ReadModel, executor: ThreadPoolExecutor) -> Worker:
+def build_worker(
+    client: Client,
+    settings: Settings,
+    read_model: ReadModel,
+    executor: ThreadPoolExecutor,
+    policy: PolicyFile | None = None,
+) -> Worker:
     read_model_activities = ReadModelActivities(read_model)
+    calendar_activities = CalendarActivities(policy or PolicyFile(settings.policy_file))
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=[read_model_activities.record_complaint_changes],
+        activities=[read_model_activities.record_complaint_changes, calendar_activities.compute_deadline],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         max_concurrent_local_activities=ACTIVITY_THREADS,
+        # On SIGTERM (a redeploy), let running activities finish inside the container's grace period.
+        graceful_shutdown_timeout=timedelta(seconds=20),
     )
 
 

@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from api.dependencies import Services
 from api.errors import install_error_handlers
-from api.routers import complaints
+from api.routers import calendars, complaints
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
 from rules.policy import load_policy
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     )
     install_error_handlers(app)
     app.include_router(complaints.router)
+    app.include_router(calendars.router)
 
     @app.get("/healthz", tags=["operations"])
     def health() -> dict[str, str]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func, or_
+from sqlalchemy import Connection, Engine, event, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -64,7 +66,16 @@ class ReadModel:
         self._dialect = self.engine.dialect.name
 
     def create_schema(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
+        """Safe when the API and several workers start at once on an empty database: whoever
+        loses the race to create a table tries again and finds it made."""
+        for attempt in range(5):
+            try:
+                SQLModel.metadata.create_all(self.engine)
+                return
+            except DBAPIError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -77,12 +88,11 @@ class ReadModel:
     def record(self, changes: Sequence[ComplaintChange]) -> None:
         """Apply changes in one transaction. Idempotent: a timeline row is keyed by workflow id and
         seq, and the complaint row only moves forward (a replayed older change never wins)."""
-        with Session(self.engine) as session:
+        with self.engine.begin() as conn:
             for change in changes:
-                self._record_one(session, change)
-            session.commit()
+                self._record_one(conn, change)
 
-    def _record_one(self, session: Session, change: ComplaintChange) -> None:
+    def _record_one(self, conn: Connection, change: ComplaintChange) -> None:
         entry = change.entry
         now = datetime.now(UTC)
         state = {
@@ -93,6 +103,8 @@ class ReadModel:
             "updated_at": now,
             "closed_at": entry.at if change.status.value == "closed" else None,
         }
+        if change.clocks is not None:
+            state["clocks"] = [c.model_dump(mode="json") for c in change.clocks]
         complaint = ComplaintRow.__table__
         if change.filing is not None:
             insert = self._insert(complaint).values(**_row_from_filing(change), **state)
@@ -107,9 +119,9 @@ class ReadModel:
                 .where(complaint.c.id == change.complaint_id, complaint.c.last_seq < entry.seq)
                 .values(**state)
             )
-        session.execute(stmt)
+        conn.execute(stmt)
         timeline = TimelineEventRow.__table__
-        session.execute(
+        conn.execute(
             self._insert(timeline)
             .values(
                 id=f"{change.workflow_id}:{entry.seq}",
@@ -142,9 +154,9 @@ class ReadModel:
             ).all()
             return row, list(events)
 
-    def exists(self, complaint_id: str) -> bool:
+    def find(self, complaint_id: str) -> ComplaintRow | None:
         with Session(self.engine) as session:
-            return session.get(ComplaintRow, complaint_id) is not None
+            return session.get(ComplaintRow, complaint_id)
 
     def search(
         self, flt: ComplaintFilter, *, offset: int, limit: int, sort: str, descending: bool
@@ -173,16 +185,31 @@ class ReadModel:
         self, *, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
     ) -> int:
         """Complaints by the same phone or about the same parcel since a given instant."""
+        with Session(self.engine) as session:
+            return self._earlier(session, phone, tracking_number, since, exclude_id)
+
+    def intake_context(
+        self, complaint_id: str, *, phone: str, tracking_number: str | None, since: datetime
+    ) -> tuple[ComplaintRow | None, int]:
+        """What intake needs in one round trip: the complaint if this id was filed already, else
+        how many earlier complaints the customer or the parcel has."""
+        with Session(self.engine) as session:
+            row = session.get(ComplaintRow, complaint_id)
+            if row is not None:
+                return row, 0
+            return None, self._earlier(session, phone, tracking_number, since, complaint_id)
+
+    @staticmethod
+    def _earlier(session: Session, phone: str, tracking_number: str | None, since: datetime, exclude_id: str) -> int:
         same_customer = ComplaintRow.complainant_phone == phone
         who = or_(same_customer, ComplaintRow.tracking_number == tracking_number) if tracking_number else same_customer
-        with Session(self.engine) as session:
-            return int(
-                session.exec(
-                    select(func.count())
-                    .select_from(ComplaintRow)
-                    .where(who, ComplaintRow.received_at >= since, ComplaintRow.id != exclude_id)
-                ).one()
-            )
+        return int(
+            session.exec(
+                select(func.count())
+                .select_from(ComplaintRow)
+                .where(who, ComplaintRow.received_at >= since, ComplaintRow.id != exclude_id)
+            ).one()
+        )
 
 
 def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:

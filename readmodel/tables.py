@@ -70,6 +70,7 @@ class ComplaintRow(SQLModel, table=True):
     handling_round: int = 0
     one_time_resolution: bool = True
     closed_at: datetime | None = _instant(nullable=True)
+    clocks: Any = _json()  # the running and finished clocks with their due instants
     last_seq: int
     updated_at: datetime = _instant(nullable=False)
 

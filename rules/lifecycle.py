@@ -30,6 +30,10 @@ class ComplaintAction(StrEnum):
     RECORD_SATISFIED_CALLBACK = "record_satisfied_callback"
     RECORD_DISSATISFIED_CALLBACK = "record_dissatisfied_callback"
     CLOSE_UNRESOLVABLE = "close_unresolvable"
+    # Events that leave the status as it is:
+    START_CLOCK = "start_clock"
+    RECORD_FIRST_CONTACT = "record_first_contact"
+    CLOCK_OVERDUE = "clock_overdue"
 
 
 S, A = ComplaintStatus, ComplaintAction

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rules.actors import Permission, Role
-from rules.calendar import CalendarSpec
+from rules.calendar import CalendarSpec, DeadlineRule, WorkingHoursRule
 
 PositiveHours = Annotated[float, Field(gt=0)]
 PositiveMinutes = Annotated[int, Field(gt=0)]
@@ -193,6 +193,21 @@ class Policy(_Strict):
     def roles_with(self, permission: Permission) -> frozenset[Role]:
         return frozenset(self.permissions.get(permission, ()))
 
+    def calendar_of(self, unit_id: str) -> tuple[str, CalendarSpec]:
+        """The calendar of the unit that must act: every deadline runs on it (DOMAIN §5)."""
+        name = self.units[unit_id].calendar
+        return name, self.calendars[name]
+
+    def first_contact_minutes(self, category: str | None) -> int:
+        customer = self.clocks.customer
+        return customer.first_contact_minutes_by_category.get(category or "", customer.first_contact_minutes)
+
+    def clock_rule(self, clock: str, category: str | None = None) -> DeadlineRule:
+        """The deadline rule of a named clock; the one table from clock names to policy numbers."""
+        if clock == "first_contact":
+            return WorkingHoursRule(hours=self.first_contact_minutes(category) / 60)
+        raise KeyError(f"no clock {clock!r} in the policy")
+
 
 class PolicyError(Exception):
     """The policy file cannot be used; the message names the file and the key."""
@@ -206,6 +221,24 @@ def parse_policy(data: dict, source: str = "<policy>") -> Policy:
             f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in err.errors()
         )
         raise PolicyError(f"policy file {source}: {problems}") from None
+
+
+class PolicyFile:
+    """The policy as the worker sees it now: re-read when the file changes, so a new holiday
+    list or a new clock applies to deadlines computed from then on (running cases keep theirs,
+    because each deadline is recorded in its workflow's history)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        self._stamp = self._path.stat().st_mtime_ns
+        self._policy = load_policy(self._path)
+
+    def current(self) -> Policy:
+        stamp = self._path.stat().st_mtime_ns
+        if stamp != self._stamp:
+            # A bad edit keeps the last good policy rather than stopping every clock.
+            self._policy, self._stamp = load_policy(self._path), stamp
+        return self._policy
 
 
 def load_policy(path: str | Path) -> Policy:

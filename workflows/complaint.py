@@ -9,6 +9,7 @@ local activity and mirrored in the search attributes the Web UI filters on.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -20,8 +21,11 @@ with workflow.unsafe.imports_passed_through():
     from rules.actors import Actor
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
     from workflows.shared import (
+        COMPUTE_DEADLINE_ACTIVITY,
         RECORD_CHANGES_ACTIVITY,
+        SYSTEM_ACTOR,
         AnswerAtFirstContact,
+        Clock,
         CloseUnresolvable,
         ComplaintChange,
         ComplaintFiling,
@@ -29,7 +33,10 @@ with workflow.unsafe.imports_passed_through():
         ComplaintSearch,
         ComplaintState,
         ConfirmWithCustomer,
+        Deadline,
+        DeadlineRequest,
         RecordCallback,
+        RecordFirstContact,
         Resolve,
         TakeIntoHandling,
         TimelineEntry,
@@ -43,7 +50,14 @@ READ_MODEL_WRITE = dict(
     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)),
 )
 
+# Deadlines come from the calendar in the worker; a short local activity, recorded in history.
+CALENDAR_LOOKUP = dict(
+    start_to_close_timeout=timedelta(seconds=10),
+    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)),
+)
+
 INVALID_TRANSITION = "InvalidTransition"
+FIRST_CONTACT = "first_contact"
 
 
 @workflow.defn
@@ -56,16 +70,24 @@ class ComplaintWorkflow:
         self._handling_round = 0
         self._one_time_resolution = True
         self._closed_at = None
-        self._intake_recorded = False
+        self._clocks: dict[str, Clock] = {}
+        self._clocks_changed = False
+        self._opened = False  # intake and first clocks are in the read model
 
     @workflow.run
     async def run(self, filing: ComplaintFiling) -> ComplaintOutcome:
-        await self._record(intake_changes(filing))
-        self._intake_recorded = True
+        # The customer's first-contact clock runs from the channel's received time (DOMAIN §5).
+        first_contact = await self._clock(
+            FIRST_CONTACT, "first contact", filing.lead_unit, filing.intake.received_at, filing.classification.category
+        )
+        await self._record([*intake_changes(filing), first_contact])
+        self._opened = True
         self._refresh_details()
+        watcher = asyncio.create_task(self._watch_clocks())
         await workflow.wait_condition(
             lambda: self._status is ComplaintStatus.CLOSED and workflow.all_handlers_finished()
         )
+        await watcher
         return ComplaintOutcome(
             complaint_id=filing.complaint_id,
             status=self._status,
@@ -131,6 +153,29 @@ class ComplaintWorkflow:
     def _check_close_unresolvable(self, req: CloseUnresolvable) -> None:
         self._check(ComplaintAction.CLOSE_UNRESOLVABLE)
 
+    @workflow.update
+    async def record_first_contact(self, req: RecordFirstContact) -> ComplaintState:
+        """The agent's first contact: apology, why it matters, first direction. Stops that clock."""
+        self._check_first_contact_open()
+        now = workflow.now()
+        self._clocks[FIRST_CONTACT].met_at = now
+        self._clocks_changed = True
+        detail = {
+            "apology": req.apology,
+            "why_it_matters": req.why_it_matters,
+            "first_direction": req.first_direction,
+            "in_time": now <= self._clocks[FIRST_CONTACT].due,
+        }
+        return await self._commit(self._change(ComplaintAction.RECORD_FIRST_CONTACT, req.actor, detail, clocks=True))
+
+    @record_first_contact.validator
+    def _check_record_first_contact(self, req: RecordFirstContact) -> None:
+        self._check_first_contact_open()
+
+    @workflow.query
+    def clocks(self) -> list[Clock]:
+        return list(self._clocks.values())
+
     @workflow.query
     def state(self) -> ComplaintState:
         return ComplaintState(
@@ -151,6 +196,16 @@ class ComplaintWorkflow:
                 str(err), {"current_status": self._status.value}, type=INVALID_TRANSITION, non_retryable=True
             ) from None
 
+    def _check_first_contact_open(self) -> None:
+        clock = self._clocks.get(FIRST_CONTACT)
+        if self._status is ComplaintStatus.CLOSED or clock is None or clock.met_at is not None:
+            raise ApplicationError(
+                "first contact is already recorded or the complaint is closed",
+                {"current_status": self._status.value},
+                type=INVALID_TRANSITION,
+                non_retryable=True,
+            )
+
     async def _transition(self, action: ComplaintAction, actor: Actor, detail: dict[str, Any]) -> ComplaintState:
         # The state moves before the first await, so an update validated right after this one
         # already sees the new state.
@@ -160,29 +215,43 @@ class ComplaintWorkflow:
         if action is ComplaintAction.RECORD_DISSATISFIED_CALLBACK:
             self._handling_round += 1
             self._one_time_resolution = False  # reopened: no longer resolved at the first go
-        self._seq += 1
-        now = workflow.now()
         if self._status is ComplaintStatus.CLOSED:
-            self._closed_at = now
+            self._closed_at = workflow.now()
         workflow.upsert_search_attributes([ComplaintSearch.STATUS.value_set(self._status.value)])
-        change = ComplaintChange(
+        return await self._commit(self._change(action, actor, detail, before=before))
+
+    def _change(
+        self,
+        action: ComplaintAction,
+        actor: Actor,
+        detail: dict[str, Any],
+        *,
+        before: ComplaintStatus | None = None,
+        clocks: bool = False,
+    ) -> ComplaintChange:
+        """The next timeline entry with the state after it (seq taken now, in order)."""
+        self._seq += 1
+        return ComplaintChange(
             complaint_id=self._filing.complaint_id,
             workflow_id=complaint_workflow_id(self._filing.complaint_id),
             entry=TimelineEntry(
                 seq=self._seq,
-                at=now,
+                at=workflow.now(),
                 actor=actor,
                 action=action,
-                from_status=before,
+                from_status=before or self._status,
                 to_status=self._status,
                 detail=detail,
             ),
             status=self._status,
             handling_round=self._handling_round,
             one_time_resolution=self._one_time_resolution,
+            clocks=[c.model_copy() for c in self._clocks.values()] if clocks else None,
         )
+
+    async def _commit(self, change: ComplaintChange) -> ComplaintState:
         state = self.state()
-        await workflow.wait_condition(lambda: self._intake_recorded)
+        await workflow.wait_condition(lambda: self._opened)
         await self._record([change])
         self._refresh_details()
         return state
@@ -192,10 +261,66 @@ class ComplaintWorkflow:
             RECORD_CHANGES_ACTIVITY, changes, summary=f"record {changes[-1].entry.action.value}", **READ_MODEL_WRITE
         )
 
+    # -- clocks -------------------------------------------------------------------------------
+
+    async def _clock(self, name: str, label: str, unit: str, start: Any, category: str | None = None) -> ComplaintChange:
+        """Start a clock: its due instant comes from the calendar activity, never from workflow code."""
+        deadline = await workflow.execute_local_activity(
+            COMPUTE_DEADLINE_ACTIVITY,
+            DeadlineRequest(unit=unit, start=start, clock=name, category=category),
+            result_type=Deadline,
+            summary=f"{label}: due on {unit}'s calendar",
+            **CALENDAR_LOOKUP,
+        )
+        self._clocks[name] = Clock(
+            name=name,
+            label=label,
+            started_at=start,
+            due=deadline.due,
+            due_local=deadline.due_local,
+            unit=unit,
+            calendar_version=deadline.calendar_version,
+        )
+        self._clocks_changed = True
+        detail = {"clock": name, "due": deadline.due.isoformat(), "due_local": deadline.due_local, "unit": unit,
+                  "calendar": deadline.calendar, "calendar_version": deadline.calendar_version}
+        return self._change(ComplaintAction.START_CLOCK, SYSTEM_ACTOR, detail, clocks=True)
+
+    async def _watch_clocks(self) -> None:
+        """One durable timer at a time, on the earliest running clock; reset when clocks change."""
+        closed = lambda: self._status is ComplaintStatus.CLOSED  # noqa: E731
+        while not closed():
+            running = [c for c in self._clocks.values() if c.running]
+            self._clocks_changed = False
+            if not running:
+                await workflow.wait_condition(lambda: self._clocks_changed or closed())
+                continue
+            clock = min(running, key=lambda c: c.due)
+            remaining = clock.due - workflow.now()
+            if remaining > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._clocks_changed or closed(),
+                        timeout=remaining,
+                        timeout_summary=f"{clock.label} due {clock.due_local}",
+                    )
+                    continue
+                except asyncio.TimeoutError:
+                    pass
+            clock.overdue_at = workflow.now()
+            self._clocks_changed = True
+            detail = {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local}
+            await self._commit(self._change(ComplaintAction.CLOCK_OVERDUE, SYSTEM_ACTOR, detail, clocks=True))
+
     def _refresh_details(self) -> None:
+        clocks = "\n".join(
+            f"- {c.label}: due {c.due_local}"
+            + (" · met" if c.met_at else " · OVERDUE" if c.overdue_at else " · running")
+            for c in self._clocks.values()
+        )
         workflow.set_current_details(
             f"**Status: {self._status.value}** · handling round {self._handling_round}"
-            f" · one-time resolution {'yes' if self._one_time_resolution else 'no'} · {self._seq} changes"
+            f" · one-time resolution {'yes' if self._one_time_resolution else 'no'} · {self._seq} changes\n\n{clocks}"
         )
 
 

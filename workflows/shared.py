@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from rules.actors import Actor
+from rules.calendar import DeadlineRule
 from rules.classification import Classification
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintAction, ComplaintStatus
@@ -141,6 +142,56 @@ class ComplaintChange(_Message):
     handling_round: int
     one_time_resolution: bool
     filing: ComplaintFiling | None = None  # only on the first change, to create the row
+    clocks: list[Clock] | None = None  # None: the clocks did not change
+
+
+class DeadlineRequest(_Message):
+    """Ask the calendar when a clock falls due, from `start` on `unit`'s calendar: either the
+    policy's rule for a named clock (the policy at the time of asking) or an explicit rule."""
+
+    unit: str
+    start: datetime
+    clock: str | None = None  # a policy clock, e.g. "first_contact"
+    category: str | None = None  # some clocks differ by category
+    rule: DeadlineRule | None = None
+
+
+class Deadline(_Message):
+    due: datetime  # UTC
+    due_local: str  # on the unit's wall clock, for people: "2026-03-02 09:30"
+    unit: str
+    calendar: str
+    calendar_version: str  # which calendar data produced it (recorded in history)
+
+
+class Clock(BaseModel):
+    """A customer or dispatch clock of one complaint, with its due instant."""
+
+    name: str
+    label: str
+    started_at: datetime
+    due: datetime
+    due_local: str
+    unit: str
+    calendar_version: str
+    met_at: datetime | None = None
+    overdue_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.met_at is None and self.overdue_at is None
+
+
+class FirstContact(_Message):
+    """First contact with the customer (DOMAIN §5): apology, why it matters, first direction."""
+
+    apology: Text
+    why_it_matters: Text
+    first_direction: Text
+
+
+class RecordFirstContact(FirstContact, _ByActor):
+    pass
 
 
 SYSTEM_ACTOR = Actor(id="system", name="Complaint workflow", role="operations", unit="hq")
@@ -176,6 +227,7 @@ def intake_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
 
 
 RECORD_CHANGES_ACTIVITY = "record_complaint_changes"
+COMPUTE_DEADLINE_ACTIVITY = "compute_deadline"
 
 
 def complaint_summary(filing: ComplaintFiling) -> str:

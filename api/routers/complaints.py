@@ -28,14 +28,17 @@ from rules.lifecycle import ComplaintStatus
 from workflows.complaint import ComplaintWorkflow
 from workflows.shared import (
     AnswerAtFirstContact,
+    Clock,
     CloseUnresolvable,
     ComplaintFiling,
     ComplaintState,
     ConfirmWithCustomer,
     CustomerConfirmation,
+    FirstContact,
     FirstContactAnswer,
     HandlingStart,
     RecordCallback,
+    RecordFirstContact,
     Resolution,
     Resolve,
     SatisfactionCallback,
@@ -109,6 +112,7 @@ class ComplaintDetail(ComplaintSummary):
     description: str
     evidence: Any
     temporal_ui_url: str
+    clocks: list[Clock]  # each with its due instant (UTC) and on the acting unit's wall clock
     timeline: list[TimelineEvent]
 
 
@@ -193,6 +197,7 @@ def _detail(row: ComplaintRow, events: list[TimelineEventRow], actor: Actor, ser
         description=row.description,
         evidence=row.evidence,
         temporal_ui_url=_ui_url(services, row.workflow_id),
+        clocks=row.clocks or [],
         timeline=[TimelineEvent.model_validate(e, from_attributes=True) for e in events],
     )
 
@@ -221,17 +226,16 @@ async def file_complaint(
     workflow_id = complaint_workflow_id(complaint_id)
     read_model = services.read_model
 
-    existing = await run_in_threadpool(read_model.get, complaint_id)
-    if existing is None:
-        window = timedelta(days=policy.priority.repeat_window_days)
-        earlier = await run_in_threadpool(
-            lambda: read_model.earlier_complaints(
-                phone=intake.complainant.phone,
-                tracking_number=intake.tracking_number,
-                since=intake.received_at - window,
-                exclude_id=complaint_id,
-            )
+    window = timedelta(days=policy.priority.repeat_window_days)
+    existing, earlier = await run_in_threadpool(
+        lambda: read_model.intake_context(
+            complaint_id,
+            phone=intake.complainant.phone,
+            tracking_number=intake.tracking_number,
+            since=intake.received_at - window,
         )
+    )
+    if existing is None:
         classification = classify(intake, policy, ComplainantHistory(earlier_complaints=earlier))
         filing = ComplaintFiling(
             complaint_id=complaint_id,
@@ -267,10 +271,10 @@ async def file_complaint(
                 replayed=False,
                 temporal_ui_url=_ui_url(services, workflow_id),
             )
-        existing = await run_in_threadpool(read_model.get, complaint_id)
+        existing = await run_in_threadpool(read_model.find, complaint_id)
         if existing is None:
             raise HTTPException(status.HTTP_409_CONFLICT, "this idempotency key belongs to a complaint being filed")
-    row, _ = existing
+    row = existing
     response.status_code = status.HTTP_200_OK
     return ComplaintCreated(
         complaint_id=row.id,
@@ -342,7 +346,7 @@ async def get_complaint(
 
 
 async def _act(services: Services, complaint_id: str, update: Any, request: Any) -> ComplaintState | JSONResponse:
-    if not await run_in_threadpool(services.read_model.exists, complaint_id):
+    if await run_in_threadpool(services.read_model.find, complaint_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
     handle = services.temporal.get_workflow_handle(complaint_workflow_id(complaint_id))
     try:
@@ -351,8 +355,8 @@ async def _act(services: Services, complaint_id: str, update: Any, request: Any)
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise
         # The workflow has finished: the complaint is closed, nothing can move it any more.
-        found = await run_in_threadpool(services.read_model.get, complaint_id)
-        current = found[0].status if found else "unknown"
+        row = await run_in_threadpool(services.read_model.find, complaint_id)
+        current = row.status if row else "unknown"
         return JSONResponse(
             status_code=status.HTTP_409_CONFLICT,
             content={"detail": f"complaint {complaint_id} is {current}; its case is finished", "current_status": current},
@@ -367,6 +371,13 @@ async def answer_at_first_contact(complaint_id: str, body: FirstContactAnswer, s
     """Simple query answered at once: the case closes at first contact."""
     req = AnswerAtFirstContact(actor=actor, **body.model_dump())
     return await _act(services, complaint_id, ComplaintWorkflow.answer_at_first_contact, req)
+
+
+@router.post("/{complaint_id}/first-contact", response_model=ComplaintState)
+async def record_first_contact(complaint_id: str, body: FirstContact, services: ServicesDep, actor: Handler) -> Any:
+    """First contact with the customer (apology, why it matters, first direction): stops that clock."""
+    req = RecordFirstContact(actor=actor, **body.model_dump())
+    return await _act(services, complaint_id, ComplaintWorkflow.record_first_contact, req)
 
 
 @router.post("/{complaint_id}/handling", response_model=ComplaintState)

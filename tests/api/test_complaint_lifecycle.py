@@ -59,6 +59,7 @@ async def test_full_lifecycle_with_a_dissatisfied_callback_that_reopens(stack: S
     assert await timeline(stack, cid) == [
         ("receive", None, "received"),
         ("classify", "received", "classified"),
+        ("start_clock", "classified", "classified"),
         ("take_into_handling", "classified", "in_handling"),
         ("resolve", "in_handling", "resolved"),
         ("confirm_with_customer", "resolved", "confirmed"),
@@ -82,6 +83,7 @@ async def test_simple_query_closes_at_first_contact(stack: Stack) -> None:
     assert await timeline(stack, cid) == [
         ("receive", None, "received"),
         ("classify", "received", "classified"),
+        ("start_clock", "classified", "classified"),
         ("answer_at_first_contact", "classified", "closed"),
     ]
 

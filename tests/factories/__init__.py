@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+
+def just_now() -> str:
+    """A received time a minute ago: the customer's clocks start running now."""
+    return (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
 
 def complaint_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "channel": "hotline",
-        "received_at": "2026-03-02T09:00:00+08:00",
+        "received_at": just_now(),
         "complainant": {"name": "Li Na", "phone": "13800138000", "tier": "standard"},
         "sender": {"name": "Zhang San", "address": "Tianhe, Guangzhou"},
         "recipient": {"name": "Li Na", "phone": "13800138000", "address": "Xihu, Hangzhou"},

@@ -34,7 +34,7 @@ class PostgresUnavailable(RuntimeError):
 
 def find_bin_dir() -> Path:
     """The newest installed major version that has both initdb and pg_ctl."""
-    candidates = [Path(d) for d in glob.glob(BIN_GLOB) if (Path(d) / "initdb").exists() and (Path(d) / "pg_ctl").exists()]
+    candidates = [Path(d) for d in glob.glob(BIN_GLOB) if all((Path(d) / tool).exists() for tool in ("initdb", "pg_ctl"))]
     if not candidates:
         raise PostgresUnavailable(f"PostgreSQL server binaries not found under {BIN_GLOB}: {HOW_TO_INSTALL}")
 
@@ -71,8 +71,11 @@ class PostgresCluster:
         return self.base
 
     @classmethod
-    def create(cls) -> PostgresCluster:
-        """initdb a fresh cluster in a new temp dir (owned by the `postgres` user when we are root)."""
+    def create(cls, *, host_auth: str = "trust") -> PostgresCluster:
+        """initdb a fresh cluster in a new temp dir (owned by the `postgres` user when we are root).
+
+        host_auth applies to TCP (loopback) logins; "scram-sha-256" makes passwords count. The
+        superuser always comes in through the cluster's own unix socket, trusted."""
         bin_dir = find_bin_dir()
         base = Path(tempfile.mkdtemp(prefix="readmodel-pg-"))
         run_as: list[str] = []
@@ -81,13 +84,14 @@ class PostgresCluster:
                 owner = pwd.getpwnam("postgres")
             except KeyError:
                 shutil.rmtree(base, ignore_errors=True)
-                raise PostgresUnavailable(f"running as root but there is no `postgres` OS user: {HOW_TO_INSTALL}") from None
+                raise PostgresUnavailable(f"running as root, and no `postgres` OS user: {HOW_TO_INSTALL}") from None
             os.chown(base, owner.pw_uid, owner.pw_gid)
             run_as = ["runuser", "-u", "postgres", "--"]
         cluster = cls(bin_dir=bin_dir, base=base, _run_as=run_as)
         try:
             cluster._run(
-                "initdb", "-D", str(cluster.data_dir), "-U", cluster.superuser, "--auth=trust",
+                "initdb", "-D", str(cluster.data_dir), "-U", cluster.superuser, "--auth-local=trust",
+                f"--auth-host={host_auth}",
                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
             )  # fmt: skip
         except BaseException:
@@ -121,7 +125,9 @@ class PostgresCluster:
                 ]
             )
             try:
-                self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "30", "-o", options, "start")
+                self._run(
+                    "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "30", "-o", options, "start"
+                )
                 return
             except PostgresUnavailable as exc:
                 last = exc
@@ -144,8 +150,15 @@ class PostgresCluster:
         """A SQLAlchemy/ReadModel URL (the form DATABASE_URL takes)."""
         return f"postgresql://{user or self.superuser}@127.0.0.1:{self.port}/{database}"
 
+    def libpq_env(self) -> dict[str, str]:
+        """PGHOST/PGPORT/PGUSER for psql and friends: the superuser over the unix socket."""
+        return {"PGHOST": str(self.socket_dir), "PGPORT": str(self.port), "PGUSER": self.superuser}
+
     def connect(self, database: str = "postgres") -> psycopg.Connection:
-        return psycopg.connect(host="127.0.0.1", port=self.port, user=self.superuser, dbname=database, autocommit=True)
+        """A superuser connection (autocommit) over the unix socket."""
+        return psycopg.connect(
+            host=str(self.socket_dir), port=self.port, user=self.superuser, dbname=database, autocommit=True
+        )
 
     def create_database(self, name: str) -> str:
         with self.connect() as conn:
@@ -158,9 +171,9 @@ class PostgresCluster:
 
 
 @contextmanager
-def running_cluster() -> Iterator[PostgresCluster]:
+def running_cluster(*, host_auth: str = "trust") -> Iterator[PostgresCluster]:
     """A started cluster, stopped and deleted on exit."""
-    cluster = PostgresCluster.create()
+    cluster = PostgresCluster.create(host_auth=host_auth)
     try:
         cluster.start()
         yield cluster

@@ -1,0 +1,27 @@
+# The complaint desk's one image: the worker by default; the API runs from it with
+#   uvicorn --factory api.main:app --host 0.0.0.0 --port 8000   (see docker-compose.yml).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN useradd --create-home --uid 10001 app
+WORKDIR /app
+
+# Dependencies first, from pyproject.toml alone: a code change rebuilds only the layers below.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt
+
+# Then the project itself (packages, policy, config), installed from this directory.
+COPY . .
+RUN pip install --no-deps . \
+    && mkdir -p /app/data \
+    && chown app:app /app/data
+
+USER app
+# All settings come from the environment (settings.py): TEMPORAL_ADDRESS, DATABASE_URL, POLICY_FILE, ...
+CMD ["python", "worker.py"]

@@ -1,0 +1,43 @@
+"""Deadlines from the calendars: the one place a workflow gets a due instant from.
+
+An activity, so its answer is recorded in the workflow's history: publishing next year's holidays
+or editing the policy changes the deadlines computed from then on, never a running case's replay.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from temporalio import activity
+
+from rules.calendar import WorkingCalendar
+from rules.policy import Policy, PolicyFile
+from workflows.shared import COMPUTE_DEADLINE_ACTIVITY, Deadline, DeadlineRequest
+
+
+class CalendarActivities:
+    def __init__(self, policy: PolicyFile) -> None:
+        self._policy = policy
+
+    @activity.defn(name=COMPUTE_DEADLINE_ACTIVITY)
+    def compute_deadline(self, request: DeadlineRequest) -> Deadline:
+        return deadline_for(self._policy.current(), request)
+
+
+def deadline_for(policy: Policy, request: DeadlineRequest) -> Deadline:
+    name, spec = policy.calendar_of(request.unit)
+    calendar = WorkingCalendar(spec)
+    rule = request.rule if request.rule is not None else policy.clock_rule(request.clock or "", request.category)
+    due = calendar.evaluate(rule, request.start)
+    return Deadline(
+        due=due,
+        due_local=local_text(due, spec.time_zone),
+        unit=request.unit,
+        calendar=name,
+        calendar_version=calendar.version,
+    )
+
+
+def local_text(instant: datetime, zone: str) -> str:
+    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,123 @@
+"""Complaints per second through POST /complaints next to bare start_workflow calls, same dev server.
+
+Project: HTTP → validate → classify (with a history look-up) → start ComplaintWorkflow with search
+attributes → read-model row written; a complaint counts when its POST has answered 201 (the row is
+readable then), and at the end every row is checked to be there. Bare: `start_workflow` of a
+workflow that only waits, from one Python client. Both with the same concurrency against the same
+dev server (SQLite file, like `make run`), both with a worker running the first workflow task.
+Target: ratio = project / bare ≥ 0.8.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/calendar.py would shadow the standard library's calendar: import from the repo root.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+import asyncio
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench._stack import embedded_stack
+
+COMPLAINTS = int(sys.argv[1]) if len(sys.argv) > 1 else 600
+CONCURRENCY = 16
+WARM_UP = 30
+
+
+@workflow.defn(sandboxed=False)
+class BareWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+
+def complaint(i: int) -> dict:
+    return {
+        "channel": "hotline",
+        "received_at": "2026-11-20T09:00:00+08:00",
+        "complainant": {"name": f"Customer {i}", "phone": f"1380{i:07d}"},
+        "tracking_number": f"EX{i:010d}CN",
+        "category": "delay",
+        "description": "The parcel has not moved for three days; my passport is inside.",
+        "contents": {"description": "passport"},
+    }
+
+
+async def timed(count: int, one: callable) -> float:  # type: ignore[valid-type]
+    queue = iter(range(count))
+
+    async def lane() -> None:
+        for i in queue:
+            await one(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(CONCURRENCY)))
+    return count / (time.perf_counter() - started)
+
+
+async def measure(settings) -> dict:  # type: ignore[no-untyped-def]
+    client = await Client.connect(settings.temporal_address)
+    run = uuid.uuid4().hex[:6]
+    with ThreadPoolExecutor(4) as pool:
+        async with Worker(client, task_queue="bare", workflows=[BareWorkflow], activity_executor=pool):
+
+            async def bare(i: int) -> None:
+                await client.start_workflow(BareWorkflow.run, id=f"bare-{run}-{i}", task_queue="bare")
+
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{settings.api_port}",
+                headers={"Authorization": "Bearer dev-front-seat"},
+                timeout=60,
+            ) as http:
+                for _ in range(100):
+                    try:
+                        if (await http.get("/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.2)
+
+                async def project(i: int) -> None:
+                    resp = await http.post("/complaints", json=complaint(i), headers={"Idempotency-Key": f"{run}-{i}"})
+                    assert resp.status_code == 201, resp.text
+
+                await timed(WARM_UP, lambda i: bare(10_000_000 + i))
+                await timed(WARM_UP, lambda i: project(10_000_000 + i))
+                # Interleave halves so a drift of the machine hits both sides alike.
+                half = COMPLAINTS // 2
+                bare_rates = [await timed(half, bare), await timed(half, lambda i: bare(half + i))]
+                project_rates = [await timed(half, project), await timed(half, lambda i: project(half + i))]
+                total = COMPLAINTS + WARM_UP if "--no-check" in sys.argv else (await http.get("/complaints", params={"page_size": 1})).json()["total"]
+                assert total == COMPLAINTS + WARM_UP, f"read model has {total} rows"
+    bare_per_s = COMPLAINTS / sum(half / r for r in bare_rates)
+    project_per_s = COMPLAINTS / sum(half / r for r in project_rates)
+    return {
+        "complaints": COMPLAINTS,
+        "concurrency": CONCURRENCY,
+        "project_per_s": round(project_per_s, 1),
+        "bare_per_s": round(bare_per_s, 1),
+        "ratio": round(project_per_s / bare_per_s, 3),
+    }
+
+
+def main() -> None:
+    with embedded_stack() as settings:
+        figures = asyncio.run(measure(settings))
+    print(f"POST /complaints: {figures['project_per_s']:>7.1f} complaints/s")
+    print(f"bare start_workflow: {figures['bare_per_s']:>7.1f} starts/s")
+    print(f"ratio {figures['ratio']:.3f} (target ≥ 0.8)")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
