@@ -132,8 +132,10 @@ def _urgent_reasons(intake: ComplaintIntake, policy: Policy) -> list[UrgencyReas
                     )
                 )
         risky = rules.high_risk_contents
+        is_paper = any(r.rule is UrgencyRule.TIME_CRITICAL_PAPERS for r in reasons)
         if not find(UrgencyRule.HIGH_RISK_CONTENTS, risky.keywords, ("contents",)):
-            if value is not None and value > risky.valuables_min_value_cny:
+            # A paper's declared value is its face value, not valuables in the parcel.
+            if not is_paper and value is not None and value > risky.valuables_min_value_cny:
                 reasons.append(
                     UrgencyReason(
                         rule=UrgencyRule.HIGH_RISK_CONTENTS,

@@ -1,0 +1,73 @@
+"""The policy file: every number in one place, and a bad file stops start-up naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rules.policy import PolicyError, load_policy
+from settings import ROOT
+
+DEFAULT = ROOT / "policies" / "express_carrier.yaml"
+
+
+def broken(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_the_default_policy_holds_the_domain_numbers() -> None:
+    policy = load_policy(DEFAULT)
+    assert policy.clocks.dispatch.direct_dispatch_hours == 2
+    assert policy.clocks.dispatch.linked_dispatch_hours == 4
+    assert policy.clocks.dispatch.ticket_hours == 20
+    assert policy.clocks.customer.first_contact_minutes == 30
+    assert [s.then_wait_hours for s in policy.escalation["urgent_ticket"].steps] == [8, 2, 1]
+    assert policy.judgement.response_working_days == 5
+    assert policy.calendar_of("gd-gz-tianhe")[0] == "production_unit"
+    assert policy.first_contact_minutes("staff_attitude") == 60
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda d: d["clocks"]["customer"].__setitem__("solution_hours", 0), "clocks.customer.solution_hours"),
+        (lambda d: d["clocks"]["dispatch"].pop("ticket_hours"), "clocks.dispatch.ticket_hours"),
+        (lambda d: d["urgency"].__setitem__("urgent_paperz", []), "urgency.urgent_paperz"),
+        (lambda d: d["units"]["gd"].__setitem__("calendar", "lunar"), "units.gd.calendar"),
+        (lambda d: d["units"]["gd"].__setitem__("parent", "atlantis"), "units.gd.parent"),
+        (lambda d: d["calendars"]["office"].__setitem__("time_zone", "Mars/Olympus"), "calendars.office.time_zone"),
+        (lambda d: d["escalation"]["urgent_ticket"]["steps"][0].__setitem__("notify", "emperor"), "escalation.urgent_ticket.steps.0.notify"),
+        (lambda d: d["clocks"]["customer"]["first_contact_minutes_by_category"].__setitem__("rudeness", 5), "first_contact_minutes_by_category"),
+    ],
+    ids=["zero clock", "missing clock", "misspelled key", "unknown calendar", "unknown parent unit",
+         "unknown time zone", "unknown role", "clock for an unknown category"],
+)
+def test_a_bad_policy_names_the_key(tmp_path: Path, edit, named: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PolicyError) as err:
+        load_policy(broken(tmp_path, edit))
+    assert named in str(err.value)
+
+
+def test_a_missing_or_unreadable_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="not found"):
+        load_policy(tmp_path / "nope.yaml")
+    (tmp_path / "bad.yaml").write_text("clocks: [unclosed", encoding="utf-8")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        load_policy(tmp_path / "bad.yaml")
+
+
+def test_the_api_refuses_to_start_on_a_bad_policy(tmp_path: Path) -> None:
+    from api.main import create_app
+    from tests.conftest import stack_settings
+
+    settings = stack_settings(tmp_path).model_copy(
+        update={"policy_file": broken(tmp_path, lambda d: d["clocks"]["customer"].__setitem__("solution_hours", -1))}
+    )
+    with pytest.raises(PolicyError, match="clocks.customer.solution_hours"):
+        create_app(settings)
