@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, func, or_
+from sqlalchemy import Connection, Engine, bindparam, event, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
@@ -64,6 +66,10 @@ class ReadModel:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._dialect = self.engine.dialect.name
+        # SQLite has one writer at a time and its busy handler waits by sleeping (up to 100 ms a
+        # try): queue this process's writers on a mutex instead. PostgreSQL needs none.
+        self._statements: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._write_lock = threading.Lock() if self._dialect == "sqlite" else contextlib.nullcontext()
 
     def create_schema(self) -> None:
         """Safe when the API and several workers start at once on an empty database: whoever
@@ -88,57 +94,68 @@ class ReadModel:
     def record(self, changes: Sequence[ComplaintChange]) -> None:
         """Apply changes in one transaction. Idempotent: a timeline row is keyed by workflow id and
         seq, and the complaint row only moves forward (a replayed older change never wins)."""
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             for change in changes:
                 self._record_one(conn, change)
 
     def _record_one(self, conn: Connection, change: ComplaintChange) -> None:
         entry = change.entry
-        now = datetime.now(UTC)
         state = {
             "status": change.status.value,
             "handling_round": change.handling_round,
             "one_time_resolution": change.one_time_resolution,
             "last_seq": entry.seq,
-            "updated_at": now,
+            "updated_at": datetime.now(UTC),
             "closed_at": entry.at if change.status.value == "closed" else None,
         }
         if change.clocks is not None:
             state["clocks"] = [c.model_dump(mode="json") for c in change.clocks]
-        complaint = ComplaintRow.__table__
         if change.filing is not None:
-            insert = self._insert(complaint).values(**_row_from_filing(change), **state)
+            conn.execute(self._statement("create", tuple(state)), {**_row_from_filing(change), **state})
+        else:
+            conn.execute(self._statement("advance", tuple(state)), {**state, "row_id": change.complaint_id})
+        conn.execute(
+            self._statement("timeline", ()),
+            {
+                "id": f"{change.workflow_id}:{entry.seq}",
+                "complaint_id": change.complaint_id,
+                "seq": entry.seq,
+                "at": entry.at,
+                "actor_id": entry.actor.id,
+                "actor_name": entry.actor.name,
+                "actor_role": entry.actor.role.value,
+                "actor_unit": entry.actor.unit,
+                "action": entry.action.value,
+                "from_status": entry.from_status.value if entry.from_status else None,
+                "to_status": entry.to_status.value,
+                "detail": entry.detail,
+            },
+        )
+
+    def _statement(self, kind: str, state_columns: tuple[str, ...]) -> Any:
+        """The write statements, built once per shape: building them is most of a write's CPU."""
+        key = (kind, state_columns)
+        if (stmt := self._statements.get(key)) is not None:
+            return stmt
+        complaint, timeline = ComplaintRow.__table__, TimelineEventRow.__table__
+        if kind == "create":
+            # Create the row; a replayed creation only moves it forward, never back.
+            insert = self._insert(complaint)
             stmt = insert.on_conflict_do_update(
                 index_elements=[complaint.c.id],
-                set_={k: getattr(insert.excluded, k) for k in state},
+                set_={k: getattr(insert.excluded, k) for k in state_columns},
                 where=complaint.c.last_seq < insert.excluded.last_seq,
             )
-        else:
+        elif kind == "advance":
             stmt = (
                 complaint.update()
-                .where(complaint.c.id == change.complaint_id, complaint.c.last_seq < entry.seq)
-                .values(**state)
+                .where(complaint.c.id == bindparam("row_id"), complaint.c.last_seq < bindparam("last_seq"))
+                .values({k: bindparam(k) for k in state_columns})
             )
-        conn.execute(stmt)
-        timeline = TimelineEventRow.__table__
-        conn.execute(
-            self._insert(timeline)
-            .values(
-                id=f"{change.workflow_id}:{entry.seq}",
-                complaint_id=change.complaint_id,
-                seq=entry.seq,
-                at=entry.at,
-                actor_id=entry.actor.id,
-                actor_name=entry.actor.name,
-                actor_role=entry.actor.role.value,
-                actor_unit=entry.actor.unit,
-                action=entry.action.value,
-                from_status=entry.from_status.value if entry.from_status else None,
-                to_status=entry.to_status.value,
-                detail=entry.detail,
-            )
-            .on_conflict_do_nothing(index_elements=[timeline.c.id])
-        )
+        else:
+            stmt = self._insert(timeline).on_conflict_do_nothing(index_elements=[timeline.c.id])
+        self._statements[key] = stmt
+        return stmt
 
     # -- reads --------------------------------------------------------------------------------
 
