@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rules.actors import Permission, Role
-from rules.calendar import CalendarSpec, DeadlineRule, WorkingHoursRule
+from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, WorkingHoursRule
 
 PositiveHours = Annotated[float, Field(gt=0)]
 PositiveMinutes = Annotated[int, Field(gt=0)]
@@ -87,11 +87,17 @@ class PriorityRules(_Strict):
         return self
 
 
+DeadlineRuleKind = Literal["working_hours", "check_windows"]
+
+
 class DispatchClocks(_Strict):
     direct_dispatch_hours: PositiveHours
     linked_dispatch_hours: PositiveHours
     ticket_hours: PositiveHours
     urgent_review_hours: PositiveHours
+    # Per dispatch kind: plain working-hours arithmetic, or the check-window schedule (DOMAIN §5).
+    deadline_rules: dict[Literal["direct_dispatch", "linked_dispatch", "ticket"], DeadlineRuleKind] = {}
+    check_windows: CheckWindowRule = CheckWindowRule()
 
 
 class CustomerClocks(_Strict):
@@ -206,6 +212,13 @@ class Policy(_Strict):
         """The deadline rule of a named clock; the one table from clock names to policy numbers."""
         if clock == "first_contact":
             return WorkingHoursRule(hours=self.first_contact_minutes(category) / 60)
+        dispatch = self.clocks.dispatch
+        if clock in ("direct_dispatch", "linked_dispatch", "ticket"):
+            if dispatch.deadline_rules.get(clock, "working_hours") == "check_windows":  # type: ignore[call-overload]
+                return dispatch.check_windows
+            return WorkingHoursRule(hours=getattr(dispatch, f"{clock}_hours"))
+        if clock == "urgent_review":
+            return WorkingHoursRule(hours=dispatch.urgent_review_hours)
         raise KeyError(f"no clock {clock!r} in the policy")
 
 

@@ -54,6 +54,19 @@ def test_a_bad_policy_names_the_key(tmp_path: Path, edit, named: str) -> None:  
     assert named in str(err.value)
 
 
+def test_the_policy_chooses_the_deadline_rule_per_dispatch_kind(tmp_path: Path) -> None:
+    from rules.calendar import CheckWindowRule, WorkingHoursRule
+
+    policy = load_policy(DEFAULT)
+    assert policy.clock_rule("direct_dispatch") == WorkingHoursRule(hours=2)
+    assert isinstance(policy.clock_rule("linked_dispatch"), CheckWindowRule)
+    assert policy.clock_rule("ticket") == WorkingHoursRule(hours=20)
+    plain = load_policy(broken(tmp_path, lambda d: d["clocks"]["dispatch"]["deadline_rules"].__setitem__("linked_dispatch", "working_hours")))
+    assert plain.clock_rule("linked_dispatch") == WorkingHoursRule(hours=4)
+    with pytest.raises(PolicyError, match="deadline_rules.linked_dispatch"):
+        load_policy(broken(tmp_path, lambda d: d["clocks"]["dispatch"]["deadline_rules"].__setitem__("linked_dispatch", "whenever")))
+
+
 def test_a_missing_or_unreadable_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="not found"):
         load_policy(tmp_path / "nope.yaml")
