@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'data' / 'readmodel.db'}"
     policy_file: Path = ROOT / "policies" / "express_carrier.yaml"
     tokens_file: Path = ROOT / "config" / "tokens.dev.yaml"
+    # Notifications: email over SMTP, SMS through an HTTP gateway (a channel without one is skipped).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None  # e.g. "客服中心 <complaints@carrier.example>"
+    sms_gateway_url: str | None = None
+    sms_api_key: str | None = None
+    notify_timeout_seconds: float = 10.0
     # Where a person's browser reaches the Web UI; by default beside the Temporal frontend.
     temporal_ui_public_url: str | None = None
 

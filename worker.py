@@ -16,14 +16,18 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
+from activities.notify import NotificationActivities
 from activities.readmodel import ReadModelActivities
+from notifications.directory import Directory
+from notifications.senders import configured_senders
 from readmodel.store import ReadModel
 from rules.policy import PolicyFile
 from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.complaint import ComplaintWorkflow
+from workflows.dispatch import DispatchWorkflow
 
-WORKFLOWS = [ComplaintWorkflow]
+WORKFLOWS = [ComplaintWorkflow, DispatchWorkflow]
 # Sync activities (SQL writes) run on these threads; the worker takes no more than it can run.
 ACTIVITY_THREADS = 32
 
@@ -35,13 +39,32 @@ def build_worker(
     executor: ThreadPoolExecutor,
     policy: PolicyFile | None = None,
 ) -> Worker:
+    policy = policy or PolicyFile(settings.policy_file)
     read_model_activities = ReadModelActivities(read_model)
-    calendar_activities = CalendarActivities(policy or PolicyFile(settings.policy_file))
+    calendar_activities = CalendarActivities(policy)
+    notification_activities = NotificationActivities(
+        read_model,
+        configured_senders(
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            smtp_from=settings.smtp_from,
+            sms_gateway_url=settings.sms_gateway_url,
+            sms_api_key=settings.sms_api_key,
+            timeout=settings.notify_timeout_seconds,
+        ),
+        lambda: Directory.from_policy_data(policy.current().directory, policy.current()),
+    )
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=[read_model_activities.record_complaint_changes, calendar_activities.compute_deadline],
+        activities=[
+            read_model_activities.record_complaint_changes,
+            read_model_activities.record_dispatch_changes,
+            calendar_activities.compute_deadline,
+            calendar_activities.working_minutes_between,
+            notification_activities.notify,
+        ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         max_concurrent_local_activities=ACTIVITY_THREADS,

@@ -13,7 +13,13 @@ from temporalio import activity
 
 from rules.calendar import WorkingCalendar
 from rules.policy import Policy, PolicyFile
-from workflows.shared import COMPUTE_DEADLINE_ACTIVITY, Deadline, DeadlineRequest
+from workflows.shared import (
+    COMPUTE_DEADLINE_ACTIVITY,
+    WORKING_MINUTES_ACTIVITY,
+    Deadline,
+    DeadlineRequest,
+    WorkingTimeRequest,
+)
 
 
 class CalendarActivities:
@@ -23,6 +29,12 @@ class CalendarActivities:
     @activity.defn(name=COMPUTE_DEADLINE_ACTIVITY)
     def compute_deadline(self, request: DeadlineRequest) -> Deadline:
         return deadline_for(self._policy.current(), request)
+
+    @activity.defn(name=WORKING_MINUTES_ACTIVITY)
+    def working_minutes_between(self, request: WorkingTimeRequest) -> int:
+        """How late, in working minutes of the acting unit (a late reply's measure)."""
+        _, spec = self._policy.current().calendar_of(request.unit)
+        return int(WorkingCalendar(spec).working_time_between(request.start, request.end).total_seconds() // 60)
 
 
 def deadline_for(policy: Policy, request: DeadlineRequest) -> Deadline:

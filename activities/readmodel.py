@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from readmodel.store import ReadModel
-from workflows.shared import RECORD_CHANGES_ACTIVITY, ComplaintChange
+from workflows.shared import RECORD_CHANGES_ACTIVITY, RECORD_DISPATCH_CHANGES_ACTIVITY, ComplaintChange, DispatchChange
 
 
 class ReadModelActivities:
@@ -16,3 +16,7 @@ class ReadModelActivities:
     def record_complaint_changes(self, changes: list[ComplaintChange]) -> None:
         # Idempotent (see ReadModel.record): a retried attempt finds its rows and changes nothing.
         self._store.record(changes)
+
+    @activity.defn(name=RECORD_DISPATCH_CHANGES_ACTIVITY)
+    def record_dispatch_changes(self, changes: list[DispatchChange]) -> None:
+        self._store.record_dispatch(changes)

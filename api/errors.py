@@ -8,7 +8,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from workflows.complaint import INVALID_TRANSITION
+from workflows.options import INVALID_TRANSITION
 
 
 def invalid_field(field: str, message: str, value: object = None) -> JSONResponse:

@@ -17,8 +17,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from readmodel.tables import ComplaintRow, TimelineEventRow
-from workflows.shared import ComplaintChange
+import readmodel.outbox  # noqa: F401  (the outbox table joins SQLModel.metadata for create_schema)
+from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
+from workflows.shared import ComplaintChange, DispatchChange
 
 
 def make_engine(url: str) -> Engine:
@@ -156,6 +157,56 @@ class ReadModel:
             stmt = self._insert(timeline).on_conflict_do_nothing(index_elements=[timeline.c.id])
         self._statements[key] = stmt
         return stmt
+
+    def record_dispatch(self, changes: Sequence[DispatchChange]) -> None:
+        """Idempotent like `record`: the row only moves forward, each event is written once."""
+        dispatch, events = DispatchRow.__table__, DispatchEventRow.__table__
+        with self._write_lock, self.engine.begin() as conn:
+            for change in changes:
+                view, event = change.view, change.event
+                row = {**view.model_dump(mode="python", exclude={"dispatch_id"}), "id": view.dispatch_id,
+                       "last_seq": event.seq}
+                row = {k: (v.value if hasattr(v, "value") else v) for k, v in row.items()}
+                insert = self._insert(dispatch).values(**row)
+                conn.execute(insert.on_conflict_do_update(
+                    index_elements=[dispatch.c.id],
+                    set_={k: getattr(insert.excluded, k) for k in row if k != "id"},
+                    where=dispatch.c.last_seq < insert.excluded.last_seq,
+                ))
+                conn.execute(self._insert(events).values(
+                    id=f"{view.dispatch_id}:{event.seq}", dispatch_id=view.dispatch_id, complaint_id=view.complaint_id,
+                    seq=event.seq, at=event.at, actor_id=event.actor.id, actor_role=event.actor.role.value,
+                    actor_unit=event.actor.unit, action=event.action,
+                    from_status=event.from_status.value if event.from_status else None,
+                    to_status=event.to_status.value, detail=event.detail,
+                ).on_conflict_do_nothing(index_elements=[events.c.id]))
+
+    def dispatches(self, *, complaint_id: str | None = None, units: Sequence[str] | None = None,
+                   open_only: bool = False, escalated_only: bool = False) -> list[DispatchRow]:
+        """Sorted for an inbox: overdue first, then by due instant."""
+        conditions = []
+        if complaint_id is not None:
+            conditions.append(DispatchRow.complaint_id == complaint_id)
+        if units is not None:
+            conditions.append(DispatchRow.unit.in_(units))  # type: ignore[attr-defined]
+        if open_only:
+            conditions.append(DispatchRow.status.in_(["open", "awaiting_review"]))  # type: ignore[attr-defined]
+        if escalated_only:
+            conditions.append(DispatchRow.escalation_level > 0)
+        with Session(self.engine) as session:
+            rows = list(session.exec(select(DispatchRow).where(*conditions)).all())
+        now = datetime.now(UTC)
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(rows, key=lambda r: (not (r.due is not None and r.due < now and r.status == "open"), r.due or far, r.id))
+
+    def dispatch(self, dispatch_id: str) -> tuple[DispatchRow, list[DispatchEventRow]] | None:
+        with Session(self.engine) as session:
+            row = session.get(DispatchRow, dispatch_id)
+            if row is None:
+                return None
+            events = session.exec(select(DispatchEventRow).where(DispatchEventRow.dispatch_id == dispatch_id)
+                                  .order_by(DispatchEventRow.seq)).all()  # type: ignore[arg-type]
+            return row, list(events)
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -92,3 +92,49 @@ class TimelineEventRow(SQLModel, table=True):
     from_status: str | None = None
     to_status: str
     detail: Any = _json()
+
+
+class DispatchRow(SQLModel, table=True):
+    """One dispatch or ticket (调度 / 工单) with its clock, as the unit inboxes show it."""
+
+    __tablename__ = "dispatch"
+
+    id: str = Field(primary_key=True)  # dispatch-<complaint id>-<n>
+    complaint_id: str = Field(index=True)
+    kind: str = Field(index=True)
+    priority: str
+    unit: str = Field(index=True)
+    status: str = Field(index=True)
+    instruction: str
+    raised_by: str
+    raised_at: datetime = _instant(nullable=False)
+    due: datetime | None = _instant(nullable=True, index=True)
+    due_local: str | None = None
+    answered_at: datetime | None = _instant(nullable=True)
+    in_time: bool | None = None
+    late_working_minutes: int | None = None
+    returns: int = 0
+    escalation_level: int = Field(default=0, index=True)
+    finding: str | None = None
+    failing_link: str | None = None
+    replaces: str | None = None
+    last_seq: int
+
+
+class DispatchEventRow(SQLModel, table=True):
+    """A dispatch's own timeline: raised, reviewed, returned replies, escalations, the answer."""
+
+    __tablename__ = "dispatch_event"
+
+    id: str = Field(primary_key=True)  # "<dispatch id>:<seq>"
+    dispatch_id: str = Field(index=True)
+    complaint_id: str = Field(index=True)
+    seq: int
+    at: datetime = _instant(nullable=False)
+    actor_id: str
+    actor_role: str
+    actor_unit: str
+    action: str
+    from_status: str | None = None
+    to_status: str
+    detail: Any = _json()

@@ -34,6 +34,8 @@ class ComplaintAction(StrEnum):
     START_CLOCK = "start_clock"
     RECORD_FIRST_CONTACT = "record_first_contact"
     CLOCK_OVERDUE = "clock_overdue"
+    RAISE_DISPATCH = "raise_dispatch"
+    DISPATCH_FINISHED = "dispatch_finished"
 
 
 S, A = ComplaintStatus, ComplaintAction

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rules.actors import Permission, Role
+from rules.dispatch import ReplyCheckRules
 from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, WorkingHoursRule
 
 PositiveHours = Annotated[float, Field(gt=0)]
@@ -163,6 +164,7 @@ class Unit(_Strict):
 
 class Policy(_Strict):
     organisation: str
+    reply_checks: ReplyCheckRules
     categories: Annotated[list[Category], Field(min_length=1)]
     urgency: UrgencyRules
     levels: LevelRules
@@ -174,6 +176,8 @@ class Policy(_Strict):
     calendars: Annotated[dict[str, CalendarSpec], Field(min_length=1)]
     units: Annotated[dict[str, Unit], Field(min_length=1)]
     permissions: dict[Permission, list[Role]]
+    # Role holders with phone and email, for notifications (validated by notifications.directory).
+    directory: list[dict[str, Any]] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -35,28 +35,21 @@ with workflow.unsafe.imports_passed_through():
         ConfirmWithCustomer,
         Deadline,
         DeadlineRequest,
+        DispatchOrder,
+        DispatchResult,
+        RaiseDispatch,
         RecordCallback,
         RecordFirstContact,
         Resolve,
         TakeIntoHandling,
         TimelineEntry,
         complaint_workflow_id,
+        dispatch_workflow_id,
         intake_changes,
     )
+    from workflows.dispatch import DispatchWorkflow
+    from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
 
-# The read model must catch up however long the database is away; each try is short.
-READ_MODEL_WRITE = dict(
-    start_to_close_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)),
-)
-
-# Deadlines come from the calendar in the worker; a short local activity, recorded in history.
-CALENDAR_LOOKUP = dict(
-    start_to_close_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)),
-)
-
-INVALID_TRANSITION = "InvalidTransition"
 FIRST_CONTACT = "first_contact"
 
 
@@ -73,6 +66,9 @@ class ComplaintWorkflow:
         self._clocks: dict[str, Clock] = {}
         self._clocks_changed = False
         self._opened = False  # intake and first clocks are in the read model
+        self._dispatches_raised = 0
+        self._open_dispatches: dict[str, ChildWorkflowHandle[Any, Any]] = {}
+        self._orders: dict[str, DispatchOrder] = {}
 
     @workflow.run
     async def run(self, filing: ComplaintFiling) -> ComplaintOutcome:
@@ -88,6 +84,10 @@ class ComplaintWorkflow:
             lambda: self._status is ComplaintStatus.CLOSED and workflow.all_handlers_finished()
         )
         await watcher
+        # Closing the complaint ends whatever is still out with the units.
+        for child in list(self._open_dispatches.values()):
+            child.cancel()
+        await workflow.wait_condition(lambda: not self._open_dispatches or self._children_done())
         return ComplaintOutcome(
             complaint_id=filing.complaint_id,
             status=self._status,
@@ -171,6 +171,72 @@ class ComplaintWorkflow:
     @record_first_contact.validator
     def _check_record_first_contact(self, req: RecordFirstContact) -> None:
         self._check_first_contact_open()
+
+    # -- dispatches ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def raise_dispatch(self, req: RaiseDispatch) -> str:
+        """A direct or linked dispatch, or a ticket: each its own child workflow with its clock."""
+        self._check_dispatchable()
+        self._dispatches_raised += 1
+        dispatch_id = dispatch_workflow_id(self._filing.complaint_id, self._dispatches_raised)
+        order = DispatchOrder(
+            dispatch_id=dispatch_id,
+            complaint_id=self._filing.complaint_id,
+            raised_at=workflow.now(),
+            parent_workflow_id=workflow.info().workflow_id,
+            raised_by=req.actor,
+            **req.model_dump(exclude={"actor"}),
+        )
+        await self._start_dispatch(order)
+        detail = {"dispatch_id": dispatch_id, "kind": req.kind.value, "unit": req.unit, "priority": req.priority.value}
+        await self._commit(self._change(ComplaintAction.RAISE_DISPATCH, req.actor, detail))
+        return dispatch_id
+
+    @raise_dispatch.validator
+    def _check_raise_dispatch(self, req: RaiseDispatch) -> None:
+        self._check_dispatchable()
+
+    def _check_dispatchable(self) -> None:
+        if self._status is not ComplaintStatus.IN_HANDLING:
+            raise ApplicationError(
+                f"dispatches are raised while a complaint is in handling; it is {self._status.value}",
+                {"current_status": self._status.value}, type=INVALID_TRANSITION, non_retryable=True)
+
+    async def _start_dispatch(self, order: DispatchOrder) -> None:
+        self._orders[order.dispatch_id] = order
+        self._open_dispatches[order.dispatch_id] = await workflow.start_child_workflow(
+            DispatchWorkflow.run,
+            order,
+            id=order.dispatch_id,
+            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            static_summary=f"{order.kind.value.replace('_', ' ')} to {order.unit} for complaint {order.complaint_id}",
+        )
+
+    @workflow.signal
+    async def dispatch_finished(self, result: DispatchResult) -> None:
+        view = result.dispatch
+        self._open_dispatches.pop(view.dispatch_id, None)
+        if result.redispatch or view.returns:
+            self._one_time_resolution = False  # a redispatch or a returned reply: not resolved at once
+        detail = {"dispatch_id": view.dispatch_id, "status": view.status.value, "in_time": view.in_time,
+                  "late_working_minutes": view.late_working_minutes, "returns": view.returns,
+                  "finding": view.finding, "failing_link": view.failing_link}
+        if result.redispatch and self._status is not ComplaintStatus.CLOSED:
+            # 重派: the same order again, to the same unit, with a fresh clock.
+            self._dispatches_raised += 1
+            old = self._orders[view.dispatch_id]
+            again = old.model_copy(update={
+                "dispatch_id": dispatch_workflow_id(self._filing.complaint_id, self._dispatches_raised),
+                "raised_at": workflow.now(),
+                "replaces": view.dispatch_id,
+            })
+            detail["redispatched_as"] = again.dispatch_id
+            await self._start_dispatch(again)
+        await self._commit(self._change(ComplaintAction.DISPATCH_FINISHED, SYSTEM_ACTOR, detail))
+
+    def _children_done(self) -> bool:
+        return all(h.done() for h in self._open_dispatches.values())
 
     @workflow.query
     def clocks(self) -> list[Clock]:

@@ -15,6 +15,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 from rules.actors import Actor
 from rules.calendar import DeadlineRule
 from rules.classification import Classification
+from rules.dispatch import DispatchKind, DispatchStatus, Reply, ReplyCheckRules, ReplyOutcome, TicketPriority
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintAction, ComplaintStatus
 
@@ -34,7 +35,12 @@ class ComplaintSearch:
     CHANNEL = SearchAttributeKey.for_keyword("Channel")
     TRACKING_NUMBER = SearchAttributeKey.for_keyword("TrackingNumber")
 
-    ALL = (COMPLAINT_ID, STATUS, CATEGORY, URGENCY, LEVEL, CHANNEL, TRACKING_NUMBER)
+    ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")  # on dispatches: ladder step reached
+
+    ALL = (COMPLAINT_ID, STATUS, CATEGORY, URGENCY, LEVEL, CHANNEL, TRACKING_NUMBER, ESCALATION_LEVEL)
+
+
+
 
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -276,3 +282,132 @@ class ComplaintOutcome(BaseModel):
     handling_round: int
     one_time_resolution: bool
     closed_at: datetime | None
+
+
+# -- dispatches (DOMAIN §4, §6) ----------------------------------------------------------------
+
+def dispatch_workflow_id(complaint_id: str, n: int) -> str:
+    return f"dispatch-{complaint_id}-{n}"
+
+
+RECORD_DISPATCH_CHANGES_ACTIVITY = "record_dispatch_changes"
+WORKING_MINUTES_ACTIVITY = "working_minutes_between"
+
+
+class LadderStep(_Message):
+    """Notify `role` of `unit`, then give them `wait_hours` working hours on `unit`'s calendar."""
+
+    role: str
+    unit: str
+    wait_hours: float
+
+
+class DispatchOrder(_Message):
+    """The input of a DispatchWorkflow: resolved at raising time from the policy, so the workflow
+    never reads the policy (the ladder it will climb is recorded in its history)."""
+
+    dispatch_id: str  # = workflow id, dispatch-<complaint id>-<n>
+    complaint_id: str
+    kind: DispatchKind
+    priority: TicketPriority = TicketPriority.NORMAL
+    unit: str  # the unit that must act; its calendar runs the clock
+    instruction: Text
+    raised_by: Actor
+    raised_at: datetime
+    review_unit: str | None = None  # urgent tickets: the urgent-item group
+    ladder: list[LadderStep]  # climbed once the dispatch is overdue
+    confirm_notice: LadderStep | None = None  # urgent ticket confirmed: who is texted at once
+    review_overdue_notice: LadderStep | None = None  # urgent review late: the group's head
+    parent_workflow_id: str
+    replaces: str | None = None  # the dispatch this one redispatches
+    reply_checks: ReplyCheckRules  # the policy's checks at raising time
+
+
+class UrgentReview(_Message):
+    """The urgent-item group's review of an urgent ticket (it re-listens to the call)."""
+
+    confirm: bool  # confirm → dispatch at once; downgrade → a normal ticket
+    reason: Text
+
+
+class RaiseDispatch(_ByActor):
+    """Raise a dispatch or open a ticket for a complaint; the API resolves the policy into it."""
+
+    kind: DispatchKind
+    priority: TicketPriority = TicketPriority.NORMAL
+    unit: str
+    instruction: Text
+    review_unit: str | None = None
+    ladder: list[LadderStep]
+    confirm_notice: LadderStep | None = None
+    review_overdue_notice: LadderStep | None = None
+    reply_checks: ReplyCheckRules
+
+
+class ReviewUrgentTicket(UrgentReview, _ByActor):
+    pass
+
+
+class ReplyToDispatch(_ByActor):
+    reply: Reply
+
+
+class DispatchView(BaseModel):
+    """A dispatch as the read model and the API show it."""
+
+    dispatch_id: str
+    complaint_id: str
+    kind: DispatchKind
+    priority: TicketPriority
+    unit: str
+    status: DispatchStatus
+    instruction: str
+    raised_by: str
+    raised_at: datetime
+    due: datetime | None = None
+    due_local: str | None = None
+    answered_at: datetime | None = None
+    in_time: bool | None = None
+    late_working_minutes: int | None = None
+    returns: int = 0
+    escalation_level: int = 0
+    finding: str | None = None
+    failing_link: str | None = None
+    replaces: str | None = None
+
+
+class DispatchEvent(_Message):
+    seq: int
+    at: datetime
+    actor: Actor
+    action: str
+    from_status: DispatchStatus | None
+    to_status: DispatchStatus
+    detail: dict[str, Any] = {}
+
+
+class DispatchChange(_Message):
+    workflow_id: str
+    event: DispatchEvent
+    view: DispatchView
+
+
+class ReplyAnswer(BaseModel):
+    """What the replying unit is told: accepted, returned with the reason, or redispatched."""
+
+    outcome: ReplyOutcome
+    reason: str
+    dispatch: DispatchView
+
+
+class DispatchResult(BaseModel):
+    """Sent to the complaint when a dispatch ends."""
+
+    dispatch: DispatchView
+    redispatch: bool = False
+
+
+class WorkingTimeRequest(_Message):
+    unit: str
+    start: datetime
+    end: datetime

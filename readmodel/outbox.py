@@ -1,0 +1,127 @@
+"""The notification outbox: one row per (case, step, recipient, channel), written before sending.
+
+The row id is the message's idempotency key (``notifications.messages.outbox_key``), so however
+often a notify activity is retried or called again it finds the same row; a delivered row is never
+sent again, and the key travels with every send (SMS ``Idempotency-Key``, e-mail ``Message-ID``)
+so a receiver can drop the repeat of a send whose success we did not get to record.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Column, Engine, UniqueConstraint
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel, select
+
+from notifications.messages import OutboxMessage
+from readmodel.tables import UTCDateTime
+
+OutboxStatus = Literal["pending", "delivered", "failed"]
+MAX_ERROR_LENGTH = 500
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+
+    id: str = Field(primary_key=True)  # sha256 of (case, step, recipient, channel): the idempotency key
+    case_id: str = Field(index=True)
+    step: str
+    recipient_id: str
+    recipient_role: str
+    recipient_unit: str
+    channel: str  # "email" | "sms"
+    address: str  # staff e-mail or phone: stored to send, never logged
+    subject: str
+    body: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    attempts: int = 0  # send attempts whose outcome was recorded
+    last_error: str | None = None  # "sms 503", "smtp 451", "ConnectTimeout": never an address
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    status: str = Field(default="pending", index=True)  # "pending" | "delivered" | "failed"
+
+    __table_args__ = (UniqueConstraint("case_id", "step", "recipient_id", "channel", name="uq_outbox_message_target"),)
+
+
+class Outbox:
+    """Idempotent outbox writes on the read model's engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect.name
+
+    def create_table(self) -> None:
+        """For a database whose schema was made before the outbox existed; ``create_schema`` of
+        the read model makes it too once this module is imported."""
+        OutboxRow.__table__.create(self.engine, checkfirst=True)  # type: ignore[attr-defined]
+
+    def enqueue(self, message: OutboxMessage, now: datetime | None = None) -> OutboxRow:
+        """Insert the message once and return the stored row: the first call's row wins, later
+        calls (retries, replays, a second notify) get it back unchanged, delivered or not."""
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+        stmt = insert.values(
+            id=message.key,
+            case_id=message.case_id,
+            step=message.step,
+            recipient_id=message.recipient_id,
+            recipient_role=str(message.recipient_role),
+            recipient_unit=message.recipient_unit,
+            channel=str(message.channel),
+            address=message.address,
+            subject=message.subject,
+            body=message.body,
+            created_at=now or datetime.now(UTC),
+            attempts=0,
+            status="pending",
+        ).on_conflict_do_nothing()
+        with Session(self.engine) as session:
+            session.execute(stmt)
+            session.commit()
+            row = session.get(OutboxRow, message.key)
+            assert row is not None
+            return row
+
+    def mark_attempt(self, message_id: str, error: str) -> OutboxRow | None:
+        """An attempt failed and may be retried: count it and keep its error (pending rows only)."""
+        return self._update(message_id, ("pending",), last_error=_short(error))
+
+    def mark_failed(self, message_id: str, error: str) -> OutboxRow | None:
+        """An attempt failed for good (rejected number or mailbox): the row is not sent again."""
+        return self._update(message_id, ("pending",), last_error=_short(error), status="failed")
+
+    def mark_delivered(self, message_id: str, at: datetime) -> OutboxRow | None:
+        """An attempt delivered: count it and record when. A delivered row stays delivered with
+        its first delivery time; marking it again changes nothing."""
+        return self._update(message_id, ("pending", "failed"), delivered_at=at, status="delivered")
+
+    def get(self, message_id: str) -> OutboxRow | None:
+        with Session(self.engine) as session:
+            return session.get(OutboxRow, message_id)
+
+    def list_for_case(self, case_id: str) -> list[OutboxRow]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(OutboxRow)
+                .where(OutboxRow.case_id == case_id)
+                .order_by(OutboxRow.created_at, OutboxRow.step, OutboxRow.recipient_id, OutboxRow.channel)  # type: ignore[arg-type]
+            ).all()
+            return list(rows)
+
+    def _update(self, message_id: str, from_status: tuple[str, ...], **values: Any) -> OutboxRow | None:
+        """Record the outcome of one attempt, only from the given statuses (so never un-deliver)."""
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        stmt = (
+            table.update()
+            .where(table.c.id == message_id, table.c.status.in_(from_status))
+            .values(attempts=table.c.attempts + 1, **values)
+        )
+        with Session(self.engine) as session:
+            session.execute(stmt)
+            session.commit()
+            return session.get(OutboxRow, message_id)
+
+
+def _short(error: str) -> str:
+    return error[:MAX_ERROR_LENGTH]

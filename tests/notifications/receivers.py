@@ -1,0 +1,148 @@
+"""Real receivers for the senders to talk to: an SMTP server (aiosmtpd) and an SMS gateway over HTTP.
+
+Both listen on a free loopback port and record what arrives, so the tests check what crossed the
+wire, not what a mock was called with.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- SMS gateway --------------------------------------------------------------------------------
+
+
+@dataclass
+class GatewayRequest:
+    idempotency_key: str | None
+    authorization: str | None
+    body: dict[str, Any]
+
+
+@dataclass
+class SmsGateway:
+    """Answers ``POST /messages`` with the next scripted status (then 201), and hands each
+    Idempotency-Key to the phone network once: a repeat of a delivered key gets 409."""
+
+    script: list[int] = field(default_factory=list)
+    requests: list[GatewayRequest] = field(default_factory=list)
+    handset: list[dict[str, Any]] = field(default_factory=list)  # what phones received
+    _delivered_keys: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    def answer(self, key: str | None, authorization: str | None, body: dict[str, Any]) -> int:
+        with self._lock:
+            self.requests.append(GatewayRequest(key, authorization, body))
+            if self.script:
+                return self.script.pop(0)
+            if key in self._delivered_keys:
+                return 409
+            self._delivered_keys.add(key or "")
+            self.handset.append(body)
+            return 201
+
+    @property
+    def keys(self) -> list[str | None]:
+        return [r.idempotency_key for r in self.requests]
+
+
+@contextmanager
+def running_gateway() -> Iterator[SmsGateway]:
+    gateway = SmsGateway()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length)
+            if self.path != "/messages":
+                status = 404
+            else:
+                status = gateway.answer(
+                    self.headers.get("Idempotency-Key"), self.headers.get("Authorization"), json.loads(raw)
+                )
+            payload = json.dumps({"status": status}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    gateway.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="sms-gateway", daemon=True)
+    thread.start()
+    try:
+        yield gateway
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# -- SMTP server --------------------------------------------------------------------------------
+
+
+@dataclass
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+    raw: bytes
+
+
+@dataclass
+class MailRecorder:
+    """An aiosmtpd handler: keeps every accepted message, refuses the mailboxes in ``refuse``."""
+
+    refuse: set[str] = field(default_factory=set)
+    received: list[ReceivedMail] = field(default_factory=list)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        parsed = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[arg-type]
+        self.received.append(
+            ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), parsed, envelope.content)  # type: ignore[arg-type]
+        )
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def running_smtp() -> Iterator[tuple[MailRecorder, int]]:
+    recorder = MailRecorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield recorder, port
+    finally:
+        controller.stop()

@@ -1,0 +1,270 @@
+"""DispatchWorkflow (调度 / 工单): one order to one unit, with its own clock and escalation ladder.
+
+A child of ComplaintWorkflow with id ``dispatch-<complaint id>-<n>``. Reads like DOMAIN §4/§6:
+(urgent ticket: the urgent-item group reviews it first) → the clock runs on the acting unit's
+calendar → replies are checked (returned ones keep the clock running) → an accepted reply or a
+redispatch request ends it → unanswered at the due instant, the ladder is climbed step by step,
+and an answer at any step stops it. The complaint hears the outcome by signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from notifications.messages import (
+        NOTIFY_ACTIVITY,
+        NOTIFY_RETRY,
+        NOTIFY_SCHEDULE_TO_CLOSE,
+        NOTIFY_START_TO_CLOSE,
+        NotifyRequest,
+    )
+    from rules.actors import Actor
+    from rules.calendar import WorkingHoursRule
+    from rules.dispatch import DispatchKind, DispatchStatus, ReplyOutcome, TicketPriority, check_reply
+    from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
+    from workflows.shared import (
+        COMPUTE_DEADLINE_ACTIVITY,
+        RECORD_DISPATCH_CHANGES_ACTIVITY,
+        SYSTEM_ACTOR,
+        WORKING_MINUTES_ACTIVITY,
+        Deadline,
+        DeadlineRequest,
+        DispatchChange,
+        DispatchEvent,
+        DispatchOrder,
+        DispatchResult,
+        DispatchView,
+        LadderStep,
+        ReplyAnswer,
+        ReplyToDispatch,
+        ReviewUrgentTicket,
+        ComplaintSearch,
+        WorkingTimeRequest,
+    )
+
+S = DispatchStatus
+
+
+def _until(due: datetime) -> timedelta:
+    # A due instant already past still gets a (1 ms) timer: the overdue path runs the same way.
+    return max(due - workflow.now(), timedelta(milliseconds=1))
+
+
+@workflow.defn
+class DispatchWorkflow:
+    @workflow.init
+    def __init__(self, order: DispatchOrder) -> None:
+        self._order = order
+        urgent = order.kind is DispatchKind.TICKET and order.priority is TicketPriority.URGENT
+        self._view = DispatchView(
+            dispatch_id=order.dispatch_id,
+            complaint_id=order.complaint_id,
+            kind=order.kind,
+            priority=order.priority,
+            unit=order.unit,
+            status=S.AWAITING_REVIEW if urgent else S.OPEN,
+            instruction=order.instruction,
+            raised_by=order.raised_by.id,
+            raised_at=order.raised_at,
+            replaces=order.replaces,
+        )
+        self._seq = 0
+        self._opened = False
+        self._redispatch = False
+        self._notices: list[asyncio.Task[Any]] = []
+
+    @workflow.run
+    async def run(self, order: DispatchOrder) -> DispatchResult:
+        await self._record(self._event("raise", order.raised_by, None, {"instruction": order.instruction}))
+        self._opened = True
+        try:
+            if self._view.status is S.AWAITING_REVIEW:
+                await self._urgent_review()
+            await self._start_clock()
+            await self._wait_for_answer()
+        except asyncio.CancelledError:
+            # The complaint was closed or cancelled: this dispatch ends with it.
+            before = self._view.status
+            self._view.status = S.CANCELLED
+            await self._record(self._event("cancel", SYSTEM_ACTOR, before, {}))
+            raise
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._notices, return_exceptions=True)
+        result = DispatchResult(dispatch=self._view, redispatch=self._redispatch)
+        await workflow.get_external_workflow_handle(order.parent_workflow_id).signal("dispatch_finished", result)
+        return result
+
+    # -- urgent review ------------------------------------------------------------------------
+
+    async def _urgent_review(self) -> None:
+        order = self._order
+        review = await self._deadline(order.review_unit or order.unit, order.raised_at, clock="urgent_review")
+        try:
+            await workflow.wait_condition(
+                lambda: self._view.status is not S.AWAITING_REVIEW,
+                timeout=_until(review.due),
+                timeout_summary=f"urgent review due {review.due_local}",
+            )
+        except asyncio.TimeoutError:
+            if order.review_overdue_notice is not None:
+                self._notify(order.review_overdue_notice, "urgent-review-overdue",
+                             "Urgent ticket not reviewed in time", f"review was due {review.due_local}")
+            await workflow.wait_condition(lambda: self._view.status is not S.AWAITING_REVIEW)
+
+    @workflow.update
+    async def review(self, req: ReviewUrgentTicket) -> DispatchView:
+        self._check_review()
+        before = self._view.status
+        self._view.status = S.OPEN
+        if req.confirm:
+            action = "confirm_urgent"
+            if self._order.confirm_notice is not None:
+                self._notify(self._order.confirm_notice, "urgent-confirmed", "Urgent ticket dispatched to you",
+                             self._order.instruction)
+        else:
+            action = "downgrade"
+            self._view.priority = TicketPriority.NORMAL
+        await self._commit(self._event(action, req.actor, before, {"reason": req.reason}))
+        return self._view
+
+    @review.validator
+    def _validate_review(self, req: ReviewUrgentTicket) -> None:
+        self._check_review()
+
+    def _check_review(self) -> None:
+        if self._view.status is not S.AWAITING_REVIEW:
+            raise ApplicationError(f"the ticket is {self._view.status.value}, not awaiting review",
+                                   {"current_status": self._view.status.value}, type=INVALID_TRANSITION, non_retryable=True)
+
+    # -- the clock and the ladder --------------------------------------------------------------
+
+    async def _start_clock(self) -> None:
+        deadline = await self._deadline(self._order.unit, workflow.now(), clock=self._order.kind.value)
+        self._view.due, self._view.due_local = deadline.due, deadline.due_local
+        await self._commit(self._event("start_clock", SYSTEM_ACTOR, self._view.status,
+                                       {"due": deadline.due.isoformat(), "due_local": deadline.due_local,
+                                        "calendar_version": deadline.calendar_version}))
+
+    async def _wait_for_answer(self) -> None:
+        ended = lambda: self._view.status is not S.OPEN  # noqa: E731
+        label = "reply" if self._order.kind is not DispatchKind.TICKET else "ticket reply"
+        if await self._answered_by(self._view.due, f"{label} due {self._view.due_local}", ended):
+            return
+        for level, step in enumerate(self._order.ladder, start=1):
+            self._view.escalation_level = level
+            workflow.upsert_search_attributes([ComplaintSearch.ESCALATION_LEVEL.value_set(level)])
+            self._notify(step, f"escalation-{level}-{step.role}",
+                         f"Overdue {self._order.kind.value.replace('_', ' ')}: answer needed",
+                         f"{self._order.instruction} (was due {self._view.due_local}, escalation level {level})")
+            step_deadline = await self._deadline(step.unit, workflow.now(), rule=WorkingHoursRule(hours=step.wait_hours))
+            await self._commit(self._event("escalate", SYSTEM_ACTOR, self._view.status,
+                                           {"level": level, "notify": step.role, "unit": step.unit,
+                                            "answer_by": step_deadline.due_local}))
+            summary = f"escalate to {_next_role(self._order.ladder, level)} at {step_deadline.due_local}"
+            if await self._answered_by(step_deadline.due, summary, ended):
+                return
+        await workflow.wait_condition(ended)  # the ladder is exhausted: still waiting for the answer
+
+    async def _answered_by(self, due: datetime | None, summary: str, ended: Any) -> bool:
+        assert due is not None
+        try:
+            await workflow.wait_condition(ended, timeout=_until(due), timeout_summary=summary)
+            return True
+        except asyncio.TimeoutError:
+            return ended()
+
+    # -- replies -------------------------------------------------------------------------------
+
+    @workflow.update
+    async def reply(self, req: ReplyToDispatch) -> ReplyAnswer:
+        self._check_open()
+        verdict = check_reply(req.reply, self._order.reply_checks)
+        before = self._view.status
+        now = workflow.now()
+        detail: dict[str, Any] = {"finding": req.reply.finding, "failing_link": req.reply.failing_link,
+                                  "evidence": [e.model_dump(mode="json") for e in req.reply.evidence],
+                                  "outcome": verdict.outcome.value, "reason": verdict.reason}
+        if verdict.outcome is ReplyOutcome.RETURNED:
+            self._view.returns += 1  # counted; the clock keeps running
+            await self._commit(self._event("return_reply", req.actor, before, detail))
+            return ReplyAnswer(outcome=verdict.outcome, reason=verdict.reason, dispatch=self._view)
+        # Accepted or redispatch: the dispatch ends now; measure how late, in working minutes.
+        self._view.status = S.ANSWERED if verdict.outcome is ReplyOutcome.ACCEPTED else S.REDISPATCHED
+        self._redispatch = verdict.outcome is ReplyOutcome.REDISPATCH
+        self._view.answered_at = now
+        self._view.finding, self._view.failing_link = req.reply.finding, req.reply.failing_link
+        due = self._view.due
+        self._view.in_time = due is not None and now <= due
+        self._view.late_working_minutes = 0 if self._view.in_time or due is None else await self._working_minutes(due, now)
+        action = "answer" if not self._redispatch else "request_redispatch"
+        await self._commit(self._event(action, req.actor, before, detail))
+        return ReplyAnswer(outcome=verdict.outcome, reason=verdict.reason, dispatch=self._view)
+
+    @reply.validator
+    def _validate_reply(self, req: ReplyToDispatch) -> None:
+        self._check_open()
+
+    def _check_open(self) -> None:
+        if self._view.status is not S.OPEN:
+            raise ApplicationError(
+                f"the dispatch is {self._view.status.value}; it takes replies only while open",
+                {"current_status": self._view.status.value}, type=INVALID_TRANSITION, non_retryable=True)
+
+    @workflow.query
+    def view(self) -> DispatchView:
+        return self._view
+
+    # -- mechanics ----------------------------------------------------------------------------
+
+    def _event(self, action: str, actor: Actor, before: S | None, detail: dict[str, Any]) -> DispatchChange:
+        self._seq += 1
+        return DispatchChange(
+            workflow_id=self._order.dispatch_id,
+            event=DispatchEvent(seq=self._seq, at=workflow.now(), actor=actor, action=action,
+                                from_status=before, to_status=self._view.status, detail=detail),
+            view=self._view.model_copy(),
+        )
+
+    async def _commit(self, change: DispatchChange) -> None:
+        await workflow.wait_condition(lambda: self._opened)
+        await self._record(change)
+
+    async def _record(self, change: DispatchChange) -> None:
+        await workflow.execute_local_activity(
+            RECORD_DISPATCH_CHANGES_ACTIVITY, [change], summary=f"record {change.event.action}", **READ_MODEL_WRITE
+        )
+
+    async def _deadline(self, unit: str, start: datetime, *, clock: str | None = None,
+                        rule: WorkingHoursRule | None = None) -> Deadline:
+        return await workflow.execute_local_activity(
+            COMPUTE_DEADLINE_ACTIVITY, DeadlineRequest(unit=unit, start=start, clock=clock, rule=rule),
+            result_type=Deadline, summary=f"due on {unit}'s calendar", **CALENDAR_LOOKUP,
+        )
+
+    async def _working_minutes(self, start: datetime, end: datetime) -> int:
+        return await workflow.execute_local_activity(
+            WORKING_MINUTES_ACTIVITY, WorkingTimeRequest(unit=self._order.unit, start=start, end=end),
+            result_type=int, summary="lateness in working minutes", **CALENDAR_LOOKUP,
+        )
+
+    def _notify(self, step: LadderStep, occasion: str, subject: str, text: str) -> None:
+        """Send beside the clock, never in front of it: a gateway outage must not delay the ladder."""
+        request = NotifyRequest(
+            case_id=self._order.dispatch_id, step=occasion, role=step.role, unit=step.unit,
+            subject=f"[{self._order.complaint_id}] {subject}", text=text,
+        )
+        self._notices.append(asyncio.ensure_future(workflow.execute_activity(
+            NOTIFY_ACTIVITY, request, start_to_close_timeout=NOTIFY_START_TO_CLOSE,
+            schedule_to_close_timeout=NOTIFY_SCHEDULE_TO_CLOSE, retry_policy=NOTIFY_RETRY,
+            summary=f"notify {step.role} of {step.unit}: {occasion}",
+        )))
+
+
+def _next_role(ladder: list[LadderStep], level: int) -> str:
+    return ladder[level].role.replace("_", " ") if level < len(ladder) else "nobody further (ladder exhausted)"
