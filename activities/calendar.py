@@ -34,7 +34,7 @@ class CalendarActivities:
     def working_minutes_between(self, request: WorkingTimeRequest) -> int:
         """How late, in working minutes of the acting unit (a late reply's measure)."""
         _, spec = self._policy.current().calendar_of(request.unit)
-        return int(WorkingCalendar(spec).working_time_between(request.start, request.end).total_seconds() // 60)
+        return round(WorkingCalendar(spec).working_time_between(request.start, request.end).total_seconds() / 60)
 
 
 def deadline_for(policy: Policy, request: DeadlineRequest) -> Deadline:

@@ -29,6 +29,9 @@ class Permission(StrEnum):
     CLOSE_UNRESOLVABLE = "close_unresolvable"
     READ_COMPLAINTS = "read_complaints"
     SEE_CUSTOMER_PHONE = "see_customer_phone"  # DOMAIN §9: phones masked for everyone else
+    RAISE_DISPATCH = "raise_dispatch"  # open a ticket, raise a direct or linked dispatch
+    REVIEW_URGENT_TICKET = "review_urgent_ticket"
+    REPLY_TO_DISPATCH = "reply_to_dispatch"  # and only for one's own unit or the units below it
 
 
 class Actor(BaseModel):

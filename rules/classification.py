@@ -6,13 +6,12 @@ gives the same answer, so the classification recorded in a workflow's input can 
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
-from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
 from rules.intake import Channel, ComplaintIntake, Nature
+from rules.keywords import first_match
 from rules.policy import Policy
 
 
@@ -70,19 +69,6 @@ class UnknownCategory(ValueError):
     pass
 
 
-@lru_cache(maxsize=4096)
-def _pattern(keyword: str) -> re.Pattern[str]:
-    # ASCII keywords match whole words ("contract" must not fire on "contractor");
-    # Chinese has no word boundaries, so a substring is the match.
-    if keyword.isascii():
-        return re.compile(rf"(?<![a-z0-9]){re.escape(keyword.casefold())}(?![a-z0-9])")
-    return re.compile(re.escape(keyword.casefold()))
-
-
-def _first_match(keywords: list[str], text: str) -> str | None:
-    return next((k for k in keywords if _pattern(k).search(text)), None)
-
-
 def _texts(intake: ComplaintIntake) -> list[tuple[str, str]]:
     texts = [("description", intake.description), ("demand", intake.demand or "")]
     if intake.contents is not None:
@@ -99,7 +85,7 @@ def _urgent_reasons(intake: ComplaintIntake, policy: Policy) -> list[UrgencyReas
         for source, text in texts:
             if sources is not None and source not in sources:
                 continue
-            if (hit := _first_match(keywords, text)) is not None:
+            if (hit := first_match(keywords, text)) is not None:
                 reasons.append(UrgencyReason(rule=rule, matched=hit, source=source))
                 return True
         return False
@@ -113,7 +99,7 @@ def _urgent_reasons(intake: ComplaintIntake, policy: Policy) -> list[UrgencyReas
         short_lived = contents.valid_days is not None and contents.valid_days <= critical.max_valid_days
         value = float(contents.declared_value_cny) if contents.declared_value_cny is not None else None
         if short_lived:
-            if (hit := _first_match(critical.keywords, paper_text)) is not None:
+            if (hit := first_match(critical.keywords, paper_text)) is not None:
                 reasons.append(
                     UrgencyReason(
                         rule=UrgencyRule.TIME_CRITICAL_PAPERS,
@@ -121,7 +107,7 @@ def _urgent_reasons(intake: ComplaintIntake, policy: Policy) -> list[UrgencyReas
                         source="contents",
                     )
                 )
-            elif (hit := _first_match(critical.invoice_keywords, paper_text)) is not None and (
+            elif (hit := first_match(critical.invoice_keywords, paper_text)) is not None and (
                 value is not None and value > critical.invoice_min_value_cny
             ):
                 reasons.append(
@@ -164,7 +150,7 @@ def classify(intake: ComplaintIntake, policy: Policy, history: ComplainantHistor
     level_reasons: list[str] = []
     texts = _texts(intake)
     for reason, keywords in policy.levels.level_1_keywords.items():
-        hit = next((h for _, text in texts if (h := _first_match(keywords, text)) is not None), None)
+        hit = next((h for _, text in texts if (h := first_match(keywords, text)) is not None), None)
         if hit is not None:
             level_reasons.append(f"{reason}: {hit}")
     if policy.levels.outside_complaint_is_level_1:

@@ -9,11 +9,15 @@ information: a non-answer, "delivered" without proof or "lost" without a search 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rules.intake import EvidenceRef
+from rules.keywords import first_match
+
+if TYPE_CHECKING:
+    from rules.policy import Policy
 
 
 class DispatchKind(StrEnum):
@@ -70,31 +74,61 @@ class ReplyVerdict(BaseModel):
     reason: str
 
 
-def _mentions(text: str, phrases: list[str]) -> str | None:
-    folded = text.casefold()
-    return next((p for p in phrases if p.casefold() in folded), None)
-
-
 def check_reply(reply: Reply, rules: ReplyCheckRules) -> ReplyVerdict:
     """DOMAIN §4: replies are checked before they count; the reason is recorded and counted."""
     if reply.still_following_up:
         return ReplyVerdict(outcome=ReplyOutcome.REDISPATCH, reason="the unit is still following up and asks for a redispatch")
     finding = reply.finding.strip()
     kinds = {e.kind for e in reply.evidence}
-    phrase = _mentions(finding, rules.non_answer_phrases)
+    phrase = first_match(rules.non_answer_phrases, finding)
     if len(finding) < rules.min_finding_chars or (phrase is not None and len(finding) < 3 * rules.min_finding_chars):
         return ReplyVerdict(
             outcome=ReplyOutcome.RETURNED,
             reason=f"a non-answer{f' ({phrase!r})' if phrase else ''}: say what was found and which link failed",
         )
-    if (said := _mentions(finding, rules.delivered_phrases)) is not None and not kinds & set(rules.delivery_proof_kinds):
+    if (said := first_match(rules.delivered_phrases, finding)) is not None and not kinds & set(rules.delivery_proof_kinds):
         return ReplyVerdict(
             outcome=ReplyOutcome.RETURNED,
             reason=f"{said!r} without proof of delivery: attach one of {', '.join(rules.delivery_proof_kinds)}",
         )
-    if (said := _mentions(finding, rules.lost_phrases)) is not None and not kinds & set(rules.search_record_kinds):
+    if (said := first_match(rules.lost_phrases, finding)) is not None and not kinds & set(rules.search_record_kinds):
         return ReplyVerdict(
             outcome=ReplyOutcome.RETURNED,
             reason=f"{said!r} without a search record: attach one of {', '.join(rules.search_record_kinds)}",
         )
     return ReplyVerdict(outcome=ReplyOutcome.ACCEPTED, reason="accepted")
+
+
+class LadderStep(BaseModel):
+    """Notify `role` of `unit`, then give them `wait_hours` working hours on `unit`'s calendar."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str
+    unit: str
+    wait_hours: float
+
+
+def resolve_ladder(policy: Policy, ladder: str, acting_unit: str) -> list[LadderStep]:
+    """A policy ladder made concrete for one dispatch: 'assisting_province' becomes the province
+    above the acting unit, 'unit_above' its parent, and so on (DOMAIN §6)."""
+    steps = []
+    for step in policy.escalation[ladder].steps:
+        unit = _unit_for(policy, step.of_unit, acting_unit)
+        if unit is not None:
+            steps.append(LadderStep(role=step.notify.value, unit=unit, wait_hours=step.then_wait_hours))
+    return steps
+
+
+def _unit_for(policy: Policy, reference: str, acting_unit: str) -> str | None:
+    if reference in policy.units:
+        return reference
+    if reference == "unit_above":
+        return policy.units[acting_unit].parent
+    kind = {"assisting_province": "province", "assisting_city": "city"}.get(reference)
+    if kind is None:
+        raise ValueError(f"unknown unit reference {reference!r} in an escalation ladder")
+    unit: str | None = acting_unit
+    while unit is not None and policy.units[unit].kind != kind:
+        unit = policy.units[unit].parent
+    return unit  # None: no such level above this unit, the step is left out

@@ -130,7 +130,7 @@ class EscalationStep(_Strict):
     """Notify a role holder of a unit, then give them this many working hours (DOMAIN §6)."""
 
     notify: Role
-    of_unit: Annotated[str, Field(description="assisting_office, lead_office, its ancestors by kind, or a unit id")]
+    of_unit: Annotated[str, Field(description="a unit id, or assisting_province, assisting_city, unit_above")]
     then_wait_hours: PositiveHours
 
 

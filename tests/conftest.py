@@ -37,6 +37,7 @@ TOKENS = {
     "urgent_group": "dev-urgent-group",
     "regional_cs": "dev-regional-cs",
     "production_unit": "dev-production-unit",
+    "xihu_station": "dev-xihu-station",
     "head_office_cs": "dev-head-office-cs",
     "supervisor": "dev-supervisor",
     "auditor": "dev-auditor",
@@ -123,8 +124,8 @@ def stack_settings(tmp_path: Path) -> Settings:
 
 
 @asynccontextmanager
-async def running_stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
-    settings = stack_settings(tmp_path)
+async def running_stack(env: WorkflowEnvironment, tmp_path: Path, **overrides: object) -> AsyncIterator[Stack]:
+    settings = stack_settings(tmp_path).model_copy(update=overrides)
     read_model = ReadModel(settings.database_url)
     read_model.create_schema()
     s = Stack(env=env, settings=settings, read_model=read_model)
@@ -136,10 +137,26 @@ async def running_stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterat
                 s.http = http
                 yield s
     finally:
+        await end_workflows(env, read_model)
         if s.worker is not None:
             await s.stop_worker()
         s.executor.shutdown(wait=False)
         read_model.dispose()
+
+
+async def end_workflows(env: WorkflowEnvironment, read_model: ReadModel) -> None:
+    """Terminate what a test left running: on the shared time-skipping server, a workflow whose
+    worker is gone holds back time skipping for every later test."""
+    from readmodel.tables import ComplaintRow, DispatchRow
+    from sqlmodel import Session, select
+
+    with Session(read_model.engine) as session:
+        ids = [r.workflow_id for r in session.exec(select(ComplaintRow))] + [r.id for r in session.exec(select(DispatchRow))]
+    for workflow_id in ids:
+        try:
+            await env.client.get_workflow_handle(workflow_id).terminate("test finished")
+        except Exception:
+            pass  # already closed
 
 
 @pytest.fixture

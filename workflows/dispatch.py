@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rules.actors import Actor
     from rules.calendar import WorkingHoursRule
-    from rules.dispatch import DispatchKind, DispatchStatus, ReplyOutcome, TicketPriority, check_reply
+    from rules.dispatch import DispatchKind, DispatchStatus, LadderStep, ReplyOutcome, TicketPriority, check_reply
     from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
     from workflows.shared import (
         COMPUTE_DEADLINE_ACTIVITY,
@@ -40,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
         DispatchOrder,
         DispatchResult,
         DispatchView,
-        LadderStep,
         ReplyAnswer,
         ReplyToDispatch,
         ReviewUrgentTicket,

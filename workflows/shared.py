@@ -15,7 +15,15 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 from rules.actors import Actor
 from rules.calendar import DeadlineRule
 from rules.classification import Classification
-from rules.dispatch import DispatchKind, DispatchStatus, Reply, ReplyCheckRules, ReplyOutcome, TicketPriority
+from rules.dispatch import (
+    DispatchKind,
+    DispatchStatus,
+    LadderStep,
+    Reply,
+    ReplyCheckRules,
+    ReplyOutcome,
+    TicketPriority,
+)
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintAction, ComplaintStatus
 
@@ -292,14 +300,6 @@ def dispatch_workflow_id(complaint_id: str, n: int) -> str:
 
 RECORD_DISPATCH_CHANGES_ACTIVITY = "record_dispatch_changes"
 WORKING_MINUTES_ACTIVITY = "working_minutes_between"
-
-
-class LadderStep(_Message):
-    """Notify `role` of `unit`, then give them `wait_hours` working hours on `unit`'s calendar."""
-
-    role: str
-    unit: str
-    wait_hours: float
 
 
 class DispatchOrder(_Message):

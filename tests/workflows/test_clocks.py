@@ -31,7 +31,7 @@ from rules.intake import ComplaintIntake
 from rules.policy import PolicyFile, load_policy
 from settings import ROOT
 from temporal_client import DATA_CONVERTER
-from tests.conftest import stack_settings
+from tests.conftest import end_workflows, stack_settings
 from tests.factories import complaint_body
 from worker import ACTIVITY_THREADS, WORKFLOWS, build_worker
 from workflows.complaint import ComplaintWorkflow
@@ -71,7 +71,10 @@ async def complaint_worker(env: WorkflowEnvironment, tmp_path: Path, task_queue:
     read_model.create_schema()
     with ThreadPoolExecutor(ACTIVITY_THREADS) as executor:
         async with build_worker(env.client, settings, read_model, executor, PolicyFile(policy)):
-            yield read_model
+            try:
+                yield read_model
+            finally:
+                await end_workflows(env, read_model)
     read_model.dispose()
 
 
