@@ -23,6 +23,8 @@ from temporal_client import DATA_CONVERTER
 from tests.conftest import TEST_SERVER, Stack, auth, register_search_attributes, running_stack
 from tests.factories import complaint_body, urgent_body
 from tests.notifications.receivers import SmsGateway, running_gateway
+from tests.workflows.test_clocks import timer_summaries
+from workflows.shared import ComplaintSearch
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICE = WorkingCalendar(load_policy(ROOT / "policies" / "express_carrier.yaml").calendars["office"])
@@ -254,3 +256,43 @@ async def wait_for_complaint(stack: Stack, cid: str, ready) -> dict:  # type: ig
             return detail
         await stack.env.sleep(timedelta(milliseconds=1))
     raise AssertionError("the complaint never reached the expected state")
+
+
+async def test_closing_the_complaint_cancels_its_open_dispatches(desk: tuple[Stack, SmsGateway]) -> None:
+    stack, _ = desk
+    monday = await plain_monday(stack.env)
+    cid = await complaint_in_handling(stack)
+    await skip_to(stack.env, monday.replace(hour=9))
+    did = await raise_(stack, cid, "gd-gz-tianhe")
+    await dispatch(stack, did)
+
+    closed = await stack.http.post(f"/complaints/{cid}/unresolvable-closure", headers=auth("supervisor"),
+                                   json={"reason": "customer withdrew the complaint"})
+    assert closed.status_code == 200, closed.text
+    await stack.env.client.get_workflow_handle(f"complaint-{cid}").result()
+
+    cancelled = await dispatch(stack, did)
+    assert cancelled["status"] == "cancelled"
+    late = await stack.http.post(f"/dispatches/{did}/reply", headers=auth("production_unit"), json={"finding": GOOD_FINDING})
+    assert late.status_code == 409
+
+
+async def test_the_ladder_shows_in_the_web_ui_as_named_timers(desk: tuple[Stack, SmsGateway]) -> None:
+    stack, _ = desk
+    monday = await plain_monday(stack.env)
+    cid = await complaint_in_handling(stack)
+    await skip_to(stack.env, monday.replace(hour=9))
+    tid = (await stack.http.post(f"/complaints/{cid}/tickets", headers=auth("front_seat"),
+                                 json={"assisting_unit": "gd", "instruction": "Find the failing link"})).json()["dispatch_id"]
+    await dispatch(stack, tid)
+    await skip_to(stack.env, (monday + timedelta(days=2)).replace(hour=9, minute=30))
+
+    handle = stack.env.client.get_workflow_handle(tid)
+    summaries = await timer_summaries(handle)
+    wednesday = (monday + timedelta(days=2)).date()
+    assert summaries[:2] == [
+        f"ticket reply due {wednesday} 09:00",
+        f"escalate to vice president at {wednesday} 17:00",  # the director was told at 09:00
+    ]
+    level = (await handle.describe()).typed_search_attributes.get(ComplaintSearch.ESCALATION_LEVEL)
+    assert level == 1
