@@ -182,7 +182,8 @@ class ReadModel:
                 ).on_conflict_do_nothing(index_elements=[events.c.id]))
 
     def dispatches(self, *, complaint_id: str | None = None, units: Sequence[str] | None = None,
-                   open_only: bool = False, escalated_only: bool = False) -> list[DispatchRow]:
+                   open_only: bool = False, escalated_only: bool = False,
+                   now: datetime | None = None) -> list[DispatchRow]:
         """Sorted for an inbox: overdue first, then by due instant."""
         conditions = []
         if complaint_id is not None:
@@ -195,7 +196,7 @@ class ReadModel:
             conditions.append(DispatchRow.escalation_level > 0)
         with Session(self.engine) as session:
             rows = list(session.exec(select(DispatchRow).where(*conditions)).all())
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(rows, key=lambda r: (not (r.due is not None and r.due < now and r.status == "open"), r.due or far, r.id))
 

@@ -296,3 +296,59 @@ async def test_the_ladder_shows_in_the_web_ui_as_named_timers(desk: tuple[Stack,
     ]
     level = (await handle.describe()).typed_search_attributes.get(ComplaintSearch.ESCALATION_LEVEL)
     assert level == 1
+
+
+async def test_an_urgent_ticket_downgraded_becomes_a_normal_ticket_with_the_reason(desk: tuple[Stack, SmsGateway]) -> None:
+    stack, gateway = desk
+    monday = await plain_monday(stack.env)
+    cid = await complaint_in_handling(stack, urgent_body())
+    await skip_to(stack.env, monday.replace(hour=9))
+    tid = (await stack.http.post(f"/complaints/{cid}/tickets", headers=auth("front_seat"),
+                                 json={"assisting_unit": "gd", "instruction": "Passport late"})).json()["dispatch_id"]
+
+    review = await stack.http.post(f"/dispatches/{tid}/review", headers=auth("urgent_group"),
+                                   json={"confirm": False, "reason": "re-listened: only a photocopy inside"})
+
+    assert review.status_code == 200, review.text
+    ticket = await dispatch(stack, tid)
+    assert ticket["priority"] == "normal" and ticket["status"] == "open"
+    downgrade = next(e for e in ticket["events"] if e["action"] == "downgrade")
+    assert downgrade["detail"] == {"reason": "re-listened: only a photocopy inside"}
+    assert gateway.handset == []  # nobody is texted for a downgraded ticket
+    again = await stack.http.post(f"/dispatches/{tid}/review", headers=auth("urgent_group"), json={"confirm": True, "reason": "x"})
+    assert again.status_code == 409
+
+
+async def test_a_late_urgent_review_notifies_the_groups_head(desk: tuple[Stack, SmsGateway]) -> None:
+    stack, gateway = desk
+    monday = await plain_monday(stack.env)
+    cid = await complaint_in_handling(stack, urgent_body())
+    await skip_to(stack.env, monday.replace(hour=9))
+    tid = (await stack.http.post(f"/complaints/{cid}/tickets", headers=auth("front_seat"),
+                                 json={"assisting_unit": "gd", "instruction": "Passport late"})).json()["dispatch_id"]
+
+    await skip_to(stack.env, monday.replace(hour=10, minute=5))  # review due 10:00 (1 working hour)
+
+    assert [m["to"] for m in gateway.handset] == ["+8610950001"]  # the urgent-item group's head
+    ticket = (await stack.http.get(f"/dispatches/{tid}", headers=auth("auditor"))).json()
+    assert ticket["status"] == "awaiting_review" and ticket["due"] is None  # the ticket clock waits for the review
+
+
+async def test_an_inbox_lists_open_dispatches_by_due_instant(desk: tuple[Stack, SmsGateway]) -> None:
+    stack, _ = desk
+    monday = await plain_monday(stack.env)
+    cid = await complaint_in_handling(stack)
+    await skip_to(stack.env, monday.replace(hour=8))
+    early = await raise_(stack, cid, "gd-gz-tianhe")  # due 10:00
+    await dispatch(stack, early)
+    await skip_to(stack.env, monday.replace(hour=9))
+    later = await raise_(stack, cid, "gd-gz-tianhe")  # due 11:00
+    await dispatch(stack, later)
+    await skip_to(stack.env, monday.replace(hour=10, minute=30))
+    newest = await raise_(stack, cid, "gd-gz-tianhe")  # due 12:30
+    await dispatch(stack, newest)
+
+    # Wall-clock "now" decides what is overdue in the inbox; the test server's clock runs ahead of it,
+    # so every dispatch here is due in the real future: the order is by due instant.
+    inbox = (await stack.http.get("/units/gd-gz-tianhe/inbox", headers=auth("production_unit"))).json()
+    assert [d["dispatch_id"] for d in inbox] == [early, later, newest]
