@@ -20,7 +20,21 @@ from temporal_client import DATA_CONVERTER
 from tests.conftest import TEST_SERVER, register_search_attributes
 from tests.workflows.test_clocks import AGENT, complaint_worker, filing, first_contact, friday_evening, start
 from workflows.complaint import ComplaintWorkflow
-from workflows.shared import ConfirmWithCustomer, RecordCallback, RecordFirstContact, Resolve, TakeIntoHandling
+from rules.dispatch import DispatchKind, Reply, resolve_ladder
+from rules.policy import load_policy
+from settings import ROOT
+from temporalio.client import WorkflowUpdateFailedError
+from workflows.dispatch import DispatchWorkflow
+from workflows.shared import (
+    CloseUnresolvable,
+    ConfirmWithCustomer,
+    RaiseDispatch,
+    RecordCallback,
+    RecordFirstContact,
+    ReplyToDispatch,
+    Resolve,
+    TakeIntoHandling,
+)
 
 HERE = Path(__file__).parent
 
@@ -55,6 +69,27 @@ async def record(version: str) -> None:
                 await env.sleep(monday - await env.get_current_time() + timedelta(minutes=1))
                 assert (await first_contact(late)).overdue_at is not None
                 save(f"{version}_first_contact_overdue", late.id, await late.fetch_history())
+
+                # A case with a direct dispatch: a returned non-answer, then an accepted reply.
+                policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+                with_dispatch = await start(env, filing(received), queue)
+                await with_dispatch.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+                dispatch_id = await with_dispatch.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+                    actor=AGENT, kind=DispatchKind.DIRECT, unit="gd-gz-tianhe", instruction="check the scans",
+                    ladder=resolve_ladder(policy, "overdue_dispatch", "gd-gz-tianhe"), reply_checks=policy.reply_checks))
+                child = env.client.get_workflow_handle(dispatch_id)
+                for finding in ("正在处理", "The courier skipped the route on Monday; redelivered Tuesday 10:00."):
+                    while True:  # the child takes replies once its clock runs
+                        try:
+                            await child.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(finding=finding)))
+                            break
+                        except WorkflowUpdateFailedError:
+                            await env.sleep(timedelta(milliseconds=10))
+                await child.result()
+                await with_dispatch.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+                await with_dispatch.result()
+                save(f"{version}_dispatch_returned_then_answered", dispatch_id, await child.fetch_history())
+                save(f"{version}_complaint_with_dispatch", with_dispatch.id, await with_dispatch.fetch_history())
     finally:
         await env.shutdown()
 
