@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.options import INVALID_TRANSITION
 
@@ -17,6 +20,22 @@ def invalid_field(field: str, message: str, value: object = None) -> JSONRespons
         status_code=422,
         content={"detail": [{"type": "value_error", "loc": ["body", *field.split(".")], "msg": message, "input": value}]},
     )
+
+
+async def update_or_409(
+    handle: WorkflowHandle[Any, Any], update: Any, request: Any, current_status: Callable[[], Awaitable[str]], what: str
+) -> Any:
+    """Run an Update; a workflow that has already finished answers 409 with the state it ended in."""
+    try:
+        return await handle.execute_update(update, request)
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        current = await current_status()
+        return JSONResponse(
+            status_code=409,
+            content={"detail": f"{what} is {current}; it takes no more changes", "current_status": current},
+        )
 
 
 def install_error_handlers(app: FastAPI) -> None:

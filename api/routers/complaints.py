@@ -11,14 +11,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import Services, ServicesDep, require
-from api.errors import invalid_field
+from api.errors import invalid_field, update_or_409
 from readmodel.store import SORTABLE, ComplaintFilter
 from readmodel.tables import ComplaintRow, TimelineEventRow
 from rules.actors import Actor, Permission
@@ -345,22 +343,17 @@ async def get_complaint(
     return _detail(*found, actor, services)
 
 
-async def _act(services: Services, complaint_id: str, update: Any, request: Any) -> ComplaintState | JSONResponse:
+async def act_on_complaint(services: Services, complaint_id: str, update: Any, request: Any) -> Any:
+    """Send an agent action to the complaint's workflow: 404 if unknown, 409 once it has finished."""
     if await run_in_threadpool(services.read_model.find, complaint_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
-    handle = services.temporal.get_workflow_handle(complaint_workflow_id(complaint_id))
-    try:
-        return await handle.execute_update(update, request)
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        # The workflow has finished: the complaint is closed, nothing can move it any more.
+
+    async def current_status() -> str:
         row = await run_in_threadpool(services.read_model.find, complaint_id)
-        current = row.status if row else "unknown"
-        return JSONResponse(
-            status_code=status.HTTP_409_CONFLICT,
-            content={"detail": f"complaint {complaint_id} is {current}; its case is finished", "current_status": current},
-        )
+        return row.status if row else "unknown"
+
+    handle = services.temporal.get_workflow_handle(complaint_workflow_id(complaint_id))
+    return await update_or_409(handle, update, request, current_status, f"complaint {complaint_id}")
 
 
 Handler = Annotated[Actor, Depends(require(Permission.HANDLE_COMPLAINT))]
@@ -370,26 +363,26 @@ Handler = Annotated[Actor, Depends(require(Permission.HANDLE_COMPLAINT))]
 async def answer_at_first_contact(complaint_id: str, body: FirstContactAnswer, services: ServicesDep, actor: Handler) -> Any:
     """Simple query answered at once: the case closes at first contact."""
     req = AnswerAtFirstContact(actor=actor, **body.model_dump())
-    return await _act(services, complaint_id, ComplaintWorkflow.answer_at_first_contact, req)
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.answer_at_first_contact, req)
 
 
 @router.post("/{complaint_id}/first-contact", response_model=ComplaintState)
 async def record_first_contact(complaint_id: str, body: FirstContact, services: ServicesDep, actor: Handler) -> Any:
     """First contact with the customer (apology, why it matters, first direction): stops that clock."""
     req = RecordFirstContact(actor=actor, **body.model_dump())
-    return await _act(services, complaint_id, ComplaintWorkflow.record_first_contact, req)
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.record_first_contact, req)
 
 
 @router.post("/{complaint_id}/handling", response_model=ComplaintState)
 async def take_into_handling(complaint_id: str, body: HandlingStart, services: ServicesDep, actor: Handler) -> Any:
     req = TakeIntoHandling(actor=actor, **body.model_dump())
-    return await _act(services, complaint_id, ComplaintWorkflow.take_into_handling, req)
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.take_into_handling, req)
 
 
 @router.post("/{complaint_id}/resolution", response_model=ComplaintState)
 async def resolve(complaint_id: str, body: Resolution, services: ServicesDep, actor: Handler) -> Any:
     req = Resolve(actor=actor, **body.model_dump())
-    return await _act(services, complaint_id, ComplaintWorkflow.resolve, req)
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.resolve, req)
 
 
 @router.post("/{complaint_id}/customer-confirmation", response_model=ComplaintState)
@@ -397,14 +390,14 @@ async def confirm_with_customer(
     complaint_id: str, body: CustomerConfirmation, services: ServicesDep, actor: Handler
 ) -> Any:
     req = ConfirmWithCustomer(actor=actor, **body.model_dump())
-    return await _act(services, complaint_id, ComplaintWorkflow.confirm_with_customer, req)
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.confirm_with_customer, req)
 
 
 @router.post("/{complaint_id}/callback", response_model=ComplaintState)
 async def record_callback(complaint_id: str, body: SatisfactionCallback, services: ServicesDep, actor: Handler) -> Any:
     """Satisfaction call-back: satisfied closes, dissatisfied sends the case back to handling."""
     req = RecordCallback(actor=actor, **body.model_dump())
-    return await _act(services, complaint_id, ComplaintWorkflow.record_callback, req)
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.record_callback, req)
 
 
 @router.post("/{complaint_id}/unresolvable-closure", response_model=ComplaintState)
@@ -415,4 +408,4 @@ async def close_unresolvable(
     actor: Annotated[Actor, Depends(require(Permission.CLOSE_UNRESOLVABLE))],
 ) -> Any:
     req = CloseUnresolvable(actor=actor, **body.model_dump())
-    return await _act(services, complaint_id, ComplaintWorkflow.close_unresolvable, req)
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.close_unresolvable, req)

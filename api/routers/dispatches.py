@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import Services, ServicesDep, require
+from api.errors import update_or_409
+from api.routers.complaints import act_on_complaint
 from notifications.directory import units_above
 from rules.actors import Actor, Permission
 from rules.dispatch import DispatchKind, Reply, TicketPriority, resolve_ladder
@@ -25,7 +26,7 @@ from workflows.shared import (
     ReviewUrgentTicket,
     Text,
     UrgentReview,
-    complaint_workflow_id,
+
 )
 
 router = APIRouter(tags=["dispatches"])
@@ -82,15 +83,9 @@ def _unit_or_422(services: Services, unit: str, field: str) -> None:
 
 
 async def _raise(services: Services, complaint_id: str, req: RaiseDispatch) -> Any:
-    if await run_in_threadpool(services.read_model.find, complaint_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
-    handle = services.temporal.get_workflow_handle(complaint_workflow_id(complaint_id))
-    try:
-        dispatch_id = await handle.execute_update(ComplaintWorkflow.raise_dispatch, req)
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        return JSONResponse(status_code=409, content={"detail": f"complaint {complaint_id} is closed", "current_status": "closed"})
+    dispatch_id = await act_on_complaint(services, complaint_id, ComplaintWorkflow.raise_dispatch, req)
+    if isinstance(dispatch_id, JSONResponse):
+        return dispatch_id
     return Raised(dispatch_id=dispatch_id, complaint_id=complaint_id)
 
 
@@ -141,14 +136,12 @@ async def _dispatch_or_404(services: Services, dispatch_id: str) -> Any:
 
 
 async def _update_dispatch(services: Services, dispatch_id: str, update: Any, req: Any) -> Any:
-    handle = services.temporal.get_workflow_handle(dispatch_id)
-    try:
-        return await handle.execute_update(update, req)
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
+    async def current_status() -> str:
         row, _ = await _dispatch_or_404(services, dispatch_id)
-        return JSONResponse(status_code=409, content={"detail": f"dispatch {dispatch_id} is {row.status}", "current_status": row.status})
+        return str(row.status)
+
+    handle = services.temporal.get_workflow_handle(dispatch_id)
+    return await update_or_409(handle, update, req, current_status, f"dispatch {dispatch_id}")
 
 
 @router.post("/dispatches/{dispatch_id}/review", response_model=DispatchView)
