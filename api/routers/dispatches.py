@@ -26,7 +26,6 @@ from workflows.shared import (
     ReviewUrgentTicket,
     Text,
     UrgentReview,
-
 )
 
 router = APIRouter(tags=["dispatches"])
