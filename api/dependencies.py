@@ -12,17 +12,22 @@ from temporalio.client import Client
 
 from readmodel.store import ReadModel
 from rules.actors import Actor, Permission
-from rules.policy import Policy
+from rules.policy import Policy, PolicyFile
 from settings import Settings
 
 
 @dataclass
 class Services:
     settings: Settings
-    policy: Policy
+    policy_file: PolicyFile
     tokens: dict[str, Actor]
     temporal: Client
     read_model: ReadModel
+
+    @property
+    def policy(self) -> Policy:
+        """The policy as it is now: an edited file applies to the next request, like in the worker."""
+        return self.policy_file.current()
 
 
 def get_services(request: Request) -> Services:

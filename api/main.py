@@ -13,7 +13,7 @@ from api.errors import install_error_handlers
 from api.routers import calendars, complaints, dispatches
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
-from rules.policy import load_policy
+from rules.policy import PolicyFile
 from settings import Settings, get_settings
 from temporal_client import connect
 
@@ -21,15 +21,15 @@ from temporal_client import connect
 def create_app(settings: Settings | None = None, *, temporal: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Policy and tokens are checked before anything listens: a bad file stops start-up, naming the key.
-    policy = load_policy(settings.policy_file)
-    tokens = load_tokens(settings.tokens_file, policy)
+    policy_file = PolicyFile(settings.policy_file)
+    tokens = load_tokens(settings.tokens_file, policy_file.current())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         read_model = ReadModel(settings.database_url)
         read_model.create_schema()
         client = temporal or await connect(settings)
-        app.state.services = Services(settings, policy, tokens, client, read_model)
+        app.state.services = Services(settings, policy_file, tokens, client, read_model)
         try:
             yield
         finally:

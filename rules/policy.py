@@ -6,6 +6,7 @@ names the offending key (``clocks.customer.solution_hours: Input should be great
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -247,14 +248,17 @@ class PolicyFile:
 
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
+        self._policy = load_policy(self._path)  # a missing or bad file stops start-up here
         self._stamp = self._path.stat().st_mtime_ns
-        self._policy = load_policy(self._path)
 
     def current(self) -> Policy:
-        stamp = self._path.stat().st_mtime_ns
-        if stamp != self._stamp:
-            # A bad edit keeps the last good policy rather than stopping every clock.
-            self._policy, self._stamp = load_policy(self._path), stamp
+        try:
+            stamp = self._path.stat().st_mtime_ns
+            if stamp != self._stamp:
+                self._policy, self._stamp = load_policy(self._path), stamp
+        except (OSError, PolicyError) as err:
+            # A file mid-edit or broken keeps the last good policy rather than stopping every clock.
+            logging.getLogger(__name__).warning("policy file not reloaded, keeping the last good one: %s", err)
         return self._policy
 
 

@@ -46,11 +46,15 @@ with workflow.unsafe.imports_passed_through():
         complaint_workflow_id,
         dispatch_workflow_id,
         intake_changes,
+        opening_changes,
+        opening_clock,
     )
     from workflows.dispatch import DispatchWorkflow
     from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
 
 FIRST_CONTACT = "first_contact"
+# Patch: the first-contact deadline arrives in the input (computed at intake), not from an activity.
+DEADLINE_AT_INTAKE = "deadline-at-intake"
 
 
 @workflow.defn
@@ -65,7 +69,8 @@ class ComplaintWorkflow:
         self._closed_at = None
         self._clocks: dict[str, Clock] = {}
         self._clocks_changed = False
-        self._opened = False  # intake and first clocks are in the read model
+        self._opened = False  # the opening changes are taken care of; later changes may be written
+        self._unwritten: list[ComplaintChange] = []  # opening changes to repeat with the next write
         self._dispatches_raised = 0
         self._open_dispatches: dict[str, ChildWorkflowHandle[Any, Any]] = {}
         self._orders: dict[str, DispatchOrder] = {}
@@ -73,10 +78,19 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, filing: ComplaintFiling) -> ComplaintOutcome:
         # The customer's first-contact clock runs from the channel's received time (DOMAIN §5).
-        first_contact = await self._clock(
-            FIRST_CONTACT, "first contact", filing.lead_unit, filing.intake.received_at, filing.classification.category
-        )
-        await self._record([*intake_changes(filing), first_contact])
+        if workflow.patched(DEADLINE_AT_INTAKE) and (clock := opening_clock(filing)) is not None:
+            # The API computed the deadline and wrote the opening rows; they go again with the
+            # first later write, so a crash of the API between start and write loses nothing.
+            self._clocks[FIRST_CONTACT] = clock
+            self._clocks_changed = True
+            self._seq = 3
+            self._unwritten = opening_changes(filing)
+        else:
+            first_contact = await self._clock(
+                FIRST_CONTACT, "first contact", filing.lead_unit, filing.intake.received_at,
+                filing.classification.category,
+            )
+            await self._record([*intake_changes(filing), first_contact])
         self._opened = True
         self._refresh_details()
         watcher = asyncio.create_task(self._watch_clocks())
@@ -323,9 +337,11 @@ class ComplaintWorkflow:
         return state
 
     async def _record(self, changes: list[ComplaintChange]) -> None:
+        batch = [*self._unwritten, *changes]
         await workflow.execute_local_activity(
-            RECORD_CHANGES_ACTIVITY, changes, summary=f"record {changes[-1].entry.action.value}", **READ_MODEL_WRITE
+            RECORD_CHANGES_ACTIVITY, batch, summary=f"record {changes[-1].entry.action.value}", **READ_MODEL_WRITE
         )
+        self._unwritten = []
 
     # -- clocks -------------------------------------------------------------------------------
 

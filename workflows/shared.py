@@ -67,6 +67,9 @@ class ComplaintFiling(_Message):
     filed_by: Actor
     filed_at: datetime
     lead_unit: str  # 主导客服: the office that owns the customer relationship
+    # The first-contact deadline, computed at intake from the lead unit's calendar: a value in the
+    # workflow's input is as replay-safe as an activity result, and saves the first task a round trip.
+    first_contact: Deadline | None = None
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).
@@ -240,6 +243,46 @@ def intake_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
     ]
 
 
+def opening_clock(filing: ComplaintFiling) -> Clock | None:
+    deadline = filing.first_contact
+    if deadline is None:
+        return None
+    return Clock(
+        name="first_contact",
+        label="first contact",
+        started_at=filing.intake.received_at,
+        due=deadline.due,
+        due_local=deadline.due_local,
+        unit=deadline.unit,
+        calendar_version=deadline.calendar_version,
+    )
+
+
+def opening_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
+    """Received, classified and the first-contact clock: written by the API at intake and again by
+    the workflow with its first later change (idempotent), so neither can lose them."""
+    changes = intake_changes(filing)
+    clock = opening_clock(filing)
+    if clock is not None:
+        deadline = filing.first_contact
+        assert deadline is not None
+        entry = TimelineEntry(
+            seq=3,
+            at=filing.filed_at,
+            actor=SYSTEM_ACTOR,
+            action=ComplaintAction.START_CLOCK,
+            from_status=ComplaintStatus.CLASSIFIED,
+            to_status=ComplaintStatus.CLASSIFIED,
+            detail={"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local,
+                    "unit": clock.unit, "calendar": deadline.calendar, "calendar_version": clock.calendar_version},
+        )
+        changes.append(ComplaintChange(
+            complaint_id=filing.complaint_id, workflow_id=complaint_workflow_id(filing.complaint_id), entry=entry,
+            status=ComplaintStatus.CLASSIFIED, handling_round=0, one_time_resolution=True, clocks=[clock],
+        ))
+    return changes
+
+
 RECORD_CHANGES_ACTIVITY = "record_complaint_changes"
 COMPUTE_DEADLINE_ACTIVITY = "compute_deadline"
 
@@ -411,3 +454,6 @@ class WorkingTimeRequest(_Message):
     unit: str
     start: datetime
     end: datetime
+
+
+ComplaintFiling.model_rebuild()

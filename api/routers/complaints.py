@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from activities.calendar import deadline_for
 from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field, update_or_409
 from readmodel.store import SORTABLE, ComplaintFilter
@@ -44,8 +45,9 @@ from workflows.shared import (
     UnresolvableClosure,
     complaint_details,
     complaint_summary,
+    DeadlineRequest,
     complaint_workflow_id,
-    intake_changes,
+    opening_changes,
     search_attributes_at_filing,
 )
 
@@ -235,6 +237,10 @@ async def file_complaint(
     )
     if existing is None:
         classification = classify(intake, policy, ComplainantHistory(earlier_complaints=earlier))
+        first_contact = deadline_for(
+            policy,
+            DeadlineRequest(unit=actor.unit, start=intake.received_at, clock="first_contact", category=intake.category),
+        )
         filing = ComplaintFiling(
             complaint_id=complaint_id,
             intake=intake,
@@ -242,6 +248,7 @@ async def file_complaint(
             filed_by=actor,
             filed_at=now,
             lead_unit=actor.unit,
+            first_contact=first_contact,
         )
         try:
             await services.temporal.start_workflow(
@@ -260,7 +267,7 @@ async def file_complaint(
         else:
             # Written here too (idempotently, same rows as the workflow's first write) so the
             # complaint is readable the moment the caller has its id.
-            await run_in_threadpool(read_model.record, intake_changes(filing))
+            await run_in_threadpool(read_model.record, opening_changes(filing))
             return ComplaintCreated(
                 complaint_id=complaint_id,
                 workflow_id=workflow_id,

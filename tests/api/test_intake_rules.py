@@ -66,3 +66,23 @@ async def test_temporal_refuses_a_second_execution_even_when_the_read_model_lost
     assert again.json()["complaint_id"] == first["complaint_id"]
     assert (await handle.describe()).run_id == run_before  # the same execution, not a second one
     assert (await stack.http.get(f"/complaints/{first['complaint_id']}", headers=auth("auditor"))).status_code == 200
+
+
+async def test_if_the_apis_write_is_lost_the_workflow_writes_the_opening_rows_with_its_next_change(stack: Stack) -> None:
+    from workflows.complaint import ComplaintWorkflow
+    from workflows.shared import TakeIntoHandling
+    from rules.actors import Actor
+
+    created = await file(stack, complaint_body())
+    with stack.read_model.engine.begin() as conn:  # as if the API had died right after starting the workflow
+        conn.exec_driver_sql("DELETE FROM complaint")
+        conn.exec_driver_sql("DELETE FROM timeline_event")
+    agent = Actor(id="agent-wang", name="Wang", role="front_seat", unit="call-centre")
+
+    await stack.env.client.get_workflow_handle(created["workflow_id"]).execute_update(
+        ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=agent)
+    )
+
+    detail = (await stack.http.get(f"/complaints/{created['complaint_id']}", headers=auth("auditor"))).json()
+    assert [e["action"] for e in detail["timeline"]] == ["receive", "classify", "start_clock", "take_into_handling"]
+    assert detail["status"] == "in_handling" and detail["clocks"][0]["name"] == "first_contact"

@@ -20,6 +20,7 @@ from temporal_client import DATA_CONVERTER
 from tests.conftest import TEST_SERVER, register_search_attributes
 from tests.workflows.test_clocks import AGENT, complaint_worker, filing, first_contact, friday_evening, start
 from workflows.complaint import ComplaintWorkflow
+from activities.calendar import deadline_for
 from rules.dispatch import DispatchKind, Reply, resolve_ladder
 from rules.policy import load_policy
 from settings import ROOT
@@ -28,6 +29,7 @@ from workflows.dispatch import DispatchWorkflow
 from workflows.shared import (
     CloseUnresolvable,
     ConfirmWithCustomer,
+    DeadlineRequest,
     RaiseDispatch,
     RecordCallback,
     RecordFirstContact,
@@ -48,8 +50,13 @@ async def record(version: str) -> None:
             async with complaint_worker(env, Path(tmp), queue):
                 received, monday = friday_evening(await env.get_current_time())
 
-                # A case reopened once by a dissatisfied customer, then closed.
-                handle = await start(env, filing(received), queue)
+                # A case reopened once by a dissatisfied customer, then closed; its first-contact
+                # deadline computed at intake, as the API does (the deadline-at-intake path).
+                policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+                opened = filing(received)
+                opened = opened.model_copy(update={"first_contact": deadline_for(policy, DeadlineRequest(
+                    unit=opened.lead_unit, start=received, clock="first_contact", category="delay"))})
+                handle = await start(env, opened, queue)
                 await env.sleep(received - await env.get_current_time() + timedelta(minutes=5))
                 await handle.execute_update(ComplaintWorkflow.record_first_contact, RecordFirstContact(
                     actor=AGENT, apology="sorry", why_it_matters="urgent papers", first_direction="chasing the station"))
@@ -71,7 +78,6 @@ async def record(version: str) -> None:
                 save(f"{version}_first_contact_overdue", late.id, await late.fetch_history())
 
                 # A case with a direct dispatch: a returned non-answer, then an accepted reply.
-                policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
                 with_dispatch = await start(env, filing(received), queue)
                 await with_dispatch.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
                 dispatch_id = await with_dispatch.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(

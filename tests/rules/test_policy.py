@@ -84,3 +84,21 @@ def test_the_api_refuses_to_start_on_a_bad_policy(tmp_path: Path) -> None:
     )
     with pytest.raises(PolicyError, match="clocks.customer.solution_hours"):
         create_app(settings)
+
+
+def test_a_changed_policy_file_applies_from_the_next_read_and_a_broken_edit_keeps_the_last_good(tmp_path: Path) -> None:
+    import os
+
+    from rules.policy import PolicyFile
+
+    path = broken(tmp_path, lambda d: None)
+    source = PolicyFile(path)
+    assert source.current().clocks.customer.solution_hours == 4
+
+    edited = broken(tmp_path, lambda d: d["clocks"]["customer"].__setitem__("solution_hours", 6))
+    os.utime(edited, ns=(1, 10**18))
+    assert source.current().clocks.customer.solution_hours == 6
+
+    path.write_text("clocks: [broken", encoding="utf-8")
+    os.utime(path, ns=(1, 2 * 10**18))
+    assert source.current().clocks.customer.solution_hours == 6
