@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "complaints"
     temporal_ui_port: int = 8233
+    worker_cached_workflows: int = 10_000
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     data_dir: Path = ROOT / "data"

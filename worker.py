@@ -68,6 +68,9 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         max_concurrent_local_activities=ACTIVITY_THREADS,
+        # Every open complaint and dispatch waits on a timer; a cache smaller than that replays
+        # whole histories when the timers fire together (the 10:00 check-window peak).
+        max_cached_workflows=settings.worker_cached_workflows,
         # On SIGTERM (a redeploy), let running activities finish inside the container's grace period.
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
