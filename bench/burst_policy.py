@@ -9,7 +9,7 @@ Everything else (units, directory, ladders) is the real policy's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 

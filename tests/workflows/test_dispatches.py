@@ -90,6 +90,16 @@ def local(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(SHANGHAI)
 
 
+async def direct_dispatch_monday_0900(stack: Stack) -> tuple[str, str]:
+    """A complaint in handling and a direct dispatch to the Tianhe station raised Monday 09:00."""
+    monday = await plain_monday(stack.env)
+    cid = await complaint_in_handling(stack)
+    await skip_to(stack.env, monday.replace(hour=9))
+    did = await raise_(stack, cid, "gd-gz-tianhe")
+    await dispatch(stack, did)
+    return cid, did
+
+
 GOOD_FINDING = "The courier missed the Monday route; the parcel is redelivered today by 16:00."
 
 
@@ -159,11 +169,7 @@ async def test_three_linked_dispatches_run_in_parallel_on_the_check_windows(desk
 
 async def test_a_non_answer_is_returned_counted_and_the_clock_keeps_running(desk: tuple[Stack, SmsGateway]) -> None:
     stack, _ = desk
-    monday = await plain_monday(stack.env)
-    cid = await complaint_in_handling(stack)
-    await skip_to(stack.env, monday.replace(hour=9))
-    did = await raise_(stack, cid, "gd-gz-tianhe")
-    await dispatch(stack, did)
+    cid, did = await direct_dispatch_monday_0900(stack)
 
     returned = await reply(stack, did, "正在处理")
     delivered_without_proof = await reply(stack, did, "The parcel was delivered on Monday at 15:00 to the door.")
@@ -182,11 +188,7 @@ async def test_a_non_answer_is_returned_counted_and_the_clock_keeps_running(desk
 
 async def test_still_following_up_redispatches_and_the_case_is_not_one_time_resolved(desk: tuple[Stack, SmsGateway]) -> None:
     stack, _ = desk
-    monday = await plain_monday(stack.env)
-    cid = await complaint_in_handling(stack)
-    await skip_to(stack.env, monday.replace(hour=9))
-    did = await raise_(stack, cid, "gd-gz-tianhe")
-    await dispatch(stack, did)
+    cid, did = await direct_dispatch_monday_0900(stack)
 
     answer = await reply(stack, did, "邮件仍需跟进，请重派", still_following_up=True)
 
@@ -260,11 +262,7 @@ async def wait_for_complaint(stack: Stack, cid: str, ready) -> dict:  # type: ig
 
 async def test_closing_the_complaint_cancels_its_open_dispatches(desk: tuple[Stack, SmsGateway]) -> None:
     stack, _ = desk
-    monday = await plain_monday(stack.env)
-    cid = await complaint_in_handling(stack)
-    await skip_to(stack.env, monday.replace(hour=9))
-    did = await raise_(stack, cid, "gd-gz-tianhe")
-    await dispatch(stack, did)
+    cid, did = await direct_dispatch_monday_0900(stack)
 
     closed = await stack.http.post(f"/complaints/{cid}/unresolvable-closure", headers=auth("supervisor"),
                                    json={"reason": "customer withdrew the complaint"})
