@@ -64,7 +64,7 @@ class NotificationActivities:
         elif isinstance(outbox, Engine):
             self.outbox = Outbox(outbox)
         else:
-            self.outbox = Outbox(outbox.engine)  # type: ignore[attr-defined]
+            self.outbox = Outbox(outbox.engine, getattr(outbox, "write_lock", None))  # type: ignore[attr-defined]
         self._senders = {Channel(k): v for k, v in senders.items()}
         self._directory = directory
 

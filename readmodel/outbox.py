@@ -8,6 +8,9 @@ so a receiver can drop the repeat of a send whose success we did not get to reco
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractContextManager
+
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -47,9 +50,12 @@ class OutboxRow(SQLModel, table=True):
 class Outbox:
     """Idempotent outbox writes on the read model's engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        # The read model's writer mutex (SQLite): outbox writes queue with its other writes instead
+        # of meeting them in SQLite's sleeping busy handler during a burst of notices.
+        self._write_lock = write_lock or contextlib.nullcontext()
 
     def create_table(self) -> None:
         """For a database whose schema was made before the outbox existed; ``create_schema`` of
@@ -76,7 +82,7 @@ class Outbox:
             attempts=0,
             status="pending",
         ).on_conflict_do_nothing()
-        with Session(self.engine) as session:
+        with self._write_lock, Session(self.engine) as session:
             session.execute(stmt)
             session.commit()
             row = session.get(OutboxRow, message.key)
@@ -117,7 +123,7 @@ class Outbox:
             .where(table.c.id == message_id, table.c.status.in_(from_status))
             .values(attempts=table.c.attempts + 1, **values)
         )
-        with Session(self.engine) as session:
+        with self._write_lock, Session(self.engine) as session:
             session.execute(stmt)
             session.commit()
             return session.get(OutboxRow, message_id)

@@ -72,6 +72,11 @@ class ReadModel:
         self._statements: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._write_lock = threading.Lock() if self._dialect == "sqlite" else contextlib.nullcontext()
 
+    @property
+    def write_lock(self) -> Any:
+        """Held around every write of this process to the read model's database."""
+        return self._write_lock
+
     def create_schema(self) -> None:
         """Safe when the API and several workers start at once on an empty database: whoever
         loses the race to create a table tries again and finds it made."""
