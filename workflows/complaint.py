@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         Resolve,
         TakeIntoHandling,
         TimelineEntry,
+        clock_started_detail,
         complaint_workflow_id,
         dispatch_workflow_id,
         intake_changes,
@@ -364,8 +365,7 @@ class ComplaintWorkflow:
             calendar_version=deadline.calendar_version,
         )
         self._clocks_changed = True
-        detail = {"clock": name, "due": deadline.due.isoformat(), "due_local": deadline.due_local, "unit": unit,
-                  "calendar": deadline.calendar, "calendar_version": deadline.calendar_version}
+        detail = clock_started_detail(self._clocks[name], deadline.calendar)
         return self._change(ComplaintAction.START_CLOCK, SYSTEM_ACTOR, detail, clocks=True)
 
     async def _watch_clocks(self) -> None:

@@ -258,6 +258,12 @@ def opening_clock(filing: ComplaintFiling) -> Clock | None:
     )
 
 
+def clock_started_detail(clock: Clock, calendar: str) -> dict[str, Any]:
+    """The timeline detail of a started clock, the same whether the API or the workflow writes it."""
+    return {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local,
+            "unit": clock.unit, "calendar": calendar, "calendar_version": clock.calendar_version}
+
+
 def opening_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
     """Received, classified and the first-contact clock: written by the API at intake and again by
     the workflow with its first later change (idempotent), so neither can lose them."""
@@ -273,8 +279,7 @@ def opening_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
             action=ComplaintAction.START_CLOCK,
             from_status=ComplaintStatus.CLASSIFIED,
             to_status=ComplaintStatus.CLASSIFIED,
-            detail={"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local,
-                    "unit": clock.unit, "calendar": deadline.calendar, "calendar_version": clock.calendar_version},
+            detail=clock_started_detail(clock, deadline.calendar),
         )
         changes.append(ComplaintChange(
             complaint_id=filing.complaint_id, workflow_id=complaint_workflow_id(filing.complaint_id), entry=entry,
