@@ -116,6 +116,12 @@ class ReadModel:
         }
         if change.clocks is not None:
             state["clocks"] = [c.model_dump(mode="json") for c in change.clocks]
+        if change.missed_clocks is not None:
+            state["missed_clocks"] = change.missed_clocks
+        if change.complex_case is not None:
+            state["complex_case"] = change.complex_case
+        if change.plan is not None:
+            state["plan"] = [a.model_dump(mode="json") for a in change.plan]
         if change.filing is not None:
             conn.execute(self._statement("create", tuple(state)), {**_row_from_filing(change), **state})
         else:
@@ -322,4 +328,6 @@ def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:
         "demand": intake.demand,
         "description": intake.description,
         "evidence": [e.model_dump(mode="json") for e in intake.evidence],
+        "is_repeat": bool(filing.repeat_of),
+        "repeat_of": filing.repeat_of,
     }

@@ -71,6 +71,11 @@ class ComplaintRow(SQLModel, table=True):
     one_time_resolution: bool = True
     closed_at: datetime | None = _instant(nullable=True)
     clocks: Any = _json()  # the running and finished clocks with their due instants
+    missed_clocks: int = 0  # customer clocks missed (each told to the supervisor)
+    complex_case: bool = False
+    plan: Any = _json()  # a complex case's actions with owners and due dates
+    is_repeat: bool = Field(default=False, index=True)  # the customer or parcel complained before
+    repeat_of: Any = _json()  # the earlier, closed complaints it repeats
     last_seq: int
     updated_at: datetime = _instant(nullable=False)
 

@@ -19,6 +19,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"  # read-only
     OPERATIONS = "operations"
+    CUSTOMER = "customer"  # the complainant, only ever as the recipient of a progress text; no token has it
 
 
 class Permission(StrEnum):

@@ -97,3 +97,6 @@ class ComplaintIntake(_Record):
     description: Annotated[str, Field(min_length=1, max_length=5000)]
     contents: Contents | None = None
     evidence: Annotated[list[EvidenceRef], Field(max_length=50)] = []
+    progress_update_hours: Annotated[
+        float | None, Field(gt=0, le=72, description="how often the customer asked to hear of progress (working hours)")
+    ] = None

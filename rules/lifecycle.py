@@ -36,6 +36,15 @@ class ComplaintAction(StrEnum):
     CLOCK_OVERDUE = "clock_overdue"
     RAISE_DISPATCH = "raise_dispatch"
     DISPATCH_FINISHED = "dispatch_finished"
+    RECORD_PROGRESS_UPDATE = "record_progress_update"  # an agent told the customer
+    SEND_PROGRESS_UPDATE = "send_progress_update"  # the automatic update when none was sent in time
+    EXTEND_SOLUTION_CLOCK = "extend_solution_clock"
+    MAKE_COMPLEX = "make_complex"
+    RECORD_COORDINATION_MEETING = "record_coordination_meeting"
+    AGREE_PLAN = "agree_plan"
+    COMPLETE_ACTION = "complete_action"
+    ACTION_OVERDUE = "action_overdue"
+    LINK_DUPLICATE = "link_duplicate"
 
 
 S, A = ComplaintStatus, ComplaintAction

@@ -10,23 +10,37 @@ local activity and mirrored in the search attributes the Web UI filters on.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from rules.actors import Actor
+    from notifications.directory import RoleHolder
+    from notifications.messages import (
+        NOTIFY_ACTIVITY,
+        NOTIFY_RETRY,
+        NOTIFY_SCHEDULE_TO_CLOSE,
+        NOTIFY_START_TO_CLOSE,
+        Channel,
+        NotifyRequest,
+    )
+    from rules.actors import Actor, Role
+    from rules.calendar import WorkingHoursRule
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
     from workflows.shared import (
         COMPUTE_DEADLINE_ACTIVITY,
         RECORD_CHANGES_ACTIVITY,
         SYSTEM_ACTOR,
+        AgreePlan,
         AnswerAtFirstContact,
         Clock,
+        ClockKind,
         CloseUnresolvable,
+        CompleteAction,
+        ComplaintCarryOver,
         ComplaintChange,
         ComplaintFiling,
         ComplaintOutcome,
@@ -37,9 +51,16 @@ with workflow.unsafe.imports_passed_through():
         DeadlineRequest,
         DispatchOrder,
         DispatchResult,
+        DispatchView,
+        ExtendSolutionClock,
+        LinkDuplicate,
+        MakeComplex,
+        PlanAction,
         RaiseDispatch,
         RecordCallback,
+        RecordCoordinationMeeting,
         RecordFirstContact,
+        RecordProgressUpdate,
         Resolve,
         TakeIntoHandling,
         TimelineEntry,
@@ -51,11 +72,20 @@ with workflow.unsafe.imports_passed_through():
         opening_clock,
     )
     from workflows.dispatch import DispatchWorkflow
-    from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
+    from workflows.options import CALENDAR_LOOKUP, CONTINUE_AS_NEW_AFTER_EVENTS, INVALID_TRANSITION, READ_MODEL_WRITE
 
+# The customer clocks (DOMAIN §5), by the names the policy knows them by.
 FIRST_CONTACT = "first_contact"
+SOLUTION = "solution"
+PROGRESS = "progress_update"
+CONFIRMATION = "written_confirmation"
+CALLBACK = "satisfaction_callback"
+LABELS = {FIRST_CONTACT: "first contact", SOLUTION: "solution", PROGRESS: "next progress update",
+          CONFIRMATION: "written confirmation", CALLBACK: "satisfaction call-back"}
 # Patch: the first-contact deadline arrives in the input (computed at intake), not from an activity.
 DEADLINE_AT_INTAKE = "deadline-at-intake"
+# Patch: the clocks after first contact, notices of missed clocks, complex cases, continue-as-new.
+CUSTOMER_CLOCKS = "customer-clocks"
 
 
 @workflow.defn
@@ -75,11 +105,27 @@ class ComplaintWorkflow:
         self._dispatches_raised = 0
         self._open_dispatches: dict[str, ChildWorkflowHandle[Any, Any]] = {}
         self._orders: dict[str, DispatchOrder] = {}
+        self._finished_dispatches: list[DispatchView] = []
+        # Set once this execution has met the customer-clocks patch (None: not asked yet).
+        self._customer_clocks: bool | None = None
+        self._missed_clocks = 0
+        self._progress_updates = 0
+        self._complex = False
+        self._meeting_recorded = False
+        self._plan: list[PlanAction] = []
+        self._linked_duplicates: list[str] = []
+        self._notices: list[asyncio.Task[Any]] = []
+        self._pausing = False  # the clock watcher steps aside for continue-as-new or closing
+        self._runs = 0
+        if filing.resumed is not None:
+            self._resume(filing.resumed)
 
     @workflow.run
     async def run(self, filing: ComplaintFiling) -> ComplaintOutcome:
+        if filing.resumed is not None:
+            pass  # a fresh history for a long case: the state came with the input
         # The customer's first-contact clock runs from the channel's received time (DOMAIN §5).
-        if workflow.patched(DEADLINE_AT_INTAKE) and (clock := opening_clock(filing)) is not None:
+        elif workflow.patched(DEADLINE_AT_INTAKE) and (clock := opening_clock(filing)) is not None:
             # The API computed the deadline and wrote the opening rows; they go again with the
             # first later write, so a crash of the API between start and write loses nothing.
             self._clocks[FIRST_CONTACT] = clock
@@ -94,11 +140,18 @@ class ComplaintWorkflow:
             await self._record([*intake_changes(filing), first_contact])
         self._opened = True
         self._refresh_details()
-        watcher = asyncio.create_task(self._watch_clocks())
-        await workflow.wait_condition(
-            lambda: self._status is ComplaintStatus.CLOSED and workflow.all_handlers_finished()
-        )
-        await watcher
+        while True:
+            self._pausing = False
+            watcher = asyncio.create_task(self._watch_clocks())
+            await workflow.wait_condition(lambda: self._closed() or self._fresh_history_due())
+            self._pausing = True
+            await watcher
+            await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._notices_done())
+            if self._closed():
+                break
+            if self._fresh_history_due():
+                # A case open for weeks keeps a short history: its next run starts from the state.
+                workflow.continue_as_new(filing.model_copy(update={"resumed": self._carry_over()}))
         # Closing the complaint ends whatever is still out with the units.
         for child in list(self._open_dispatches.values()):
             child.cancel()
@@ -137,6 +190,8 @@ class ComplaintWorkflow:
     @resolve.validator
     def _check_resolve(self, req: Resolve) -> None:
         self._check(ComplaintAction.RESOLVE)
+        if open_actions := [a.number for a in self._plan if a.done_at is None]:
+            self._refuse(f"the plan still has open actions {open_actions}: the case resolves when they are done")
 
     @workflow.update
     async def confirm_with_customer(self, req: ConfirmWithCustomer) -> ComplaintState:
@@ -187,6 +242,159 @@ class ComplaintWorkflow:
     def _check_record_first_contact(self, req: RecordFirstContact) -> None:
         self._check_first_contact_open()
 
+    # -- keeping the customer informed (DOMAIN §5) ---------------------------------------------
+
+    @workflow.update
+    async def record_progress_update(self, req: RecordProgressUpdate) -> ComplaintState:
+        """An agent told the customer how things stand: the automatic update of this interval is skipped."""
+        self._check_open("record a progress update")
+        change = self._change(ComplaintAction.RECORD_PROGRESS_UPDATE, req.actor,
+                              {"message": req.message, "medium": req.medium}, clocks=True)
+        progress = self._clocks.get(PROGRESS)
+        if progress is not None and progress.running:
+            restarted = await self._start_clock(PROGRESS, workflow.now(), kind=ClockKind.PROGRESS)
+            change = _with_detail(change, {"next_update_due_local": restarted.due_local}, self._clock_list())
+        return await self._commit(change)
+
+    @record_progress_update.validator
+    def _check_record_progress_update(self, req: RecordProgressUpdate) -> None:
+        self._check_open("record a progress update")
+
+    @workflow.update
+    async def extend_solution_clock(self, req: ExtendSolutionClock) -> ComplaintState:
+        """4 → 8 hours for a complex problem, only if the customer is told before the 4 hours run out."""
+        self._check_extension()
+        solution = self._clocks[SOLUTION]
+        solution.extended = True  # at once, so a second request is refused while this one runs
+        was_due = solution.due_local
+        deadline = await self._deadline(SOLUTION, solution.unit, solution.started_at, clock="complex_solution")
+        solution.due, solution.due_local, solution.calendar_version = deadline.due, deadline.due_local, deadline.calendar_version
+        self._clocks_changed = True
+        detail = {"reason": req.reason, "medium": req.medium, "was_due_local": was_due, "due_local": deadline.due_local}
+        return await self._commit(self._change(ComplaintAction.EXTEND_SOLUTION_CLOCK, req.actor, detail, clocks=True))
+
+    @extend_solution_clock.validator
+    def _check_extend_solution_clock(self, req: ExtendSolutionClock) -> None:
+        self._check_extension()
+
+    def _check_extension(self) -> None:
+        solution = self._clocks.get(SOLUTION)
+        if self._status is not ComplaintStatus.IN_HANDLING or solution is None or solution.met_at is not None:
+            self._refuse("the solution clock is extended while the complaint is in handling")
+        assert solution is not None
+        if solution.extended:
+            self._refuse(f"the solution clock was already extended; it is due {solution.due_local}")
+        if solution.overdue_at is not None or workflow.now() >= solution.due:
+            self._refuse(f"too late: the customer had to be told before the solution was due at {solution.due_local}")
+
+    # -- complex cases (DOMAIN §4: convene, investigate, plan, carry out, report back) ---------
+
+    @workflow.update
+    async def make_complex(self, req: MakeComplex) -> ComplaintState:
+        self._check_complex_step(ComplaintAction.MAKE_COMPLEX)
+        self._complex = True
+        return await self._commit(self._change(ComplaintAction.MAKE_COMPLEX, req.actor, {"reason": req.reason}))
+
+    @make_complex.validator
+    def _check_make_complex(self, req: MakeComplex) -> None:
+        self._check_complex_step(ComplaintAction.MAKE_COMPLEX)
+
+    @workflow.update
+    async def record_coordination_meeting(self, req: RecordCoordinationMeeting) -> ComplaintState:
+        self._check_complex_step(ComplaintAction.RECORD_COORDINATION_MEETING)
+        self._meeting_recorded = True
+        detail = req.model_dump(mode="json", exclude={"actor"})
+        return await self._commit(self._change(ComplaintAction.RECORD_COORDINATION_MEETING, req.actor, detail))
+
+    @record_coordination_meeting.validator
+    def _check_record_coordination_meeting(self, req: RecordCoordinationMeeting) -> None:
+        self._check_complex_step(ComplaintAction.RECORD_COORDINATION_MEETING)
+
+    @workflow.update
+    async def agree_plan(self, req: AgreePlan) -> ComplaintState:
+        """The plan: each action with its department, owner and due date, tracked on its own clock."""
+        self._check_complex_step(ComplaintAction.AGREE_PLAN)
+        first = len(self._plan) + 1
+        for number, planned in enumerate(req.actions, start=first):
+            self._plan.append(PlanAction(number=number, department=planned.department, owner=planned.owner,
+                                         description=planned.description, due=planned.due))
+            self._clocks[_action_clock(number)] = Clock(
+                name=_action_clock(number), label=f"action {number} ({planned.owner}, {planned.department})",
+                started_at=workflow.now(), due=planned.due, due_local=planned.due.strftime("%Y-%m-%d %H:%M %z"),
+                unit=planned.department, calendar_version="agreed in the plan", kind=ClockKind.ACTION,
+            )
+        self._clocks_changed = True
+        detail = {"actions": [a.model_dump(mode="json") for a in req.actions]}
+        return await self._commit(self._change(ComplaintAction.AGREE_PLAN, req.actor, detail, clocks=True, plan=True))
+
+    @agree_plan.validator
+    def _check_agree_plan(self, req: AgreePlan) -> None:
+        self._check_complex_step(ComplaintAction.AGREE_PLAN)
+
+    @workflow.update
+    async def complete_action(self, req: CompleteAction) -> ComplaintState:
+        """An action of the plan is done; the last one done resolves the case."""
+        action = self._check_action_open(req.number)
+        now = workflow.now()
+        action.done_at, action.outcome = now, req.outcome
+        self._clocks[_action_clock(action.number)].met_at = now
+        self._clocks_changed = True
+        detail = {"number": action.number, "outcome": req.outcome, "in_time": now <= action.due}
+        changes = [self._change(ComplaintAction.COMPLETE_ACTION, req.actor, detail, clocks=True, plan=True)]
+        if all(a.done_at is not None for a in self._plan):
+            summary = "; ".join(f"{a.number}. {a.description}: {a.outcome}" for a in self._plan)
+            resolved = self._move(ComplaintAction.RESOLVE, req.actor, {"solution": summary[:4000], "by_plan": True})
+            changes.append(await self._with_clocks(ComplaintAction.RESOLVE, resolved))
+        state = self.state()
+        await workflow.wait_condition(lambda: self._opened)
+        await self._record(changes)
+        self._refresh_details()
+        return state
+
+    @complete_action.validator
+    def _check_complete_action(self, req: CompleteAction) -> None:
+        self._check_action_open(req.number)
+
+    def _check_complex_step(self, step: ComplaintAction) -> None:
+        if self._status is not ComplaintStatus.IN_HANDLING:
+            self._refuse(f"a complex case is worked while in handling; the complaint is {self._status.value}")
+        if step is ComplaintAction.MAKE_COMPLEX and self._complex:
+            self._refuse("the case is complex already")
+        if step is not ComplaintAction.MAKE_COMPLEX and not self._complex:
+            self._refuse("a supervisor must first make the case complex")
+        if step is ComplaintAction.AGREE_PLAN:
+            if not self._meeting_recorded:
+                self._refuse("record the coordination meeting before agreeing the plan")
+            if any(a.done_at is None for a in self._plan):
+                self._refuse("the plan agreed already has open actions")
+
+    def _check_action_open(self, number: int) -> PlanAction:
+        if self._status is not ComplaintStatus.IN_HANDLING:
+            self._refuse(f"plan actions are done while in handling; the complaint is {self._status.value}")
+        action = next((a for a in self._plan if a.number == number), None)
+        if action is None:
+            self._refuse(f"the plan has no action {number}")
+        assert action is not None
+        if action.done_at is not None:
+            self._refuse(f"action {number} is done already")
+        return action
+
+    # -- duplicates ----------------------------------------------------------------------------
+
+    @workflow.update
+    async def link_duplicate(self, req: LinkDuplicate) -> ComplaintState:
+        """The same complaint through another channel: recorded here, no second case (a retry links once)."""
+        self._check_open("link a duplicate")
+        if req.key in self._linked_duplicates:
+            return self.state()
+        self._linked_duplicates.append(req.key)
+        detail = req.model_dump(mode="json", exclude={"actor"})
+        return await self._commit(self._change(ComplaintAction.LINK_DUPLICATE, req.actor, detail))
+
+    @link_duplicate.validator
+    def _check_link_duplicate(self, req: LinkDuplicate) -> None:
+        self._check_open("link a duplicate")
+
     # -- dispatches ---------------------------------------------------------------------------
 
     @workflow.update
@@ -232,6 +440,7 @@ class ComplaintWorkflow:
     async def dispatch_finished(self, result: DispatchResult) -> None:
         view = result.dispatch
         self._open_dispatches.pop(view.dispatch_id, None)
+        self._finished_dispatches.append(view)
         if result.redispatch or view.returns:
             self._one_time_resolution = False  # a redispatch or a returned reply: not resolved at once
         detail = {"dispatch_id": view.dispatch_id, "status": view.status.value, "in_time": view.in_time,
@@ -258,6 +467,10 @@ class ComplaintWorkflow:
         return list(self._clocks.values())
 
     @workflow.query
+    def plan(self) -> list[PlanAction]:
+        return list(self._plan)
+
+    @workflow.query
     def state(self) -> ComplaintState:
         return ComplaintState(
             complaint_id=self._filing.complaint_id,
@@ -273,23 +486,42 @@ class ComplaintWorkflow:
         try:
             next_status(self._status, action)
         except InvalidTransition as err:
-            raise ApplicationError(
-                str(err), {"current_status": self._status.value}, type=INVALID_TRANSITION, non_retryable=True
-            ) from None
+            self._refuse(str(err))
+
+    def _refuse(self, reason: str) -> None:
+        raise ApplicationError(reason, {"current_status": self._status.value}, type=INVALID_TRANSITION, non_retryable=True)
+
+    def _check_open(self, what: str) -> None:
+        if self._status is ComplaintStatus.CLOSED:
+            self._refuse(f"cannot {what}: the complaint is closed")
 
     def _check_first_contact_open(self) -> None:
         clock = self._clocks.get(FIRST_CONTACT)
         if self._status is ComplaintStatus.CLOSED or clock is None or clock.met_at is not None:
-            raise ApplicationError(
-                "first contact is already recorded or the complaint is closed",
-                {"current_status": self._status.value},
-                type=INVALID_TRANSITION,
-                non_retryable=True,
-            )
+            self._refuse("first contact is already recorded or the complaint is closed")
+
+    def _closed(self) -> bool:
+        return self._status is ComplaintStatus.CLOSED
+
+    def _uses_customer_clocks(self) -> bool:
+        """Asked at the first point where this version behaves differently, then remembered: a case
+        started before the customer clocks replays as it ran, and adopts them from here on."""
+        if self._customer_clocks is None:
+            self._customer_clocks = workflow.patched(CUSTOMER_CLOCKS)
+        return self._customer_clocks
 
     async def _transition(self, action: ComplaintAction, actor: Actor, detail: dict[str, Any]) -> ComplaintState:
-        # The state moves before the first await, so an update validated right after this one
-        # already sees the new state.
+        change = self._move(action, actor, detail)
+        state = self.state()
+        change = await self._with_clocks(action, change)
+        await workflow.wait_condition(lambda: self._opened)
+        await self._record([change])
+        self._refresh_details()
+        return state
+
+    def _move(self, action: ComplaintAction, actor: Actor, detail: dict[str, Any]) -> ComplaintChange:
+        """Move the state at once, before any await, so an update validated right after this one
+        already sees the new state; the change takes its seq now, in order."""
         self._check(action)
         before = self._status
         self._status = next_status(before, action)
@@ -299,7 +531,30 @@ class ComplaintWorkflow:
         if self._status is ComplaintStatus.CLOSED:
             self._closed_at = workflow.now()
         workflow.upsert_search_attributes([ComplaintSearch.STATUS.value_set(self._status.value)])
-        return await self._commit(self._change(action, actor, detail, before=before))
+        return self._change(action, actor, detail, before=before)
+
+    async def _with_clocks(self, action: ComplaintAction, change: ComplaintChange) -> ComplaintChange:
+        """The customer clocks a transition stops and starts (DOMAIN §5), shown on its timeline entry."""
+        if action not in CLOCKS_OF or not self._uses_customer_clocks():
+            return change
+        stops, starts = CLOCKS_OF[action]
+        for name in stops:
+            self._meet(name)
+        now = workflow.now()
+        started = {}
+        for name in starts:
+            # The first round's solution is owed from when the customer complained; a reopened
+            # round's from the reopening.
+            begin = self._filing.intake.received_at if name == SOLUTION and self._handling_round == 0 else now
+            kind = ClockKind.PROGRESS if name == PROGRESS else ClockKind.CUSTOMER
+            started[name] = (await self._start_clock(name, begin, kind=kind)).due_local
+        return _with_detail(change, {"clocks_started": started} if started else {}, self._clock_list())
+
+    def _meet(self, name: str) -> None:
+        clock = self._clocks.get(name)
+        if clock is not None and clock.running:
+            clock.met_at = workflow.now()
+            self._clocks_changed = True
 
     def _change(
         self,
@@ -309,6 +564,7 @@ class ComplaintWorkflow:
         *,
         before: ComplaintStatus | None = None,
         clocks: bool = False,
+        plan: bool = False,
     ) -> ComplaintChange:
         """The next timeline entry with the state after it (seq taken now, in order)."""
         self._seq += 1
@@ -327,8 +583,14 @@ class ComplaintWorkflow:
             status=self._status,
             handling_round=self._handling_round,
             one_time_resolution=self._one_time_resolution,
-            clocks=[c.model_copy() for c in self._clocks.values()] if clocks else None,
+            clocks=self._clock_list() if clocks else None,
+            missed_clocks=self._missed_clocks if self._customer_clocks else None,
+            complex_case=self._complex if self._customer_clocks else None,
+            plan=[a.model_copy() for a in self._plan] if plan else None,
         )
+
+    def _clock_list(self) -> list[Clock]:
+        return [c.model_copy() for c in self._clocks.values()]
 
     async def _commit(self, change: ComplaintChange) -> ComplaintState:
         state = self.state()
@@ -368,31 +630,156 @@ class ComplaintWorkflow:
         detail = clock_started_detail(self._clocks[name], deadline.calendar)
         return self._change(ComplaintAction.START_CLOCK, SYSTEM_ACTOR, detail, clocks=True)
 
+    async def _start_clock(self, name: str, start: datetime, *, kind: ClockKind) -> Clock:
+        """A customer clock on the lead office's calendar, its length from the policy by category
+        and level (or the update interval the customer asked for)."""
+        rule = None
+        if name == PROGRESS and self._filing.intake.progress_update_hours is not None:
+            rule = WorkingHoursRule(hours=self._filing.intake.progress_update_hours)
+        deadline = await self._deadline(name, self._filing.lead_unit, start, clock=None if rule else name, rule=rule)
+        self._clocks[name] = clock = Clock(
+            name=name, label=LABELS[name], started_at=start, due=deadline.due, due_local=deadline.due_local,
+            unit=self._filing.lead_unit, calendar_version=deadline.calendar_version, kind=kind,
+        )
+        self._clocks_changed = True
+        return clock
+
+    async def _deadline(self, name: str, unit: str, start: datetime, *, clock: str | None,
+                        rule: WorkingHoursRule | None = None) -> Deadline:
+        cls = self._filing.classification
+        return await workflow.execute_local_activity(
+            COMPUTE_DEADLINE_ACTIVITY,
+            DeadlineRequest(unit=unit, start=start, clock=clock, rule=rule, category=cls.category, level=cls.level),
+            result_type=Deadline,
+            summary=f"{LABELS.get(name, name)}: due on {unit}'s calendar",
+            **CALENDAR_LOOKUP,
+        )
+
     async def _watch_clocks(self) -> None:
         """One durable timer at a time, on the earliest running clock; reset when clocks change."""
-        closed = lambda: self._status is ComplaintStatus.CLOSED  # noqa: E731
-        while not closed():
+        stop = lambda: self._status is ComplaintStatus.CLOSED or self._pausing  # noqa: E731
+        while not stop():
             running = [c for c in self._clocks.values() if c.running]
             self._clocks_changed = False
             if not running:
-                await workflow.wait_condition(lambda: self._clocks_changed or closed())
+                await workflow.wait_condition(lambda: self._clocks_changed or stop())
                 continue
             clock = min(running, key=lambda c: c.due)
             remaining = clock.due - workflow.now()
             if remaining > timedelta(0):
                 try:
                     await workflow.wait_condition(
-                        lambda: self._clocks_changed or closed(),
+                        lambda: self._clocks_changed or stop(),
                         timeout=remaining,
                         timeout_summary=f"{clock.label} due {clock.due_local}",
                     )
                     continue
                 except asyncio.TimeoutError:
                     pass
-            clock.overdue_at = workflow.now()
-            self._clocks_changed = True
-            detail = {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local}
-            await self._commit(self._change(ComplaintAction.CLOCK_OVERDUE, SYSTEM_ACTOR, detail, clocks=True))
+            await self._clock_due(clock)
+
+    async def _clock_due(self, clock: Clock) -> None:
+        if clock.kind is ClockKind.PROGRESS:
+            await self._send_progress_update()
+            return
+        clock.overdue_at = workflow.now()
+        self._clocks_changed = True
+        detail: dict[str, Any] = {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local}
+        action = ComplaintAction.CLOCK_OVERDUE
+        if self._uses_customer_clocks():
+            # Missed: the supervisor of the unit that owed it hears of it ("timeout warning", seed 002).
+            if clock.kind is ClockKind.ACTION:
+                action = ComplaintAction.ACTION_OVERDUE
+                number = _action_number(clock.name)
+                self._plan[number - 1].overdue_at = clock.overdue_at
+                detail["number"] = number
+                subject, text = f"Planned action {number} overdue", f"{clock.label} was due {clock.due_local}"
+            else:
+                self._missed_clocks += 1
+                subject = f"Customer clock missed: {clock.label}"
+                text = f"The {clock.label} promised to the customer was due {clock.due_local}."
+            occasion = f"{clock.name}-{self._handling_round}-overdue"
+            self._notify_staff(Role.SUPERVISOR, clock.unit, occasion, subject, text)
+            detail["notified"] = f"supervisor of {clock.unit}"
+        change = self._change(action, SYSTEM_ACTOR, detail, clocks=True, plan=clock.kind is ClockKind.ACTION)
+        await self._commit(change)
+
+    async def _send_progress_update(self) -> None:
+        """No update was sent in this interval: the customer gets one automatically."""
+        self._progress_updates += 1
+        number = self._progress_updates
+        cls = self._filing.classification
+        self._notify_customer(
+            f"progress-{number}", "Progress on your complaint",
+            f"Your complaint {self._filing.complaint_id} ({cls.category.replace('_', ' ')}) is being handled."
+            " We will keep you informed.",
+        )
+        change = self._change(ComplaintAction.SEND_PROGRESS_UPDATE, SYSTEM_ACTOR, {"number": number}, clocks=True)
+        restarted = await self._start_clock(PROGRESS, workflow.now(), kind=ClockKind.PROGRESS)
+        await self._commit(_with_detail(change, {"next_update_due_local": restarted.due_local}, self._clock_list()))
+
+    def _notify_customer(self, occasion: str, subject: str, text: str) -> None:
+        complainant = self._filing.intake.complainant
+        customer = RoleHolder(id=f"customer-{self._filing.complaint_id}", name=complainant.name,
+                              role=Role.CUSTOMER, unit=self._filing.lead_unit, phone=complainant.phone)
+        self._notify(NotifyRequest(case_id=self._filing.complaint_id, step=occasion, recipient=customer,
+                                   channels=[Channel.SMS], subject=subject, text=text), f"text the customer: {occasion}")
+
+    def _notify_staff(self, role: Role, unit: str, occasion: str, subject: str, text: str) -> None:
+        self._notify(NotifyRequest(case_id=self._filing.complaint_id, step=occasion, role=role, unit=unit,
+                                   subject=f"[{self._filing.complaint_id}] {subject}", text=text),
+                     f"notify {role.value} of {unit}: {occasion}")
+
+    def _notify(self, request: NotifyRequest, summary: str) -> None:
+        """Beside the clocks, never in front of them: a gateway outage must not hold a deadline."""
+        async def send() -> None:
+            try:
+                await workflow.execute_activity(
+                    NOTIFY_ACTIVITY, request, start_to_close_timeout=NOTIFY_START_TO_CLOSE,
+                    schedule_to_close_timeout=NOTIFY_SCHEDULE_TO_CLOSE, retry_policy=NOTIFY_RETRY, summary=summary,
+                )
+            except ActivityError as err:  # recorded in the outbox and the history; the case goes on
+                workflow.logger.warning("notice %s not delivered: %s", request.step, err.cause or err)
+
+        self._notices = [n for n in self._notices if not n.done()]
+        self._notices.append(asyncio.create_task(send()))
+
+    def _notices_done(self) -> bool:
+        return all(n.done() for n in self._notices)
+
+    # -- a fresh history for a long case -------------------------------------------------------
+
+    def _fresh_history_due(self) -> bool:
+        # Only between dispatches (children do not carry over), and only for this version's cases.
+        return (
+            self._customer_clocks is True
+            and not self._open_dispatches
+            and workflow.info().get_current_history_length() >= CONTINUE_AS_NEW_AFTER_EVENTS
+        )
+
+    def _carry_over(self) -> ComplaintCarryOver:
+        return ComplaintCarryOver(
+            status=self._status, seq=self._seq, handling_round=self._handling_round,
+            one_time_resolution=self._one_time_resolution, clocks=self._clock_list(),
+            missed_clocks=self._missed_clocks, progress_updates=self._progress_updates,
+            dispatches_raised=self._dispatches_raised, finished_dispatches=self._finished_dispatches,
+            complex_case=self._complex, meeting_recorded=self._meeting_recorded, plan=self._plan,
+            linked_duplicates=self._linked_duplicates, runs=self._runs + 1,
+        )
+
+    def _resume(self, carried: ComplaintCarryOver) -> None:
+        self._status, self._seq = carried.status, carried.seq
+        self._handling_round, self._one_time_resolution = carried.handling_round, carried.one_time_resolution
+        self._clocks = {c.name: c for c in carried.clocks}
+        self._clocks_changed = True
+        self._missed_clocks, self._progress_updates = carried.missed_clocks, carried.progress_updates
+        self._dispatches_raised = carried.dispatches_raised
+        self._finished_dispatches = list(carried.finished_dispatches)
+        self._complex, self._meeting_recorded = carried.complex_case, carried.meeting_recorded
+        self._plan = list(carried.plan)
+        self._linked_duplicates = list(carried.linked_duplicates)
+        self._runs = carried.runs
+        self._customer_clocks = True  # only cases on this version continue as new
 
     def _refresh_details(self) -> None:
         clocks = "\n".join(
@@ -400,10 +787,35 @@ class ComplaintWorkflow:
             + (" · met" if c.met_at else " · OVERDUE" if c.overdue_at else " · running")
             for c in self._clocks.values()
         )
+        flags = (" · complex case" if self._complex else "") + (f" · run {self._runs + 1}" if self._runs else "")
         workflow.set_current_details(
             f"**Status: {self._status.value}** · handling round {self._handling_round}"
-            f" · one-time resolution {'yes' if self._one_time_resolution else 'no'} · {self._seq} changes\n\n{clocks}"
+            f" · one-time resolution {'yes' if self._one_time_resolution else 'no'} · {self._seq} changes"
+            f" · {self._missed_clocks} customer clocks missed{flags}\n\n{clocks}"
         )
+
+
+# Which customer clocks each transition stops, and which it starts (DOMAIN §5).
+CLOCKS_OF: dict[ComplaintAction, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    ComplaintAction.TAKE_INTO_HANDLING: ((), (SOLUTION, PROGRESS)),
+    ComplaintAction.RESOLVE: ((SOLUTION, PROGRESS), (CONFIRMATION, CALLBACK)),
+    ComplaintAction.CONFIRM_WITH_CUSTOMER: ((CONFIRMATION,), ()),
+    ComplaintAction.RECORD_SATISFIED_CALLBACK: ((CALLBACK,), ()),
+    ComplaintAction.RECORD_DISSATISFIED_CALLBACK: ((CALLBACK,), (SOLUTION, PROGRESS)),
+}
+
+
+def _with_detail(change: ComplaintChange, extra: dict[str, Any], clocks: list[Clock]) -> ComplaintChange:
+    entry = change.entry.model_copy(update={"detail": {**change.entry.detail, **extra}})
+    return change.model_copy(update={"entry": entry, "clocks": clocks})
+
+
+def _action_clock(number: int) -> str:
+    return f"action-{number}"
+
+
+def _action_number(clock_name: str) -> int:
+    return int(clock_name.removeprefix("action-"))
 
 
 def _callback_action(req: RecordCallback) -> ComplaintAction:

@@ -19,3 +19,7 @@ CALENDAR_LOOKUP = dict(
 )
 
 INVALID_TRANSITION = "InvalidTransition"
+
+# A complaint continues as new once its history is this long (and no dispatch is open): a case
+# open for weeks with 2-hourly progress updates stays far below Temporal's limits and replays fast.
+CONTINUE_AS_NEW_AFTER_EVENTS = 500

@@ -7,6 +7,7 @@ Pure pydantic models, no I/O: safe to import inside the workflow sandbox.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +25,7 @@ from rules.dispatch import (
     ReplyOutcome,
     TicketPriority,
 )
-from rules.intake import ComplaintIntake
+from rules.intake import AwareDatetime, ComplaintIntake, EvidenceRef
 from rules.lifecycle import ComplaintAction, ComplaintStatus
 
 
@@ -70,6 +71,10 @@ class ComplaintFiling(_Message):
     # The first-contact deadline, computed at intake from the lead unit's calendar: a value in the
     # workflow's input is as replay-safe as an activity result, and saves the first task a round trip.
     first_contact: Deadline | None = None
+    # Closed complaints of the same customer or parcel inside the repeat window (a repeat complaint).
+    repeat_of: list[str] = []
+    # Set only when a long case continues as new: where the previous run left it.
+    resumed: ComplaintCarryOver | None = None
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).
@@ -160,6 +165,9 @@ class ComplaintChange(_Message):
     one_time_resolution: bool
     filing: ComplaintFiling | None = None  # only on the first change, to create the row
     clocks: list[Clock] | None = None  # None: the clocks did not change
+    missed_clocks: int | None = None  # customer clocks missed so far (None: not tracked by this run)
+    complex_case: bool | None = None
+    plan: list[PlanAction] | None = None  # None: the plan did not change
 
 
 class DeadlineRequest(_Message):
@@ -169,7 +177,8 @@ class DeadlineRequest(_Message):
     unit: str
     start: datetime
     clock: str | None = None  # a policy clock, e.g. "first_contact"
-    category: str | None = None  # some clocks differ by category
+    category: str | None = None  # customer clocks differ by category and level
+    level: int | None = None
     rule: DeadlineRule | None = None
 
 
@@ -181,18 +190,26 @@ class Deadline(_Message):
     calendar_version: str  # which calendar data produced it (recorded in history)
 
 
+class ClockKind(StrEnum):
+    CUSTOMER = "customer"  # a promise to the customer: missed → the supervisor is told, and it counts
+    PROGRESS = "progress"  # the next progress update: sent automatically when it falls due
+    ACTION = "action"  # a complex case's planned action: overdue → the owner's supervisor is told
+
+
 class Clock(BaseModel):
-    """A customer or dispatch clock of one complaint, with its due instant."""
+    """A customer clock, a progress-update clock or a planned action of one complaint."""
 
     name: str
     label: str
     started_at: datetime
     due: datetime
     due_local: str
-    unit: str
+    unit: str  # whose calendar runs it; its supervisor hears of a miss
     calendar_version: str
     met_at: datetime | None = None
     overdue_at: datetime | None = None
+    kind: ClockKind = ClockKind.CUSTOMER
+    extended: bool = False  # the solution clock moved from 4 to 8 hours, the customer told in time
 
     @property
     def running(self) -> bool:
@@ -208,6 +225,107 @@ class FirstContact(_Message):
 
 
 class RecordFirstContact(FirstContact, _ByActor):
+    pass
+
+
+Medium = Annotated[str, Field(pattern=r"^(sms|email|letter|call|app)$")]
+
+
+class ProgressUpdate(_Message):
+    """An agent told the customer how the case stands: the next automatic update waits a full interval."""
+
+    message: Text
+    medium: Medium
+
+
+class RecordProgressUpdate(ProgressUpdate, _ByActor):
+    pass
+
+
+class SolutionExtension(_Message):
+    """The customer was told the solution needs longer (complex case): 4 → 8 hours, if told in time."""
+
+    reason: Text
+    medium: Medium  # how the customer was told
+
+
+class ExtendSolutionClock(SolutionExtension, _ByActor):
+    pass
+
+
+class ComplexCaseOpening(_Message):
+    """A supervisor takes a complex case over (DOMAIN §4): departments are convened."""
+
+    reason: Text
+
+
+class MakeComplex(ComplexCaseOpening, _ByActor):
+    pass
+
+
+UnitId = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class CoordinationMeeting(_Message):
+    """The departments' meeting: who came, what the evidence shows (waybill, scans, video)."""
+
+    held_at: AwareDatetime
+    departments: Annotated[list[UnitId], Field(min_length=1, max_length=20)]
+    attendees: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=1, max_length=50)]
+    findings: Text
+    evidence: Annotated[list[EvidenceRef], Field(max_length=50)] = []
+
+
+class RecordCoordinationMeeting(CoordinationMeeting, _ByActor):
+    pass
+
+
+class PlannedAction(_Message):
+    department: UnitId
+    owner: Annotated[str, Field(min_length=1, max_length=100)]
+    description: Text
+    due: AwareDatetime
+
+
+class ActionPlan(_Message):
+    actions: Annotated[list[PlannedAction], Field(min_length=1, max_length=30)]
+
+
+class AgreePlan(ActionPlan, _ByActor):
+    pass
+
+
+class ActionDone(_Message):
+    outcome: Text
+
+
+class CompleteAction(ActionDone, _ByActor):
+    number: Annotated[int, Field(ge=1)]
+
+
+class PlanAction(BaseModel):
+    """One action of a complex case's plan, as it stands."""
+
+    number: int
+    department: str
+    owner: str
+    description: str
+    due: datetime
+    done_at: datetime | None = None
+    outcome: str | None = None
+    overdue_at: datetime | None = None
+
+
+class DuplicateIntake(_Message):
+    """The same complaint again through another channel: linked to the open case, not a new one."""
+
+    key: str  # the id the duplicate would have had: a retried duplicate links once
+    channel: str
+    received_at: datetime
+    channel_message_id: str | None = None
+
+
+class LinkDuplicate(DuplicateIntake, _ByActor):
     pass
 
 
@@ -459,6 +577,26 @@ class WorkingTimeRequest(_Message):
     unit: str
     start: datetime
     end: datetime
+
+
+class ComplaintCarryOver(BaseModel):
+    """Where a long complaint stands when it continues as new: its next run starts from here with a
+    fresh history (never with dispatches open, since children do not carry over)."""
+
+    status: ComplaintStatus
+    seq: int
+    handling_round: int
+    one_time_resolution: bool
+    clocks: list[Clock]
+    missed_clocks: int
+    progress_updates: int
+    dispatches_raised: int
+    finished_dispatches: list[DispatchView]
+    complex_case: bool
+    meeting_recorded: bool
+    plan: list[PlanAction]
+    linked_duplicates: list[str]
+    runs: int  # how many runs came before this one
 
 
 ComplaintFiling.model_rebuild()

@@ -237,10 +237,10 @@ async def file_complaint(
     )
     if existing is None:
         classification = classify(intake, policy, ComplainantHistory(earlier_complaints=earlier))
-        first_contact = deadline_for(
-            policy,
-            DeadlineRequest(unit=actor.unit, start=intake.received_at, clock="first_contact", category=intake.category),
-        )
+        first_contact = deadline_for(policy, DeadlineRequest(
+            unit=actor.unit, start=intake.received_at, clock="first_contact",
+            category=intake.category, level=classification.level,
+        ))
         filing = ComplaintFiling(
             complaint_id=complaint_id,
             intake=intake,

@@ -33,6 +33,20 @@ def test_the_default_policy_holds_the_domain_numbers() -> None:
     assert policy.first_contact_minutes("staff_attitude") == 60
 
 
+def test_customer_clocks_differ_by_category_and_level() -> None:
+    policy = load_policy(DEFAULT)
+    hours = lambda clock, category, level: policy.clock_rule(clock, category, level).hours  # noqa: E731
+    assert hours("first_contact", "packaging", 2) == 0.5  # the general 30 minutes
+    assert hours("first_contact", "delay", 2) == 2  # the category's own: logistics 2 h
+    assert hours("first_contact", "delay", 1) == 0.25  # level 1 is stricter: 15 minutes
+    assert hours("solution", "delay", 2) == 4
+    assert hours("solution", "delay", 1) == 2
+    assert hours("complex_solution", "delay", 1) == 8  # level 1 says nothing stricter here
+    assert hours("progress_update", "packaging", 1) == 1
+    assert hours("written_confirmation", None, None) == 1
+    assert hours("satisfaction_callback", None, None) == 24
+
+
 @pytest.mark.parametrize(
     ("edit", "named"),
     [
@@ -43,7 +57,7 @@ def test_the_default_policy_holds_the_domain_numbers() -> None:
         (lambda d: d["units"]["gd"].__setitem__("parent", "atlantis"), "units.gd.parent"),
         (lambda d: d["calendars"]["office"].__setitem__("time_zone", "Mars/Olympus"), "calendars.office.time_zone"),
         (lambda d: d["escalation"]["urgent_ticket"]["steps"][0].__setitem__("notify", "emperor"), "escalation.urgent_ticket.steps.0.notify"),
-        (lambda d: d["clocks"]["customer"]["first_contact_minutes_by_category"].__setitem__("rudeness", 5), "first_contact_minutes_by_category"),
+        (lambda d: d["clocks"]["customer"]["by_category"].__setitem__("rudeness", {"solution_hours": 5}), "clocks.customer.by_category"),
     ],
     ids=["zero clock", "missing clock", "misspelled key", "unknown calendar", "unknown parent unit",
          "unknown time zone", "unknown role", "clock for an unknown category"],
