@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 import readmodel.outbox  # noqa: F401  (the outbox table joins SQLModel.metadata for create_schema)
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
+from rules.repeats import EarlierComplaint
 from workflows.shared import ComplaintChange, DispatchChange
 
 
@@ -59,6 +60,9 @@ class ComplaintFilter:
     received_from: datetime | None = None
     received_to: datetime | None = None
 
+
+# Enough to judge a repeat or a duplicate; a customer with more is high priority either way.
+EARLIER_COMPLAINTS_LIMIT = 50
 
 SORTABLE = {"received_at", "filed_at", "updated_at", "level", "status", "category"}
 
@@ -266,30 +270,33 @@ class ReadModel:
     ) -> int:
         """Complaints by the same phone or about the same parcel since a given instant."""
         with Session(self.engine) as session:
-            return self._earlier(session, phone, tracking_number, since, exclude_id)
+            return len(self._earlier(session, phone, tracking_number, since, exclude_id))
 
     def intake_context(
         self, complaint_id: str, *, phone: str, tracking_number: str | None, since: datetime
-    ) -> tuple[ComplaintRow | None, int]:
+    ) -> tuple[ComplaintRow | None, list[EarlierComplaint]]:
         """What intake needs in one round trip: the complaint if this id was filed already, else
-        how many earlier complaints the customer or the parcel has."""
+        the earlier complaints of the customer or the parcel (for repeats and duplicates)."""
         with Session(self.engine) as session:
             row = session.get(ComplaintRow, complaint_id)
             if row is not None:
-                return row, 0
+                return row, []
             return None, self._earlier(session, phone, tracking_number, since, complaint_id)
 
     @staticmethod
-    def _earlier(session: Session, phone: str, tracking_number: str | None, since: datetime, exclude_id: str) -> int:
+    def _earlier(
+        session: Session, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
+    ) -> list[EarlierComplaint]:
         same_customer = ComplaintRow.complainant_phone == phone
         who = or_(same_customer, ComplaintRow.tracking_number == tracking_number) if tracking_number else same_customer
-        return int(
-            session.exec(
-                select(func.count())
-                .select_from(ComplaintRow)
-                .where(who, ComplaintRow.received_at >= since, ComplaintRow.id != exclude_id)
-            ).one()
-        )
+        c = ComplaintRow
+        rows = session.exec(
+            select(c.id, c.status, c.category, c.complainant_phone, c.tracking_number, c.received_at)
+            .where(who, c.received_at >= since, c.id != exclude_id)
+            .order_by(c.received_at.desc())  # type: ignore[attr-defined]
+            .limit(EARLIER_COMPLAINTS_LIMIT)
+        ).all()
+        return [EarlierComplaint(*r) for r in rows]
 
 
 def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:

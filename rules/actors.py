@@ -33,6 +33,7 @@ class Permission(StrEnum):
     RAISE_DISPATCH = "raise_dispatch"  # open a ticket, raise a direct or linked dispatch
     REVIEW_URGENT_TICKET = "review_urgent_ticket"
     REPLY_TO_DISPATCH = "reply_to_dispatch"  # and only for one's own unit or the units below it
+    MANAGE_COMPLEX_CASE = "manage_complex_case"  # take a case complex, convene, agree the plan
 
 
 class Actor(BaseModel):

@@ -50,6 +50,7 @@ class ComplainantHistory(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     earlier_complaints: int = 0  # by the same phone or tracking number, inside the policy window
+    repeat_of: tuple[str, ...] = ()  # the closed ones among them: this complaint is a repeat
 
 
 class Classification(BaseModel):
@@ -171,6 +172,8 @@ def classify(intake: ComplaintIntake, policy: Policy, history: ComplainantHistor
         priority_reasons.append("level 1")
     if intake.complainant.tier in policy.priority.high_priority_tiers:
         priority_reasons.append(f"customer tier {intake.complainant.tier}")
+    if history.repeat_of:
+        priority_reasons.append(f"repeat complaint: earlier cases {', '.join(history.repeat_of)} were closed")
     if history.earlier_complaints >= policy.priority.earlier_complaints_for_high_priority:
         priority_reasons.append(
             f"{history.earlier_complaints} earlier complaints in {policy.priority.repeat_window_days} days"

@@ -80,6 +80,8 @@ class PriorityRules(_Strict):
     high_priority_tiers: list[str]
     repeat_window_days: Annotated[int, Field(gt=0)]
     earlier_complaints_for_high_priority: Annotated[int, Field(gt=0)]
+    # The same customer, parcel and category again while the first case is open: a duplicate.
+    duplicate_window_hours: PositiveHours = 72
 
     @model_validator(mode="after")
     def _high_tiers_known(self) -> PriorityRules:

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from activities.calendar import deadline_for
 from api.dependencies import Services, ServicesDep, require
@@ -23,10 +25,25 @@ from readmodel.tables import ComplaintRow, TimelineEventRow
 from rules.actors import Actor, Permission
 from rules.classification import Classification, ComplainantHistory, classify
 from rules.intake import ComplaintIntake
+from rules.repeats import duplicate_of, repeat_of
 from rules.lifecycle import ComplaintStatus
 from workflows.complaint import ComplaintWorkflow
 from workflows.shared import (
+    ActionDone,
+    ActionPlan,
+    AgreePlan,
     AnswerAtFirstContact,
+    CompleteAction,
+    ComplexCaseOpening,
+    CoordinationMeeting,
+    ExtendSolutionClock,
+    LinkDuplicate,
+    MakeComplex,
+    PlanAction,
+    ProgressUpdate,
+    RecordCoordinationMeeting,
+    RecordProgressUpdate,
+    SolutionExtension,
     Clock,
     CloseUnresolvable,
     ComplaintFiling,
@@ -63,6 +80,8 @@ class ComplaintCreated(BaseModel):
     status: ComplaintStatus
     classification: Classification
     replayed: bool  # true when an Idempotency-Key or channel message id matched an earlier request
+    duplicate_of: str | None = None  # set when this was the same complaint again: the open case it joined
+    repeat_of: list[str] = []  # the earlier, closed complaints of the customer or parcel it repeats
     temporal_ui_url: str
 
 
@@ -113,6 +132,11 @@ class ComplaintDetail(ComplaintSummary):
     evidence: Any
     temporal_ui_url: str
     clocks: list[Clock]  # each with its due instant (UTC) and on the acting unit's wall clock
+    missed_clocks: int  # customer clocks missed so far (each told to the supervisor)
+    complex_case: bool
+    plan: list[PlanAction]  # a complex case's actions, with owners and due dates
+    is_repeat: bool
+    repeat_of: list[str]  # the earlier, closed complaints of the same customer or parcel
     timeline: list[TimelineEvent]
 
 
@@ -198,6 +222,11 @@ def _detail(row: ComplaintRow, events: list[TimelineEventRow], actor: Actor, ser
         evidence=row.evidence,
         temporal_ui_url=_ui_url(services, row.workflow_id),
         clocks=row.clocks or [],
+        missed_clocks=row.missed_clocks,
+        complex_case=row.complex_case,
+        plan=row.plan or [],
+        is_repeat=row.is_repeat,
+        repeat_of=row.repeat_of or [],
         timeline=[TimelineEvent.model_validate(e, from_attributes=True) for e in events],
     )
 
@@ -226,7 +255,7 @@ async def file_complaint(
     workflow_id = complaint_workflow_id(complaint_id)
     read_model = services.read_model
 
-    window = timedelta(days=policy.priority.repeat_window_days)
+    window = max(timedelta(days=policy.priority.repeat_window_days), timedelta(hours=policy.priority.duplicate_window_hours))
     existing, earlier = await run_in_threadpool(
         lambda: read_model.intake_context(
             complaint_id,
@@ -235,8 +264,19 @@ async def file_complaint(
             since=intake.received_at - window,
         )
     )
+    if existing is None and (duplicate := duplicate_of(intake, earlier, timedelta(hours=policy.priority.duplicate_window_hours))):
+        joined = await _link_duplicate(services, duplicate, complaint_id, intake, actor)
+        if joined is not None:
+            response.status_code = status.HTTP_200_OK
+            return ComplaintCreated(
+                complaint_id=joined.id, workflow_id=joined.workflow_id, status=joined.status,
+                classification=_classification(joined), replayed=False, duplicate_of=joined.id,
+                repeat_of=joined.repeat_of or [], temporal_ui_url=_ui_url(services, joined.workflow_id),
+            )
     if existing is None:
-        classification = classify(intake, policy, ComplainantHistory(earlier_complaints=earlier))
+        repeats = repeat_of(intake, [e for e in earlier if e.received_at >= intake.received_at - timedelta(days=policy.priority.repeat_window_days)])
+        history = ComplainantHistory(earlier_complaints=len(earlier), repeat_of=tuple(repeats))
+        classification = classify(intake, policy, history)
         first_contact = deadline_for(policy, DeadlineRequest(
             unit=actor.unit, start=intake.received_at, clock="first_contact",
             category=intake.category, level=classification.level,
@@ -249,6 +289,7 @@ async def file_complaint(
             filed_at=now,
             lead_unit=actor.unit,
             first_contact=first_contact,
+            repeat_of=repeats,
         )
         try:
             await services.temporal.start_workflow(
@@ -274,6 +315,7 @@ async def file_complaint(
                 status=ComplaintStatus.CLASSIFIED,
                 classification=classification,
                 replayed=False,
+                repeat_of=repeats,
                 temporal_ui_url=_ui_url(services, workflow_id),
             )
         existing = await run_in_threadpool(read_model.find, complaint_id)
@@ -287,8 +329,24 @@ async def file_complaint(
         status=row.status,
         classification=_classification(row),
         replayed=True,
+        repeat_of=row.repeat_of or [],
         temporal_ui_url=_ui_url(services, row.workflow_id),
     )
+
+
+async def _link_duplicate(
+    services: Services, complaint_id: str, key: str, intake: ComplaintIntake, actor: Actor
+) -> ComplaintRow | None:
+    """Record the duplicate on the open case; None when that case has closed meanwhile (then the
+    complaint is filed as a new one, a repeat)."""
+    handle = services.temporal.get_workflow_handle(complaint_workflow_id(complaint_id))
+    link = LinkDuplicate(actor=actor, key=key, channel=intake.channel.value, received_at=intake.received_at,
+                         channel_message_id=intake.channel_message_id)
+    try:
+        await handle.execute_update(ComplaintWorkflow.link_duplicate, link)
+    except (WorkflowUpdateFailedError, RPCError):
+        return None
+    return await run_in_threadpool(services.read_model.find, complaint_id)
 
 
 @router.get("", response_model=ComplaintPage)
@@ -416,3 +474,54 @@ async def close_unresolvable(
 ) -> Any:
     req = CloseUnresolvable(actor=actor, **body.model_dump())
     return await act_on_complaint(services, complaint_id, ComplaintWorkflow.close_unresolvable, req)
+
+
+@router.post("/{complaint_id}/progress-updates", response_model=ComplaintState)
+async def record_progress_update(complaint_id: str, body: ProgressUpdate, services: ServicesDep, actor: Handler) -> Any:
+    """The customer was told how things stand: the automatic update of this interval is skipped."""
+    req = RecordProgressUpdate(actor=actor, **body.model_dump())
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.record_progress_update, req)
+
+
+@router.post("/{complaint_id}/solution-extension", response_model=ComplaintState)
+async def extend_solution_clock(complaint_id: str, body: SolutionExtension, services: ServicesDep, actor: Handler) -> Any:
+    """4 → 8 hours to the solution, accepted only while the 4 hours have not run out (409 after)."""
+    req = ExtendSolutionClock(actor=actor, **body.model_dump())
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.extend_solution_clock, req)
+
+
+ComplexCaseManager = Annotated[Actor, Depends(require(Permission.MANAGE_COMPLEX_CASE))]
+
+
+@router.post("/{complaint_id}/complex", response_model=ComplaintState)
+async def make_complex(complaint_id: str, body: ComplexCaseOpening, services: ServicesDep, actor: ComplexCaseManager) -> Any:
+    req = MakeComplex(actor=actor, **body.model_dump())
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.make_complex, req)
+
+
+@router.post("/{complaint_id}/coordination-meeting", response_model=ComplaintState)
+async def record_coordination_meeting(
+    complaint_id: str, body: CoordinationMeeting, services: ServicesDep, actor: ComplexCaseManager
+) -> Any:
+    for index, unit in enumerate(body.departments):
+        if unit not in services.policy.units:
+            return invalid_field(f"departments.{index}", "unknown unit", unit)
+    req = RecordCoordinationMeeting(actor=actor, **body.model_dump())
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.record_coordination_meeting, req)
+
+
+@router.post("/{complaint_id}/plan", response_model=ComplaintState)
+async def agree_plan(complaint_id: str, body: ActionPlan, services: ServicesDep, actor: ComplexCaseManager) -> Any:
+    """The agreed actions, each with a department, an owner and a due date, tracked on its own clock."""
+    for index, action in enumerate(body.actions):
+        if action.department not in services.policy.units:
+            return invalid_field(f"actions.{index}.department", "unknown unit", action.department)
+    req = AgreePlan(actor=actor, **body.model_dump())
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.agree_plan, req)
+
+
+@router.post("/{complaint_id}/plan/{number}/done", response_model=ComplaintState)
+async def complete_action(complaint_id: str, number: Annotated[int, Path(ge=1)], body: ActionDone, services: ServicesDep, actor: Handler) -> Any:
+    """An action is reported done; the last one resolves the case."""
+    req = CompleteAction(actor=actor, number=number, **body.model_dump())
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.complete_action, req)

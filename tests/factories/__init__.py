@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+# Each complaint about its own parcel unless a test says otherwise: the same customer, parcel and
+# category again while the first is open is a duplicate, and joins the first case.
+_parcels = itertools.count(1)
 
 
 def just_now() -> str:
@@ -18,7 +23,7 @@ def complaint_body(**overrides: Any) -> dict[str, Any]:
         "complainant": {"name": "Li Na", "phone": "13800138000", "tier": "standard"},
         "sender": {"name": "Zhang San", "address": "Tianhe, Guangzhou"},
         "recipient": {"name": "Li Na", "phone": "13800138000", "address": "Xihu, Hangzhou"},
-        "tracking_number": "EX1234567890CN",
+        "tracking_number": f"EX{next(_parcels):010d}CN",
         "category": "delay",
         "demand": "deliver it tomorrow",
         "description": "The parcel has not moved for three days.",

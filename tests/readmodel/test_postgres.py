@@ -147,7 +147,7 @@ def test_processes_starting_together_on_an_empty_database_all_get_the_schema(dat
 
 
 def test_filing_creates_the_complaint_row_and_two_timeline_rows(read_model: ReadModel) -> None:
-    filing = a_filing(body=urgent_body(channel="app"))
+    filing = a_filing(body=urgent_body(channel="app", tracking_number="EX1234567890CN"))
 
     read_model.record(intake_changes(filing))
 
@@ -312,11 +312,11 @@ def test_earlier_complaints_count_same_phone_or_parcel_inside_the_window_but_not
     other = {"name": "Zhao Lei", "phone": "13900000000", "tier": "standard"}
     file_all(
         read_model,
-        a_filing("C-1", received_at="2026-02-01T10:00:00+08:00"),  # same phone, before the window
+        a_filing("C-1", received_at="2026-02-01T10:00:00+08:00", tracking_number=parcel),  # same phone, before the window
         a_filing("C-2", received_at="2026-02-20T10:00:00+08:00", tracking_number="EX555000CN"),  # same phone
-        a_filing("C-3", received_at="2026-02-25T10:00:00+08:00", complainant=other),  # same parcel
+        a_filing("C-3", received_at="2026-02-25T10:00:00+08:00", complainant=other, tracking_number=parcel),  # same parcel
         a_filing("C-4", received_at="2026-02-26T10:00:00+08:00", complainant=other, tracking_number="EX000111CN"),
-        a_filing("C-5", received_at="2026-03-02T09:00:00+08:00"),  # the complaint being filed
+        a_filing("C-5", received_at="2026-03-02T09:00:00+08:00", tracking_number=parcel),  # the complaint being filed
     )
     since = datetime(2026, 2, 15, tzinfo=CST)
 

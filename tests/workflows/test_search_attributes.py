@@ -38,7 +38,7 @@ async def test_a_complaint_is_found_by_urgency_and_status(stack: Stack) -> None:
 
 
 async def test_search_attributes_carry_the_classification_and_no_personal_data(stack: Stack) -> None:
-    created = await file(stack, urgent_body(channel="app"))
+    created = await file(stack, urgent_body(channel="app", tracking_number="EX1234567890CN"))
     handle = stack.env.client.get_workflow_handle(created["workflow_id"])
 
     desc = await handle.describe()
