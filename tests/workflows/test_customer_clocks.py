@@ -1,0 +1,337 @@
+"""Customer clocks, the satisfaction loop and complex cases (DOMAIN §4, §5) on the time-skipping
+server, with the instants on the Guangdong office's calendar (Mon–Fri 8–18, national calendar).
+
+Every case is a delay complaint, level 2, received on a plain week's Monday at 09:00 and led by
+the Guangdong office: first contact 2 working hours, solution 4 (8 if the customer is told in
+time), a progress update every 2, written confirmation 1, satisfaction call-back 24.
+Texts go through a real HTTP SMS gateway started by the test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from readmodel.store import ReadModel
+from rules.actors import Actor, Role
+from temporal_client import DATA_CONVERTER
+from tests.conftest import TEST_SERVER, end_workflows, register_search_attributes, stack_settings
+from tests.notifications.receivers import SmsGateway, running_gateway
+from tests.workflows.test_clocks import filing, start
+from tests.workflows.test_dispatches import SHANGHAI, plain_monday, skip_to
+from worker import ACTIVITY_THREADS, build_worker
+from workflows.complaint import ComplaintWorkflow
+from workflows.options import CONTINUE_AS_NEW_AFTER_EVENTS
+from workflows.shared import (
+    AgreePlan,
+    Clock,
+    CompleteAction,
+    ConfirmWithCustomer,
+    ExtendSolutionClock,
+    MakeComplex,
+    PlannedAction,
+    RecordCallback,
+    RecordCoordinationMeeting,
+    RecordFirstContact,
+    RecordProgressUpdate,
+    Resolve,
+    TakeIntoHandling,
+)
+
+AGENT = Actor(id="gd-chen", name="Chen Jing", role=Role.REGIONAL_CS, unit="gd")
+SUPERVISOR = Actor(id="gd-sup", name="Lin Fang", role=Role.SUPERVISOR, unit="gd")
+CUSTOMER_PHONE = "13800138000"
+GD_SUPERVISOR_PHONE = "+8613800000011"
+TIANHE_SUPERVISOR_PHONE = "+8613800000013"
+
+
+@dataclass
+class CareDesk:
+    env: WorkflowEnvironment
+    queue: str
+    read_model: ReadModel
+    gateway: SmsGateway
+    monday: datetime  # 00:00 of a plain week's Monday, Shanghai time
+
+    def at(self, day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(self.monday.date() + timedelta(days=day), time(hour, minute), SHANGHAI)
+
+    async def file(self, received_at: datetime, **intake: Any) -> WorkflowHandle:
+        await skip_to(self.env, received_at)
+        f = filing(received_at)
+        if intake:
+            f = f.model_copy(update={"intake": f.intake.model_copy(update=intake)})
+        handle = await start(self.env, f, self.queue)
+        await until(self.env, lambda: self.read_model.find(f.complaint_id) is not None)
+        return handle
+
+    def texts_to(self, phone: str) -> list[dict[str, Any]]:
+        return [m for m in self.gateway.handset if m["to"] == phone]
+
+    def timeline(self, handle: WorkflowHandle) -> list[tuple[str, datetime]]:
+        found = self.read_model.get(handle.id.removeprefix("complaint-"))
+        assert found is not None
+        return [(e.action, e.at.astimezone(SHANGHAI)) for e in found[1]]
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[CareDesk]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER
+    )
+    queue = f"care-{uuid.uuid4().hex[:8]}"
+    try:
+        await register_search_attributes(env.client)
+        with running_gateway() as gateway:
+            settings = stack_settings(tmp_path).model_copy(
+                update={"temporal_task_queue": queue, "sms_gateway_url": gateway.url})
+            read_model = ReadModel(settings.database_url)
+            read_model.create_schema()
+            with ThreadPoolExecutor(ACTIVITY_THREADS) as executor:
+                async with build_worker(env.client, settings, read_model, executor):
+                    try:
+                        yield CareDesk(env, queue, read_model, gateway, await plain_monday(env))
+                    finally:
+                        await end_workflows(env, read_model)
+            read_model.dispose()
+    finally:
+        await env.shutdown()
+
+
+async def until(env: WorkflowEnvironment, condition: Callable[[], bool]) -> None:
+    """Let the worker finish what a fired timer started (a millisecond of test time at a time)."""
+    for _ in range(300):
+        if condition():
+            return
+        await env.sleep(timedelta(milliseconds=1))
+    raise AssertionError("the workflow never got there")
+
+
+async def clocks(handle: WorkflowHandle) -> dict[str, Clock]:
+    return {c.name: c for c in await handle.query(ComplaintWorkflow.clocks)}
+
+
+def local(instant: datetime | None) -> datetime:
+    """On the office's wall clock, to the minute (skipped test time lands a millisecond late)."""
+    assert instant is not None
+    return instant.astimezone(SHANGHAI).replace(second=0, microsecond=0)
+
+
+def close_to(instant: datetime | None, expected: datetime) -> bool:
+    return instant is not None and abs(instant - expected) < timedelta(seconds=1)
+
+
+async def in_handling(desk: CareDesk, **intake: Any) -> WorkflowHandle:
+    """Received Monday 09:00, first contact at 09:05, taken into handling at 09:10."""
+    handle = await desk.file(desk.at(0, 9), **intake)
+    await skip_to(desk.env, desk.at(0, 9, 5))
+    await handle.execute_update(ComplaintWorkflow.record_first_contact, RecordFirstContact(
+        actor=AGENT, apology="We are sorry", why_it_matters="your papers are due", first_direction="chasing the depot"))
+    await skip_to(desk.env, desk.at(0, 9, 10))
+    await handle.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    return handle
+
+
+async def resolve_and_confirm(handle: WorkflowHandle) -> None:
+    await handle.execute_update(ComplaintWorkflow.resolve, Resolve(actor=AGENT, solution="Redelivered by courier"))
+    await handle.execute_update(ComplaintWorkflow.confirm_with_customer, ConfirmWithCustomer(
+        actor=AGENT, message="Your parcel was redelivered", medium="sms"))
+
+
+async def test_each_customer_clock_falls_due_at_its_instant(desk: CareDesk) -> None:
+    handle = await in_handling(desk)
+    running = await clocks(handle)
+    assert close_to(running["first_contact"].met_at, desk.at(0, 9, 5))
+    assert local(running["solution"].due) == desk.at(0, 13)  # 4 working hours from the complaint, 09:00
+    assert local(running["progress_update"].due) == desk.at(0, 11, 10)  # 2 working hours from 09:10
+
+    await skip_to(desk.env, desk.at(0, 12))
+    await handle.execute_update(ComplaintWorkflow.resolve, Resolve(actor=AGENT, solution="Redelivered by courier"))
+    after = await clocks(handle)
+    assert close_to(after["solution"].met_at, desk.at(0, 12)) and after["solution"].overdue_at is None
+    assert after["progress_update"].met_at is not None  # no more progress texts once solved
+    assert local(after["written_confirmation"].due) == desk.at(0, 13)
+    # 24 working hours from Monday 12:00: 6 on Monday, 10 on Tuesday, 8 on Wednesday
+    assert local(after["satisfaction_callback"].due) == desk.at(2, 16)
+
+    await skip_to(desk.env, desk.at(0, 13, 1))  # the written confirmation was not sent in time
+    await until(desk.env, lambda: desk.read_model.find(handle.id.removeprefix("complaint-")).missed_clocks == 1)  # type: ignore[union-attr]
+    late = await clocks(handle)
+    assert close_to(late["written_confirmation"].overdue_at, desk.at(0, 13))
+    await until(desk.env, lambda: len(desk.texts_to(GD_SUPERVISOR_PHONE)) == 1)
+    assert "written confirmation" in desk.texts_to(GD_SUPERVISOR_PHONE)[0]["text"]
+
+    await handle.execute_update(ComplaintWorkflow.confirm_with_customer, ConfirmWithCustomer(
+        actor=AGENT, message="Your parcel was redelivered", medium="sms"))
+    await skip_to(desk.env, desk.at(2, 15))
+    await handle.execute_update(ComplaintWorkflow.record_callback, RecordCallback(
+        actor=AGENT, satisfied=True, customer_words="好的，谢谢"))
+    final = await clocks(handle)
+    assert close_to(final["satisfaction_callback"].met_at, desk.at(2, 15))
+    assert desk.read_model.find(handle.id.removeprefix("complaint-")).missed_clocks == 1  # type: ignore[union-attr]
+    # one text, once: the supervisor heard of the one missed clock, nothing else
+    assert len(desk.texts_to(GD_SUPERVISOR_PHONE)) == 1
+
+
+async def test_a_progress_update_is_skipped_after_a_manual_one(desk: CareDesk) -> None:
+    handle = await in_handling(desk)  # next update due 11:10
+    await skip_to(desk.env, desk.at(0, 10, 30))
+    await handle.execute_update(ComplaintWorkflow.record_progress_update, RecordProgressUpdate(
+        actor=AGENT, message="The depot found your parcel", medium="call"))
+    assert local((await clocks(handle))["progress_update"].due) == desk.at(0, 12, 30)
+
+    await skip_to(desk.env, desk.at(0, 12, 29))
+    assert desk.texts_to(CUSTOMER_PHONE) == []  # 11:10 passed without an automatic text
+    await skip_to(desk.env, desk.at(0, 12, 31))
+    await until(desk.env, lambda: len(desk.texts_to(CUSTOMER_PHONE)) == 1)
+    sent = [at for action, at in desk.timeline(handle) if action == "send_progress_update"]
+    assert [local(at) for at in sent] == [desk.at(0, 12, 30)]
+    assert local((await clocks(handle))["progress_update"].due) == desk.at(0, 14, 30)
+    # Over the evening the office is closed: 16:30 on Monday, then 09:30 on Tuesday (not at night).
+    await skip_to(desk.env, desk.at(1, 9, 31))
+    await until(desk.env, lambda: len(desk.texts_to(CUSTOMER_PHONE)) == 4)
+    sent = [local(at) for action, at in desk.timeline(handle) if action == "send_progress_update"]
+    assert sent == [desk.at(0, 12, 30), desk.at(0, 14, 30), desk.at(0, 16, 30), desk.at(1, 8, 30)]
+
+
+async def test_the_customer_asks_for_updates_every_hour(desk: CareDesk) -> None:
+    handle = await in_handling(desk, progress_update_hours=1)
+    assert local((await clocks(handle))["progress_update"].due) == desk.at(0, 10, 10)
+
+
+async def test_the_solution_clock_extends_to_8_hours_only_if_the_customer_was_told_in_time(desk: CareDesk) -> None:
+    told = await in_handling(desk)
+    await skip_to(desk.env, desk.at(0, 12, 59))  # a minute before the 4 hours run out
+    await told.execute_update(ComplaintWorkflow.extend_solution_clock, ExtendSolutionClock(
+        actor=AGENT, reason="the depot must search the sorting line", medium="call"))
+    assert local((await clocks(told))["solution"].due) == desk.at(0, 17)  # 8 working hours from 09:00
+    with pytest.raises(WorkflowUpdateFailedError) as twice:
+        await told.execute_update(ComplaintWorkflow.extend_solution_clock, ExtendSolutionClock(
+            actor=AGENT, reason="again", medium="call"))
+    assert "already extended" in str(twice.value.cause)
+
+    too_late = await desk.file(desk.at(0, 13, 30))
+    await too_late.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    assert local((await clocks(too_late))["solution"].due) == desk.at(0, 17, 30)
+    await skip_to(desk.env, desk.at(0, 17, 31))
+    with pytest.raises(WorkflowUpdateFailedError) as late:
+        await too_late.execute_update(ComplaintWorkflow.extend_solution_clock, ExtendSolutionClock(
+            actor=AGENT, reason="the depot must search", medium="call"))
+    assert "before the solution was due" in str(late.value.cause)
+    await until(desk.env, lambda: desk.read_model.find(too_late.id.removeprefix("complaint-")).missed_clocks >= 1)  # type: ignore[union-attr]
+    assert local((await clocks(too_late))["solution"].overdue_at) == desk.at(0, 17, 30)
+    # extended: not missed at 13:00, only at the 8 hours' end (nobody solved it by 17:00 either)
+    assert local((await clocks(told))["solution"].overdue_at) == desk.at(0, 17)
+
+
+async def test_a_dissatisfied_customer_reopens_twice_then_is_satisfied(desk: CareDesk) -> None:
+    handle = await in_handling(desk)
+    rounds = [(desk.at(0, 11), desk.at(0, 12)), (desk.at(1, 10), desk.at(1, 11)), (desk.at(2, 10), desk.at(2, 11))]
+    solution_dues = []
+    for number, (solved, called) in enumerate(rounds):
+        solution_dues.append(local((await clocks(handle))["solution"].due))
+        await skip_to(desk.env, solved)
+        await resolve_and_confirm(handle)
+        await skip_to(desk.env, called)
+        last = number == len(rounds) - 1
+        state = await handle.execute_update(ComplaintWorkflow.record_callback, RecordCallback(
+            actor=AGENT, satisfied=last, customer_words="满意" if last else "还是没收到"))
+        assert state.handling_round == number + (0 if last else 1)
+
+    # Each reopened round owes a solution within 4 working hours of the reopening.
+    assert solution_dues == [desk.at(0, 13), desk.at(0, 16), desk.at(1, 15)]
+    outcome = await handle.result()
+    assert outcome.status == "closed" and outcome.handling_round == 2 and outcome.one_time_resolution is False
+    actions = [a for a, _ in desk.timeline(handle)]
+    assert actions.count("record_dissatisfied_callback") == 2 and actions[-1] == "record_satisfied_callback"
+    assert actions.count("resolve") == 3
+
+
+async def test_a_complex_case_with_one_overdue_action_resolves_when_all_are_done(desk: CareDesk) -> None:
+    handle = await in_handling(desk)
+    await handle.execute_update(ComplaintWorkflow.make_complex, MakeComplex(actor=SUPERVISOR, reason="three units involved"))
+    await handle.execute_update(ComplaintWorkflow.record_coordination_meeting, RecordCoordinationMeeting(
+        actor=SUPERVISOR, held_at=desk.at(0, 9, 30), departments=["gd-gz-tianhe", "gd"],
+        attendees=["Guo Liang", "Lin Fang"], findings="The scan shows the parcel left the depot unsorted",
+    ))
+    # a complex case: the customer is told at once that the solution takes 8 hours, not 4
+    await handle.execute_update(ComplaintWorkflow.extend_solution_clock, ExtendSolutionClock(
+        actor=AGENT, reason="three units must investigate", medium="call"))
+    await handle.execute_update(ComplaintWorkflow.agree_plan, AgreePlan(actor=SUPERVISOR, actions=[
+        PlannedAction(department="gd-gz-tianhe", owner="Guo Liang", description="search the sorting line",
+                      due=desk.at(0, 15)),
+        PlannedAction(department="gd", owner="Lin Fang", description="agree compensation", due=desk.at(1, 12)),
+    ]))
+    with pytest.raises(WorkflowUpdateFailedError) as early:
+        await handle.execute_update(ComplaintWorkflow.resolve, Resolve(actor=AGENT, solution="done"))
+    assert "open actions [1, 2]" in str(early.value.cause)
+
+    await skip_to(desk.env, desk.at(0, 14))
+    await handle.execute_update(ComplaintWorkflow.complete_action, CompleteAction(
+        actor=AGENT, number=2, outcome="200 CNY agreed with the customer"))
+    await skip_to(desk.env, desk.at(0, 15, 1))  # action 1 is overdue at 15:00
+    await until(desk.env, lambda: len(desk.texts_to(TIANHE_SUPERVISOR_PHONE)) == 1)
+    plan = await handle.query(ComplaintWorkflow.plan)
+    assert close_to(plan[0].overdue_at, desk.at(0, 15)) and plan[1].overdue_at is None
+    assert "action 1 (Guo Liang, gd-gz-tianhe)" in desk.texts_to(TIANHE_SUPERVISOR_PHONE)[0]["text"]
+
+    await skip_to(desk.env, desk.at(0, 16))
+    state = await handle.execute_update(ComplaintWorkflow.complete_action, CompleteAction(
+        actor=AGENT, number=1, outcome="found on the line, redelivered at 15:40"))
+    assert state.status == "resolved"  # the last action done resolves the case
+    actions = [a for a, _ in desk.timeline(handle) if a != "send_progress_update"]
+    assert actions[-4:] == ["complete_action", "action_overdue", "complete_action", "resolve"]
+    assert local((await clocks(handle))["written_confirmation"].due) == desk.at(0, 17)
+    row = desk.read_model.find(handle.id.removeprefix("complaint-"))
+    assert row is not None and row.complex_case and [a["done_at"] is not None for a in row.plan] == [True, True]
+    assert row.missed_clocks == 0  # a late action is its owner's; the extended solution came in time
+
+
+async def test_a_month_long_case_keeps_each_history_under_1000_events(desk: CareDesk) -> None:
+    """Open 30 days with 2-hourly progress texts and three reopened rounds: continue-as-new keeps
+    every run's history short, and the case comes out whole."""
+    handle = await in_handling(desk)
+    first_run = (await handle.describe()).run_id
+    for week in range(3):  # reopened at the end of each of the first three weeks
+        await skip_to(desk.env, desk.at(7 * week + 4, 10))
+        await resolve_and_confirm(handle)
+        await handle.execute_update(ComplaintWorkflow.record_callback, RecordCallback(
+            actor=AGENT, satisfied=False, customer_words="还是不行"))
+    await skip_to(desk.env, desk.at(30, 10))
+    await resolve_and_confirm(handle)
+    await handle.execute_update(ComplaintWorkflow.record_callback, RecordCallback(
+        actor=AGENT, satisfied=True, customer_words="终于解决了"))
+    outcome = await handle.result()
+
+    lengths = await run_lengths(desk.env, handle.id, first_run)
+    print("history events per run:", lengths)
+    assert len(lengths) > 1 and sum(lengths) > 1000  # without continue-as-new it would pass 1,000
+    assert max(lengths) < 1000
+    assert all(n < CONTINUE_AS_NEW_AFTER_EVENTS + 100 for n in lengths[:-1])
+    assert (outcome.status, outcome.handling_round, outcome.one_time_resolution) == ("closed", 3, False)
+    sent = [at for action, at in desk.timeline(handle) if action == "send_progress_update"]
+    # 2-hourly on the office calendar, working days only, between the four resolutions
+    assert len(sent) > 100 and all(at.weekday() < 5 and 8 <= at.hour < 18 for at in sent)
+    seqs = [e.seq for e in desk.read_model.get(handle.id.removeprefix("complaint-"))[1]]  # type: ignore[index]
+    assert seqs == list(range(1, len(seqs) + 1))  # one timeline across the runs, nothing lost or doubled
+
+
+async def run_lengths(env: WorkflowEnvironment, workflow_id: str, first_run: str) -> list[int]:
+    lengths, run_id = [], first_run
+    while run_id:
+        history = await env.client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        lengths.append(len(history.events))
+        last = history.events[-1]
+        run_id = (last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+                  if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW else "")
+    return lengths
