@@ -27,7 +27,14 @@ from settings import ROOT
 from temporalio.client import WorkflowUpdateFailedError
 from workflows.dispatch import DispatchWorkflow
 from workflows.shared import (
+    AgreePlan,
     CloseUnresolvable,
+    CompleteAction,
+    ExtendSolutionClock,
+    MakeComplex,
+    PlannedAction,
+    RecordCoordinationMeeting,
+    RecordProgressUpdate,
     ConfirmWithCustomer,
     DeadlineRequest,
     RaiseDispatch,
@@ -96,6 +103,36 @@ async def record(version: str) -> None:
                 await with_dispatch.result()
                 save(f"{version}_dispatch_returned_then_answered", dispatch_id, await child.fetch_history())
                 save(f"{version}_complaint_with_dispatch", with_dispatch.id, await with_dispatch.fetch_history())
+
+                # A complex case: progress texts, an extended solution clock, a plan with an action done late.
+                now = await env.get_current_time()
+                complex_case = await start(env, filing(now), queue)
+                await complex_case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+                await complex_case.execute_update(ComplaintWorkflow.record_progress_update, RecordProgressUpdate(
+                    actor=AGENT, message="the depot is searching", medium="call"))
+                await complex_case.execute_update(ComplaintWorkflow.extend_solution_clock, ExtendSolutionClock(
+                    actor=AGENT, reason="three units must look", medium="call"))
+                await complex_case.execute_update(ComplaintWorkflow.make_complex, MakeComplex(actor=AGENT, reason="three units"))
+                await complex_case.execute_update(ComplaintWorkflow.record_coordination_meeting, RecordCoordinationMeeting(
+                    actor=AGENT, held_at=now, departments=["gd"], attendees=["Lin"], findings="unsorted at the depot"))
+                await complex_case.execute_update(ComplaintWorkflow.agree_plan, AgreePlan(actor=AGENT, actions=[
+                    PlannedAction(department="gd", owner="Lin", description="search", due=now + timedelta(days=1))]))
+                await env.sleep(timedelta(days=3))
+                await complex_case.execute_update(ComplaintWorkflow.complete_action, CompleteAction(
+                    actor=AGENT, number=1, outcome="found"))
+                await complex_case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+                await complex_case.result()
+                save(f"{version}_complex_case", complex_case.id, await complex_case.fetch_history())
+
+                # A case open for weeks: its first run ends by continuing as new.
+                long_case = await start(env, filing(await env.get_current_time()), queue)
+                first_run = (await long_case.describe()).run_id
+                await long_case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+                await env.sleep(timedelta(days=25))
+                await long_case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+                await long_case.result()
+                save(f"{version}_continued_as_new", long_case.id,
+                     await env.client.get_workflow_handle(long_case.id, run_id=first_run).fetch_history())
     finally:
         await env.shutdown()
 
