@@ -69,7 +69,7 @@ class ComplaintRow(SQLModel, table=True):
     evidence: Any = _json()
     handling_round: int = 0
     one_time_resolution: bool = True
-    closed_at: datetime | None = _instant(nullable=True)
+    closed_at: datetime | None = _instant(nullable=True, index=True)
     clocks: Any = _json()  # the running and finished clocks with their due instants
     missed_clocks: int = 0  # customer clocks missed (each told to the supervisor)
     complex_case: bool = False
@@ -98,6 +98,8 @@ class TimelineEventRow(SQLModel, table=True):
     to_status: str
     detail: Any = _json()
 
+    __table_args__ = (Index("ix_timeline_event_action_at", "action", "at"),)  # measures count events by kind
+
 
 class DispatchRow(SQLModel, table=True):
     """One dispatch or ticket (调度 / 工单) with its clock, as the unit inboxes show it."""
@@ -112,7 +114,7 @@ class DispatchRow(SQLModel, table=True):
     status: str = Field(index=True)
     instruction: str
     raised_by: str
-    raised_at: datetime = _instant(nullable=False)
+    raised_at: datetime = _instant(nullable=False, index=True)
     due: datetime | None = _instant(nullable=True, index=True)
     due_local: str | None = None
     answered_at: datetime | None = _instant(nullable=True)
@@ -143,3 +145,5 @@ class DispatchEventRow(SQLModel, table=True):
     from_status: str | None = None
     to_status: str
     detail: Any = _json()
+
+    __table_args__ = (Index("ix_dispatch_event_action_at", "action", "at"),)

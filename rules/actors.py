@@ -34,6 +34,7 @@ class Permission(StrEnum):
     REVIEW_URGENT_TICKET = "review_urgent_ticket"
     REPLY_TO_DISPATCH = "reply_to_dispatch"  # and only for one's own unit or the units below it
     MANAGE_COMPLEX_CASE = "manage_complex_case"  # take a case complex, convene, agree the plan
+    READ_MEASURES = "read_measures"  # the measures, the monthly report, the dashboard
 
 
 class Actor(BaseModel):

@@ -230,6 +230,16 @@ class Policy(_Strict):
             raise ValueError(f"permissions: no roles given for {sorted(missing)}")
         return self
 
+    def office_of(self, unit_id: str) -> str:
+        """The customer-service office a unit reports to (itself for an office): a station's city
+        office, a head-office group's head office. Measures are shown per office."""
+        unit: str | None = unit_id
+        while unit is not None and unit in self.units:
+            if self.units[unit].kind in (UnitKind.CITY, UnitKind.PROVINCE, UnitKind.HEAD_OFFICE):
+                return unit
+            unit = self.units[unit].parent
+        return unit_id
+
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)
 

@@ -1,0 +1,139 @@
+"""The measures of DOMAIN §8 as aggregate SQL over the read model (SQLite and PostgreSQL alike).
+
+Each measure is one counting query: the items of the period (its denominator), how many of them
+hit (its numerator), grouped by unit, category or channel in the database. Offices are folded from
+units afterwards (a handful of groups, never rows). `members` lists the items behind a figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy.sql import ColumnElement, FromClause
+
+from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
+
+C = ComplaintRow.__table__.c
+D = DispatchRow.__table__.c
+E = DispatchEventRow.__table__.c
+T = TimelineEventRow.__table__.c
+COMPLAINT, DISPATCH = ComplaintRow.__table__, DispatchRow.__table__
+DISPATCH_EVENT, TIMELINE = DispatchEventRow.__table__, TimelineEventRow.__table__
+
+REPLY_ACTIONS = ("answer", "request_redispatch", "return_reply")
+
+
+@dataclass(frozen=True)
+class Counting:
+    """What one measure counts: the items (`source`, within the period by `when`, narrowed by
+    `scope`), the hits among them, and where each grouping is found."""
+
+    source: FromClause
+    item: Any  # the id listed when a figure is explained
+    complaint: Any  # the complaint each item belongs to
+    when: Any
+    scope: tuple[ColumnElement[bool], ...]
+    hit: ColumnElement[bool]
+    unit: Any
+
+
+def _dispatches_due(kind: str, now: datetime) -> Counting:
+    return Counting(
+        source=DISPATCH.join(COMPLAINT, C.id == D.complaint_id), item=D.id, complaint=D.complaint_id, when=D.due,
+        # A reply exactly at the due instant is in time.
+        scope=(D.kind == kind, D.due <= now, D.status != "cancelled"), hit=D.answered_at <= D.due, unit=D.unit,
+    )
+
+
+def _closed_complaints(hit: ColumnElement[bool]) -> Counting:
+    return Counting(source=COMPLAINT, item=C.id, complaint=C.id, when=C.closed_at, scope=(C.status == "closed",),
+                    hit=hit, unit=C.lead_unit)
+
+
+COUNTINGS: dict[str, Callable[[datetime], Counting]] = {
+    "ticket_timely_reply_rate": lambda now: _dispatches_due("ticket", now),
+    "direct_dispatch_timely_rate": lambda now: _dispatches_due("direct_dispatch", now),
+    "linked_dispatch_timely_rate": lambda now: _dispatches_due("linked_dispatch", now),
+    "escalation_rate": lambda now: Counting(
+        source=DISPATCH.join(COMPLAINT, C.id == D.complaint_id), item=D.id, complaint=D.complaint_id, when=D.raised_at,
+        scope=(D.kind == "ticket",), hit=D.escalation_level > 0, unit=D.unit),
+    "return_rate": lambda now: Counting(
+        source=DISPATCH_EVENT.join(DISPATCH, D.id == E.dispatch_id).join(COMPLAINT, C.id == E.complaint_id),
+        item=E.id, complaint=E.complaint_id, when=E.at, scope=(E.action.in_(REPLY_ACTIONS),),
+        hit=E.action == "return_reply", unit=D.unit),
+    "one_time_resolution_rate": lambda now: _closed_complaints(C.one_time_resolution.is_(True)),
+    "handling_timely_rate": lambda now: _closed_complaints(C.missed_clocks == 0),
+    "satisfaction_rate": lambda now: Counting(
+        source=TIMELINE.join(COMPLAINT, C.id == T.complaint_id), item=T.id, complaint=T.complaint_id, when=T.at,
+        scope=(T.action.in_(("record_satisfied_callback", "record_dissatisfied_callback")),),
+        hit=T.action == "record_satisfied_callback", unit=C.lead_unit),
+    "repeat_complaint_rate": lambda now: Counting(
+        source=COMPLAINT, item=C.id, complaint=C.id, when=C.received_at, scope=(), hit=C.is_repeat.is_(True),
+        unit=C.lead_unit),
+}
+
+
+def _group_column(counting: Counting, group_by: str | None) -> Any:
+    if group_by in (None, ""):
+        return None
+    if group_by in ("unit", "office"):
+        return counting.unit
+    if group_by == "category":
+        return C.category
+    if group_by == "channel":
+        return C.channel
+    raise ValueError(f"cannot group by {group_by!r}")
+
+
+def counts(
+    engine: Engine, measure: str, start: datetime, end: datetime, now: datetime, group_by: str | None = None
+) -> dict[str | None, tuple[int, int]]:
+    """(numerator, denominator) per group ('office' comes back per unit: fold with the policy)."""
+    counting = COUNTINGS[measure](now)
+    group = _group_column(counting, group_by)
+    hits = func.coalesce(func.sum(case((counting.hit, 1), else_=0)), 0)
+    columns = [hits, func.count()] if group is None else [group, hits, func.count()]
+    query = select(*columns).select_from(counting.source).where(
+        counting.when >= start, counting.when < end, *counting.scope)
+    if group is not None:
+        query = query.group_by(group)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    if group is None:
+        hit, total = rows[0]
+        return {None: (int(hit), int(total))}
+    return {key: (int(hit), int(total)) for key, hit, total in rows}
+
+
+def members(
+    engine: Engine, measure: str, start: datetime, end: datetime, now: datetime,
+    group_by: str | None = None, group: str | None = None, limit: int = 1000,
+) -> tuple[list[dict[str, Any]], int]:
+    """The items behind a figure, each marked whether it counts in the numerator too."""
+    counting = COUNTINGS[measure](now)
+    conditions = [counting.when >= start, counting.when < end, *counting.scope]
+    column = _group_column(counting, group_by)
+    if column is not None and group is not None:
+        conditions.append(column == group)
+    query = (
+        select(counting.item, counting.complaint, counting.when, case((counting.hit, True), else_=False))
+        .select_from(counting.source).where(and_(*conditions)).order_by(counting.when, counting.item).limit(limit)
+    )
+    total = select(func.count()).select_from(counting.source).where(and_(*conditions))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        found = int(conn.execute(total).scalar_one())
+    return [{"id": i, "complaint_id": c, "at": at, "in_numerator": bool(h)} for i, c, at, h in rows], found
+
+
+def complaint_counts(engine: Engine, start: datetime, end: datetime, by: str) -> dict[str, int]:
+    """Complaints received in a period by category, unit (lead office) or channel."""
+    column = {"category": C.category, "unit": C.lead_unit, "channel": C.channel}[by]
+    query = (select(column, func.count()).select_from(COMPLAINT)
+             .where(C.received_at >= start, C.received_at < end).group_by(column))
+    with engine.connect() as conn:
+        return {key: int(n) for key, n in conn.execute(query).all()}
