@@ -137,3 +137,9 @@ def complaint_counts(engine: Engine, start: datetime, end: datetime, by: str) ->
              .where(C.received_at >= start, C.received_at < end).group_by(column))
     with engine.connect() as conn:
         return {key: int(n) for key, n in conn.execute(query).all()}
+
+
+def at_fault_tickets(engine: Engine, start: datetime, end: datetime) -> dict[str, int]:
+    """Tickets judged at fault per responsible unit, by the judgement's final decision in the period.
+    Filled from the judgement read model (issue #6); until then there are none to report."""
+    return {}
