@@ -79,7 +79,14 @@ class ComplaintRow(SQLModel, table=True):
     last_seq: int
     updated_at: datetime = _instant(nullable=False)
 
-    __table_args__ = (Index("ix_complaint_status_received", "status", "received_at"),)
+    # Each list filter with the default newest-first order and a received-time range reads one index.
+    __table_args__ = (
+        Index("ix_complaint_status_received", "status", "received_at"),
+        Index("ix_complaint_category_received", "category", "received_at"),
+        Index("ix_complaint_channel_received", "channel", "received_at"),
+        Index("ix_complaint_lead_unit_received", "lead_unit", "received_at"),
+        Index("ix_complaint_category_channel_received", "category", "channel", "received_at"),
+    )
 
 
 class TimelineEventRow(SQLModel, table=True):
