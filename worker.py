@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
+from activities.judgement import JudgementActivities
 from activities.notify import NotificationActivities
 from activities.readmodel import ReadModelActivities
 from notifications.directory import Directory
@@ -26,8 +27,9 @@ from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.complaint import ComplaintWorkflow
 from workflows.dispatch import DispatchWorkflow
+from workflows.judgement import JudgementWorkflow
 
-WORKFLOWS = [ComplaintWorkflow, DispatchWorkflow]
+WORKFLOWS = [ComplaintWorkflow, DispatchWorkflow, JudgementWorkflow]
 # Sync activities (SQL writes) run on these threads; the worker takes no more than it can run.
 ACTIVITY_THREADS = 32
 
@@ -42,6 +44,7 @@ def build_worker(
     policy = policy or PolicyFile(settings.policy_file)
     read_model_activities = ReadModelActivities(read_model)
     calendar_activities = CalendarActivities(policy)
+    judgement_activities = JudgementActivities(read_model, policy)
     notification_activities = NotificationActivities(
         read_model,
         configured_senders(
@@ -64,6 +67,9 @@ def build_worker(
             calendar_activities.compute_deadline,
             calendar_activities.working_minutes_between,
             notification_activities.notify,
+            judgement_activities.judgement_terms,
+            judgement_activities.record_judgement_changes,
+            judgement_activities.appeal_rights,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,

@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from api.dependencies import Services
 from api.errors import install_error_handlers
-from api.routers import calendars, complaints, dispatches, measures
+from api.routers import calendars, complaints, dispatches, judgements, measures
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
 from rules.policy import PolicyFile
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     app.include_router(calendars.router)
     app.include_router(dispatches.router)
     app.include_router(measures.router)
+    app.include_router(judgements.router)
 
     @app.get("/healthz", tags=["operations"])
     def health() -> dict[str, str]:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
+import readmodel.judgements  # noqa: F401  (the judgement tables join SQLModel.metadata for create_schema)
 import readmodel.outbox  # noqa: F401  (the outbox table joins SQLModel.metadata for create_schema)
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
 from rules.repeats import EarlierComplaint

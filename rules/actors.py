@@ -35,6 +35,9 @@ class Permission(StrEnum):
     REPLY_TO_DISPATCH = "reply_to_dispatch"  # and only for one's own unit or the units below it
     MANAGE_COMPLEX_CASE = "manage_complex_case"  # take a case complex, convene, agree the plan
     READ_MEASURES = "read_measures"  # the measures, the monthly report, the dashboard
+    SEND_JUDGEMENT = "send_judgement"  # the lead office edits a responsibility judgement and sends it
+    ANSWER_JUDGEMENT = "answer_judgement"  # the responsible office accepts or appeals (its own unit or above)
+    DECIDE_APPEAL = "decide_appeal"  # head-office arbitration (总部仲裁组)
 
 
 class Actor(BaseModel):

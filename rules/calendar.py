@@ -68,6 +68,7 @@ __all__ = [
     "DeadlineRule",
     "Weekday",
     "WorkingCalendar",
+    "WorkingDaysRule",
     "WorkingHoursRule",
     "WorkingPeriod",
 ]
@@ -284,7 +285,21 @@ class CheckWindowRule(BaseModel):
         return windows
 
 
-DeadlineRule = Annotated[WorkingHoursRule | CheckWindowRule, Field(discriminator="kind")]
+class WorkingDaysRule(BaseModel):
+    """Due at the close of the N-th working day after the day it starts (the starting day does not
+    count: 5 working days from Monday 10:00 on the office calendar end on the next Monday at
+    18:00). `at="opening"` gives the start of that day instead: a reminder "one working day before
+    the end" is the opening of the last day (N-th day's opening = (N-1)-th day's close in working time).
+    """
+
+    model_config = _POLICY
+
+    kind: Literal["working_days"] = "working_days"
+    days: int = Field(gt=0)
+    at: Literal["close", "opening"] = "close"
+
+
+DeadlineRule = Annotated[WorkingHoursRule | CheckWindowRule | WorkingDaysRule, Field(discriminator="kind")]
 """How a dispatch kind's due instant is computed; the policy chooses per dispatch kind."""
 
 
@@ -434,13 +449,23 @@ class WorkingCalendar:
         total = done_b - done_a + sum(self._year(y).total for y in range(year_a, year_b))
         return timedelta(microseconds=total)
 
-    def evaluate(self, rule: WorkingHoursRule | CheckWindowRule, start: datetime) -> datetime:
+    def evaluate(self, rule: WorkingHoursRule | CheckWindowRule | WorkingDaysRule, start: datetime) -> datetime:
         """The due instant (UTC) of something that arrived at `start` under `rule`."""
         if isinstance(rule, WorkingHoursRule):
             return self.deadline(start, timedelta(hours=rule.hours))
         if isinstance(rule, CheckWindowRule):
             return self._check_window_due(rule.windows, start)
+        if isinstance(rule, WorkingDaysRule):
+            return self._working_days_due(rule, start)
         raise TypeError(f"not a deadline rule: {rule!r}")
+
+    def _working_days_due(self, rule: WorkingDaysRule, start: datetime) -> datetime:
+        _to_us(start)  # rejects a naive datetime
+        day = start.astimezone(self._zone).date()
+        for _ in range(rule.days):
+            day = self.next_working_day(day)
+        periods = self.working_periods(day)
+        return _from_us(self._local_to_us(day, periods[-1].end if rule.at == "close" else periods[0].start))
 
     def _check_window_due(self, windows: list[time], arrived: datetime) -> datetime:
         _to_us(arrived)  # rejects a naive datetime

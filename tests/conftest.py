@@ -39,6 +39,8 @@ TOKENS = {
     "production_unit": "dev-production-unit",
     "xihu_station": "dev-xihu-station",
     "head_office_cs": "dev-head-office-cs",
+    "arbitration": "dev-arbitration",
+    "director": "dev-director",
     "supervisor": "dev-supervisor",
     "auditor": "dev-auditor",
     "operations": "dev-operations",

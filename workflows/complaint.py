@@ -71,7 +71,11 @@ with workflow.unsafe.imports_passed_through():
         opening_changes,
         opening_clock,
     )
+    from rules.dispatch import DispatchKind, DispatchStatus
+    from rules.judgement import DispatchFinding
     from workflows.dispatch import DispatchWorkflow
+    from workflows.judgement import JudgementWorkflow
+    from workflows.judgement_messages import JudgementOpening, judgement_summary, judgement_workflow_id
     from workflows.options import CALENDAR_LOOKUP, CONTINUE_AS_NEW_AFTER_EVENTS, INVALID_TRANSITION, READ_MODEL_WRITE
 
 # The customer clocks (DOMAIN §5), by the names the policy knows them by.
@@ -86,6 +90,8 @@ LABELS = {FIRST_CONTACT: "first contact", SOLUTION: "solution", PROGRESS: "next 
 DEADLINE_AT_INTAKE = "deadline-at-intake"
 # Patch: the clocks after first contact, notices of missed clocks, complex cases, continue-as-new.
 CUSTOMER_CLOCKS = "customer-clocks"
+# Patch: closing a case whose ticket was answered opens its responsibility judgement (DOMAIN §7).
+JUDGEMENT_AT_CLOSING = "judgement-at-closing"
 
 
 @workflow.defn
@@ -156,6 +162,7 @@ class ComplaintWorkflow:
         for child in list(self._open_dispatches.values()):
             child.cancel()
         await workflow.wait_condition(lambda: not self._open_dispatches or self._children_done())
+        await self._open_judgement()
         return ComplaintOutcome(
             complaint_id=filing.complaint_id,
             status=self._status,
@@ -746,6 +753,22 @@ class ComplaintWorkflow:
 
     def _notices_done(self) -> bool:
         return all(n.done() for n in self._notices)
+
+    async def _open_judgement(self) -> None:
+        """结案 → 判责单: the judgement runs on its own (ABANDON), outliving this workflow by weeks."""
+        answered = [v for v in self._finished_dispatches if v.status is DispatchStatus.ANSWERED]
+        if not any(v.kind is DispatchKind.TICKET for v in answered) or not workflow.patched(JUDGEMENT_AT_CLOSING):
+            return
+        opening = JudgementOpening(
+            complaint_id=self._filing.complaint_id, lead_unit=self._filing.lead_unit,
+            category=self._filing.classification.category, opened_at=self._closed_at or workflow.now(),
+            findings=[DispatchFinding(dispatch_id=v.dispatch_id, kind=v.kind, unit=v.unit, finding=v.finding,
+                                      failing_link=v.failing_link) for v in answered],
+        )
+        await workflow.start_child_workflow(
+            JudgementWorkflow.run, opening, id=judgement_workflow_id(opening.complaint_id),
+            parent_close_policy=ParentClosePolicy.ABANDON, static_summary=judgement_summary(opening),
+        )
 
     # -- a fresh history for a long case -------------------------------------------------------
 

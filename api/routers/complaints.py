@@ -28,6 +28,8 @@ from rules.intake import ComplaintIntake
 from rules.repeats import duplicate_of, repeat_of
 from rules.lifecycle import ComplaintStatus
 from workflows.complaint import ComplaintWorkflow
+from readmodel.judgements import JudgementStore
+from workflows.judgement_messages import JudgementView
 from workflows.shared import (
     ActionDone,
     ActionPlan,
@@ -138,6 +140,7 @@ class ComplaintDetail(ComplaintSummary):
     is_repeat: bool
     repeat_of: list[str]  # the earlier, closed complaints of the same customer or parcel
     timeline: list[TimelineEvent]
+    judgements: list[JudgementView] = []  # responsibility judgements (DOMAIN §7), from closing on
 
 
 class ComplaintPage(BaseModel):
@@ -405,7 +408,8 @@ async def get_complaint(
     found = await run_in_threadpool(services.read_model.get, complaint_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
-    return _detail(*found, actor, services)
+    judgements = await run_in_threadpool(JudgementStore.of(services.read_model).of_complaint, complaint_id)
+    return _detail(*found, actor, services).model_copy(update={"judgements": judgements})
 
 
 async def act_on_complaint(services: Services, complaint_id: str, update: Any, request: Any) -> Any:

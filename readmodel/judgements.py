@@ -1,0 +1,164 @@
+"""Responsibility judgements in the read model: one row per judgement and its own timeline.
+
+Written by a local activity of JudgementWorkflow (idempotent: an event is keyed by workflow id +
+seq, the row only moves forward), read by the API: an office's inbox, a complaint's judgements,
+and the invalid-appeal counts per office and month that decide the right to appeal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Index, case, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel, select
+
+from readmodel.tables import UTCDateTime, _instant, _json
+from rules.judgement import FINAL_STATUSES
+from workflows.judgement_messages import JudgementChange, JudgementView
+
+__all__ = ["JudgementEventRow", "JudgementRow", "JudgementStore", "UTCDateTime"]
+
+
+class JudgementRow(SQLModel, table=True):
+    """One responsibility judgement (判责单) with its running clock."""
+
+    __tablename__ = "judgement"
+
+    id: str = Field(primary_key=True)  # judgement-<complaint id>
+    complaint_id: str = Field(index=True)
+    status: str = Field(index=True)
+    lead_unit: str
+    category: str
+    opened_at: datetime = _instant(nullable=False)
+    responsible_office: str | None = Field(default=None, index=True)
+    party: str | None = None
+    at_fault_unit: str | None = None
+    proposal_reason: str | None = None
+    acting_unit: str | None = Field(default=None, index=True)
+    due: datetime | None = _instant(nullable=True, index=True)
+    due_local: str | None = None
+    reminder_at: datetime | None = _instant(nullable=True)
+    reminders: int = 0
+    sent_at: datetime | None = _instant(nullable=True, index=True)
+    answered_at: datetime | None = _instant(nullable=True)
+    in_time: bool | None = None
+    city_branch: str | None = None
+    failing_link: str | None = None
+    smallest_unit: str | None = None
+    appealed_at: datetime | None = _instant(nullable=True)
+    appeal_reason: str | None = None
+    decided_at: datetime | None = _instant(nullable=True)
+    at_fault: bool | None = None
+    invalid_appeal: bool = False
+    response_overdue: bool = False
+    arbitration_overdue: bool = False
+    final_at: datetime | None = _instant(nullable=True, index=True)
+    last_seq: int
+    updated_at: datetime = _instant(nullable=False)
+
+    # The appeal-rights count reads one index: an office's judgements sent in a month.
+    __table_args__ = (Index("ix_judgement_office_sent", "responsible_office", "sent_at"),)
+
+
+class JudgementEventRow(SQLModel, table=True):
+    """A judgement's own timeline: generated, edited, sent, reminded, accepted, appealed, decided."""
+
+    __tablename__ = "judgement_event"
+
+    id: str = Field(primary_key=True)  # "<judgement id>:<seq>"
+    judgement_id: str = Field(index=True)
+    complaint_id: str = Field(index=True)
+    seq: int
+    at: datetime = _instant(nullable=False)
+    actor_id: str
+    actor_role: str
+    actor_unit: str
+    action: str
+    from_status: str | None = None
+    to_status: str
+    detail: Any = _json()
+
+
+OPEN_STATUSES = ("draft", "awaiting_response", "in_arbitration", "awaiting_refinement")
+assert not set(OPEN_STATUSES) & {s.value for s in FINAL_STATUSES}
+
+
+class JudgementStore:
+    """Judgement reads and idempotent writes on the read model's engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
+        self.engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._write_lock = write_lock or contextlib.nullcontext()
+
+    @classmethod
+    def of(cls, read_model: Any) -> JudgementStore:
+        """On a ReadModel: its engine, and its writer mutex (SQLite)."""
+        return cls(read_model.engine, read_model.write_lock)
+
+    def record(self, changes: Sequence[JudgementChange]) -> None:
+        table, events = JudgementRow.__table__, JudgementEventRow.__table__  # type: ignore[attr-defined]
+        with self._write_lock, self.engine.begin() as conn:
+            for change in changes:
+                view, event = change.view, change.event
+                row = {**view.model_dump(mode="python", exclude={"judgement_id"}), "id": view.judgement_id,
+                       "last_seq": event.seq, "updated_at": datetime.now(UTC)}
+                row["status"] = view.status.value
+                insert = self._insert(table).values(**row)
+                conn.execute(insert.on_conflict_do_update(
+                    index_elements=[table.c.id],
+                    set_={k: getattr(insert.excluded, k) for k in row if k != "id"},
+                    where=table.c.last_seq < insert.excluded.last_seq,
+                ))
+                actor = event.actor
+                conn.execute(self._insert(events).values(
+                    id=f"{change.workflow_id}:{event.seq}", judgement_id=view.judgement_id,
+                    complaint_id=view.complaint_id, seq=event.seq, at=event.at, actor_id=actor.id,
+                    actor_role=actor.role.value, actor_unit=actor.unit, action=event.action,
+                    from_status=event.from_status.value if event.from_status else None,
+                    to_status=event.to_status.value, detail=event.detail,
+                ).on_conflict_do_nothing(index_elements=[events.c.id]))
+
+    def get(self, judgement_id: str) -> tuple[JudgementRow, list[JudgementEventRow]] | None:
+        with Session(self.engine) as session:
+            row = session.get(JudgementRow, judgement_id)
+            if row is None:
+                return None
+            events = session.exec(select(JudgementEventRow).where(JudgementEventRow.judgement_id == judgement_id)
+                                  .order_by(JudgementEventRow.seq)).all()  # type: ignore[arg-type]
+            return row, list(events)
+
+    def of_complaint(self, complaint_id: str) -> list[JudgementView]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(JudgementRow).where(JudgementRow.complaint_id == complaint_id)
+                                .order_by(JudgementRow.opened_at, JudgementRow.id)).all()  # type: ignore[arg-type]
+            return [view_of(r) for r in rows]
+
+    def inbox(self, unit: str) -> list[JudgementView]:
+        """What the unit must act on now, soonest due first (a draft, which has no clock, last)."""
+        with Session(self.engine) as session:
+            rows = list(session.exec(select(JudgementRow).where(
+                JudgementRow.acting_unit == unit, JudgementRow.status.in_(OPEN_STATUSES))).all())  # type: ignore[attr-defined]
+        far = datetime.max.replace(tzinfo=UTC)
+        return [view_of(r) for r in sorted(rows, key=lambda r: (r.due or far, r.id))]
+
+    def appeal_counts(self, start: datetime, end: datetime, office: str | None = None) -> dict[str, tuple[int, int]]:
+        """Per responsible office: (appeals decided as at fault, judgements sent) for the judgements
+        sent in [start, end) — the invalid-appeal rate's numerator and denominator (DOMAIN §8)."""
+        j = JudgementRow.__table__.c  # type: ignore[attr-defined]
+        conditions = [j.sent_at >= start, j.sent_at < end]
+        if office is not None:
+            conditions.append(j.responsible_office == office)
+        query = (select(j.responsible_office, func.coalesce(func.sum(case((j.invalid_appeal.is_(True), 1), else_=0)), 0),
+                        func.count()).where(*conditions).group_by(j.responsible_office))
+        with self.engine.connect() as conn:
+            return {o: (int(invalid), int(judged)) for o, invalid, judged in conn.execute(query).all()}
+
+
+def view_of(row: JudgementRow) -> JudgementView:
+    return JudgementView(judgement_id=row.id, **{k: getattr(row, k) for k in JudgementView.model_fields if k != "judgement_id"})

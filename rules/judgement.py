@@ -1,0 +1,174 @@
+"""Responsibility judgement (判责单), appeal (申诉) and head-office arbitration (总部仲裁) — DOMAIN §7.
+
+Pure rules, no I/O: who is proposed at fault from the dispatch findings, what an acceptance must
+name, which evidence an appeal needs, and the invalid-appeal rate that takes an office's right to
+appeal away for a month. The workflow gets their answers from activities (recorded in history).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from rules.dispatch import DispatchKind
+from rules.keywords import first_match
+from rules.measures import Period, PeriodKind
+from rules.policy import JudgementRules, Policy, UnitKind
+
+
+class JudgementStatus(StrEnum):
+    DRAFT = "draft"  # the lead office checks the proposal and sends it
+    AWAITING_RESPONSE = "awaiting_response"  # the responsible office: accept or appeal, 5 working days
+    IN_ARBITRATION = "in_arbitration"  # head-office arbitration decides, 5 working days
+    AWAITING_REFINEMENT = "awaiting_refinement"  # appeal lost: name the smallest unit, 5 working days
+    ACCEPTED = "accepted"  # final: the city branch, the failing link and the smallest unit named
+    ACCEPTED_BY_SILENCE = "accepted_by_silence"  # final: no answer in time (policy silence_becomes_accepted)
+    CANCELLED = "cancelled"  # final: arbitration found no fault, the responsibility is cancelled
+
+
+FINAL_STATUSES = frozenset({JudgementStatus.ACCEPTED, JudgementStatus.ACCEPTED_BY_SILENCE, JudgementStatus.CANCELLED})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DispatchFinding(_Frozen):
+    """What one answered dispatch found: the material of the proposal."""
+
+    dispatch_id: str
+    kind: DispatchKind
+    unit: str  # the unit the dispatch was addressed to
+    finding: str | None = None
+    failing_link: str | None = None
+
+
+class Proposal(_Frozen):
+    """The initial at-fault office and party; the lead office may change them before sending."""
+
+    responsible_office: str | None
+    party: str | None
+    at_fault_unit: str | None  # the unit the finding points at (a station, an office)
+    dispatch_id: str | None = None
+    reason: str
+
+
+def responsible_office(policy: Policy, unit: str) -> str:
+    """The province a unit belongs to (it names the city branch and the smallest unit); a unit
+    outside any province answers through its own office (head-office groups: head office)."""
+    candidate: str | None = unit
+    seen: set[str] = set()
+    while candidate is not None and candidate in policy.units and candidate not in seen:
+        if policy.units[candidate].kind is UnitKind.PROVINCE:
+            return candidate
+        seen.add(candidate)
+        candidate = policy.units[candidate].parent
+    return policy.office_of(unit)
+
+
+def party_of(finding: DispatchFinding, rules: JudgementRules) -> tuple[str, str | None]:
+    """(party, the keyword that named it): the failing link is read before the finding."""
+    for text in (finding.failing_link, finding.finding):
+        for party in rules.at_fault_parties:
+            if text and (hit := first_match(rules.party_keywords.get(party, ()), text)):
+                return party, hit
+    return rules.default_party or rules.at_fault_parties[0], None
+
+
+def propose(findings: list[DispatchFinding], policy: Policy) -> Proposal:
+    """The last answered dispatch that names a failing link (else the last with a finding) is the
+    investigation's final word: its unit's province is the office at fault, its words the party."""
+    answered = [f for f in findings if f.finding or f.failing_link]
+    if not answered:
+        return Proposal(responsible_office=None, party=None, at_fault_unit=None,
+                        reason="no dispatch finding: the lead office names the office and the party")
+    chosen = next((f for f in reversed(answered) if f.failing_link), answered[-1])
+    party, keyword = party_of(chosen, policy.judgement)
+    why = f"'{keyword}' in its reply" if keyword else f"no party named in its reply: {party} by default"
+    return Proposal(
+        responsible_office=responsible_office(policy, chosen.unit),
+        party=party,
+        at_fault_unit=chosen.unit,
+        dispatch_id=chosen.dispatch_id,
+        reason=f"{chosen.dispatch_id} to {chosen.unit}: {why}",
+    )
+
+
+def required_appeal_evidence(rules: JudgementRules, category: str) -> list[str]:
+    """Evidence kinds an appeal must carry: lost items and false information need the four-party statement."""
+    return [rules.four_party_statement_kind] if category in rules.four_party_statement_categories else []
+
+
+def missing_evidence(required: list[str], given_kinds: list[str]) -> list[str]:
+    return [kind for kind in required if kind not in given_kinds]
+
+
+def _self_and_above(policy: Policy, unit: str) -> list[str]:
+    chain: list[str] = []
+    current: str | None = unit
+    while current is not None and current in policy.units and current not in chain:
+        chain.append(current)
+        current = policy.units[current].parent
+    return chain
+
+
+def fault_naming_problems(policy: Policy, office: str, city_branch: str, smallest_unit: str) -> list[tuple[str, str, str]]:
+    """(field, message, value) for each level that the unit directory does not confirm: the city
+    branch must be a city office within the responsible office, the smallest unit a production
+    unit within that city branch."""
+    units = policy.units
+    if city_branch not in units:
+        return [("city_branch", "unknown unit", city_branch)]
+    if units[city_branch].kind is not UnitKind.CITY or office not in _self_and_above(policy, city_branch):
+        return [("city_branch", f"not a city branch of {office}", city_branch)]
+    if smallest_unit not in units:
+        return [("smallest_unit", "unknown unit", smallest_unit)]
+    if units[smallest_unit].kind is not UnitKind.PRODUCTION or city_branch not in _self_and_above(policy, smallest_unit):
+        return [("smallest_unit", f"not a production unit of {city_branch}", smallest_unit)]
+    return []
+
+
+# -- the right to appeal ------------------------------------------------------------------------
+
+
+class AppealRights(_Frozen):
+    """Whether an office may appeal now, judged by its invalid-appeal rate of the previous month."""
+
+    office: str
+    month: str  # the month judged, "2026-10"
+    invalid_appeals: int  # appeals of that month's judgements decided as at fault
+    judgements: int  # judgements sent to the office that month (initially at fault)
+    rate: float | None
+    bound: float
+    allowed: bool
+    reason: str
+
+
+def invalid_appeal_rate(invalid_appeals: int, judgements: int) -> float | None:
+    """DOMAIN §8: appeals upheld as at fault / judgements initially at fault (None: nothing judged)."""
+    return invalid_appeals / judgements if judgements else None
+
+
+def appeal_rights(office: str, month: str, invalid_appeals: int, judgements: int, bound: float) -> AppealRights:
+    rate = invalid_appeal_rate(invalid_appeals, judgements)
+    allowed = rate is None or rate <= bound
+    reason = (
+        f"{office}'s invalid-appeal rate in {month} was {rate:.0%} ({invalid_appeals} of {judgements} judgements),"
+        f" above the bound of {bound:.0%}: no appeals this month" if not allowed else
+        f"{office}'s invalid-appeal rate in {month} was {'—' if rate is None else f'{rate:.0%}'}, within {bound:.0%}"
+    )
+    return AppealRights(office=office, month=month, invalid_appeals=invalid_appeals, judgements=judgements,
+                        rate=rate, bound=bound, allowed=allowed, reason=reason)
+
+
+def month_of(instant: datetime, zone: ZoneInfo) -> Period:
+    return Period.parse(PeriodKind.MONTH, f"{instant.astimezone(zone):%Y-%m}")
+
+
+def month_before(instant: datetime, zone: ZoneInfo) -> Period:
+    """The month before the one `instant` falls in, on the office's clock: the month that decides."""
+    return month_of(instant, zone).previous(2)[0]
+

@@ -1,0 +1,116 @@
+"""Responsibility judgement rules (DOMAIN §7): the proposal, the three levels, the four-party
+statement, the invalid-appeal rate, and the working-days clocks on the office calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from rules.calendar import OFFICE, PRODUCTION_UNIT, DeadlineRule, WorkingCalendar, WorkingDaysRule
+from rules.dispatch import DispatchKind
+from rules.judgement import (
+    DispatchFinding,
+    appeal_rights,
+    fault_naming_problems,
+    invalid_appeal_rate,
+    missing_evidence,
+    month_before,
+    propose,
+    required_appeal_evidence,
+    responsible_office,
+)
+from rules.policy import load_policy
+from settings import ROOT
+
+POLICY = load_policy(ROOT / "policies" / "express_carrier.yaml")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def finding(unit: str = "gd-gz-tianhe", text: str | None = "Checked the scans.", link: str | None = None,
+            n: int = 1) -> DispatchFinding:
+    return DispatchFinding(dispatch_id=f"dispatch-C1-{n}", kind=DispatchKind.LINKED, unit=unit, finding=text, failing_link=link)
+
+
+@pytest.mark.parametrize(("link", "text", "party"), [
+    ("Tianhe station sorting", "x", "station"),
+    ("line haul truck", "x", "transport"),
+    (None, "The courier left it at the door without calling", "courier"),
+    (None, "客服录入了错误的地址", "customer_service"),
+    ("the sorting", "the courier", "station"),  # the failing link is read first
+    (None, "Nothing in particular was found wrong", "station"),  # the policy's default party
+])  # fmt: skip
+def test_the_party_is_proposed_from_the_failing_link_then_the_finding(link: str | None, text: str, party: str) -> None:
+    assert propose([finding(text=text, link=link)], POLICY).party == party
+
+
+def test_the_office_at_fault_is_the_province_of_the_last_dispatch_naming_a_failing_link() -> None:
+    found = [finding("zj-hz-xihu", link="Xihu station", n=1), finding("gd-gz-tianhe", link="sorting", n=2),
+             finding("gd-sz-nanshan", text="Nanshan checked, nothing found", n=3)]
+    proposal = propose(found, POLICY)
+    assert (proposal.responsible_office, proposal.at_fault_unit, proposal.dispatch_id) == ("gd", "gd-gz-tianhe", "dispatch-C1-2")
+    assert responsible_office(POLICY, "gd") == "gd" and responsible_office(POLICY, "hq-urgent") == "hq"
+
+
+def test_without_findings_nothing_is_proposed() -> None:
+    proposal = propose([finding(text=None)], POLICY)
+    assert proposal.responsible_office is None and proposal.party is None and "no dispatch finding" in proposal.reason
+
+
+def test_the_three_levels_are_checked_against_the_unit_directory() -> None:
+    assert fault_naming_problems(POLICY, "gd", "gd-gz", "gd-gz-tianhe") == []
+    assert fault_naming_problems(POLICY, "gd", "zj-hz", "zj-hz-xihu")[0][:2] == ("city_branch", "not a city branch of gd")
+    assert fault_naming_problems(POLICY, "gd", "gd-gz-tianhe", "gd-gz-tianhe")[0][0] == "city_branch"  # a station is no city
+    assert fault_naming_problems(POLICY, "gd", "gd-gz", "gd-sz-nanshan")[0][:2] == ("smallest_unit", "not a production unit of gd-gz")
+    assert fault_naming_problems(POLICY, "gd", "gd-gz", "gd-gz")[0][0] == "smallest_unit"
+    assert fault_naming_problems(POLICY, "gd", "gd-gz", "nowhere")[0][1] == "unknown unit"
+
+
+def test_lost_items_and_false_information_need_the_four_party_statement() -> None:
+    for category in ("loss_or_damage", "wrong_information"):
+        required = required_appeal_evidence(POLICY.judgement, category)
+        assert missing_evidence(required, ["scan_record"]) == ["four_party_statement"]
+        assert missing_evidence(required, ["scan_record", "four_party_statement"]) == []
+    assert required_appeal_evidence(POLICY.judgement, "delay") == []
+
+
+def test_an_office_above_the_bound_loses_the_right_to_appeal() -> None:
+    assert invalid_appeal_rate(0, 0) is None
+    assert appeal_rights("gd", "2026-10", 0, 0, 0.3).allowed  # nothing judged: free to appeal
+    assert appeal_rights("gd", "2026-10", 3, 10, 0.3).allowed  # exactly at the bound
+    refused = appeal_rights("gd", "2026-10", 4, 10, 0.3)
+    assert not refused.allowed and refused.rate == 0.4 and "40%" in refused.reason
+
+
+def test_the_month_that_decides_is_the_one_before_on_the_offices_clock() -> None:
+    # 2026-11-01 00:30 in Shanghai is still October 31 in UTC: November's appeals look at October.
+    assert month_before(datetime(2026, 10, 31, 16, 30, tzinfo=UTC), SHANGHAI).label == "2026-10"
+    assert month_before(datetime(2026, 1, 15, 4, tzinfo=UTC), SHANGHAI).label == "2025-12"
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+
+
+def test_five_working_days_end_at_the_close_of_the_fifth_day_after() -> None:
+    office = WorkingCalendar(OFFICE)
+    # Monday 2026-03-02 10:00 → Tue, Wed, Thu, Fri, Mon → Monday 2026-03-09 18:00
+    assert office.evaluate(WorkingDaysRule(days=5), at(2026, 3, 2, 10)) == at(2026, 3, 9, 18)
+    assert office.evaluate(WorkingDaysRule(days=5, at="opening"), at(2026, 3, 2, 10)) == at(2026, 3, 9, 8)
+    # sent on a Saturday: Monday is the first working day
+    assert office.evaluate(WorkingDaysRule(days=1), at(2026, 3, 7, 11)) == at(2026, 3, 9, 18)
+    # National Day 2026: Oct 1–7 closed, Saturday Oct 10 a make-up working day (调休): Sep 30, Oct 8, 9, 10, 12
+    assert office.evaluate(WorkingDaysRule(days=5), at(2026, 9, 29, 9)) == at(2026, 10, 12, 18)
+    # a station works every day
+    assert WorkingCalendar(PRODUCTION_UNIT).evaluate(WorkingDaysRule(days=5), at(2026, 10, 1, 9)) == at(2026, 10, 6, 18)
+
+
+def test_the_judgement_clocks_come_from_the_policy() -> None:
+    assert POLICY.clock_rule("judgement_response") == WorkingDaysRule(days=5)
+    assert POLICY.clock_rule("judgement_arbitration") == WorkingDaysRule(days=5)
+    assert POLICY.clock_rule("judgement_reminder") == WorkingDaysRule(days=5, at="opening")  # one working day before
+    assert TypeAdapter(DeadlineRule).validate_python({"kind": "working_days", "days": 5}) == WorkingDaysRule(days=5)
+    with pytest.raises(ValidationError, match="greater than 0"):
+        TypeAdapter(DeadlineRule).validate_python({"kind": "working_days", "days": 0})

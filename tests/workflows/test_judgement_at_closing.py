@@ -1,0 +1,51 @@
+"""Closing a complaint whose ticket was answered opens its responsibility judgement (DOMAIN §7),
+which runs on after the complaint's own workflow has completed."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus
+
+from tests.api.test_complaint_lifecycle import act
+from tests.conftest import Stack, auth
+from tests.notifications.receivers import SmsGateway
+from tests.workflows.test_dispatches import complaint_in_handling, desk, dispatch, reply  # noqa: F401 (fixture)
+from workflows.judgement_messages import judgement_workflow_id
+
+
+async def close_with_a_satisfied_customer(stack: Stack, cid: str) -> None:
+    await act(stack, cid, "resolution", {"solution": "Found at the Guangzhou depot and redelivered"})
+    await act(stack, cid, "customer-confirmation", {"message": "Redelivered today", "medium": "sms"})
+    await act(stack, cid, "callback", {"satisfied": True, "customer_words": "收到了，谢谢"})
+
+
+async def test_an_answered_ticket_leaves_a_judgement_running_after_the_complaint_closed(
+    desk: tuple[Stack, SmsGateway],
+) -> None:
+    stack, _ = desk
+    cid = await complaint_in_handling(stack)
+    resp = await stack.http.post(f"/complaints/{cid}/tickets", headers=auth("front_seat"),
+                                 json={"assisting_unit": "gd-gz", "instruction": "Find the parcel"})
+    assert resp.status_code == 201, resp.text
+    tid = resp.json()["dispatch_id"]
+    await dispatch(stack, tid)
+    answer = await reply(stack, tid, "The Tianhe station courier left the parcel at the depot for two days.",
+                         role="regional_cs", failing_link="delivery")
+    assert answer["outcome"] == "accepted"
+
+    await close_with_a_satisfied_customer(stack, cid)
+
+    complaint = stack.env.client.get_workflow_handle(f"complaint-{cid}")
+    assert (await complaint.result())["status"] == "closed"
+    judgement = await stack.env.client.get_workflow_handle(judgement_workflow_id(cid)).describe()
+    assert judgement.status == WorkflowExecutionStatus.RUNNING  # outlives the complaint
+    assert (await complaint.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+
+async def test_a_complaint_without_a_ticket_has_no_judgement(desk: tuple[Stack, SmsGateway]) -> None:
+    stack, _ = desk
+    cid = await complaint_in_handling(stack)
+    await close_with_a_satisfied_customer(stack, cid)
+    await stack.env.client.get_workflow_handle(f"complaint-{cid}").result()
+    listed = [e.event_type for e in (await stack.env.client.get_workflow_handle(f"complaint-{cid}").fetch_history()).events]
+    assert EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED not in listed
