@@ -149,15 +149,11 @@ class JudgementStore:
 
     def appeal_counts(self, start: datetime, end: datetime, office: str | None = None) -> dict[str, tuple[int, int]]:
         """Per responsible office: (appeals decided as at fault, judgements sent) for the judgements
-        sent in [start, end) — the invalid-appeal rate's numerator and denominator (DOMAIN §8)."""
-        j = JudgementRow.__table__.c  # type: ignore[attr-defined]
-        conditions = [j.sent_at >= start, j.sent_at < end]
-        if office is not None:
-            conditions.append(j.responsible_office == office)
-        query = (select(j.responsible_office, func.coalesce(func.sum(case((j.invalid_appeal.is_(True), 1), else_=0)), 0),
-                        func.count()).where(*conditions).group_by(j.responsible_office))
-        with self.engine.connect() as conn:
-            return {o: (int(invalid), int(judged)) for o, invalid, judged in conn.execute(query).all()}
+        sent in [start, end): the invalid-appeal rate of the measures (DOMAIN §8)."""
+        from readmodel import measures  # the measures read this module's table
+
+        counted = measures.counts(self.engine, "invalid_appeal_rate", start, end, end, "unit")
+        return {o: n for o, n in counted.items() if o is not None and (office is None or o == office)}
 
 
 def view_of(row: JudgementRow) -> JudgementView:

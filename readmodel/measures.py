@@ -15,13 +15,15 @@ from typing import Any
 from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
+from readmodel.judgements import JudgementRow
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
 
 C = ComplaintRow.__table__.c
 D = DispatchRow.__table__.c
 E = DispatchEventRow.__table__.c
 T = TimelineEventRow.__table__.c
-COMPLAINT, DISPATCH = ComplaintRow.__table__, DispatchRow.__table__
+J = JudgementRow.__table__.c  # type: ignore[attr-defined]
+COMPLAINT, DISPATCH, JUDGEMENT = ComplaintRow.__table__, DispatchRow.__table__, JudgementRow.__table__  # type: ignore[attr-defined]
 DISPATCH_EVENT, TIMELINE = DispatchEventRow.__table__, TimelineEventRow.__table__
 
 REPLY_ACTIONS = ("answer", "request_redispatch", "return_reply")
@@ -71,6 +73,10 @@ COUNTINGS: dict[str, Callable[[datetime], Counting]] = {
         source=TIMELINE.join(COMPLAINT, C.id == T.complaint_id), item=T.id, complaint=T.complaint_id, when=T.at,
         scope=(T.action.in_(("record_satisfied_callback", "record_dissatisfied_callback")),),
         hit=T.action == "record_satisfied_callback", unit=C.lead_unit),
+    # Every judgement sent names an office at fault; an appeal decided as at fault is invalid.
+    "invalid_appeal_rate": lambda now: Counting(
+        source=JUDGEMENT.outerjoin(COMPLAINT, C.id == J.complaint_id), item=J.id, complaint=J.complaint_id, when=J.sent_at,
+        scope=(), hit=J.invalid_appeal.is_(True), unit=J.responsible_office),
     "repeat_complaint_rate": lambda now: Counting(
         source=COMPLAINT, item=C.id, complaint=C.id, when=C.received_at, scope=(), hit=C.is_repeat.is_(True),
         unit=C.lead_unit),
@@ -140,6 +146,10 @@ def complaint_counts(engine: Engine, start: datetime, end: datetime, by: str) ->
 
 
 def at_fault_tickets(engine: Engine, start: datetime, end: datetime) -> dict[str, int]:
-    """Tickets judged at fault per responsible unit, by the judgement's final decision in the period.
-    Filled from the judgement read model (issue #6); until then there are none to report."""
-    return {}
+    """Tickets whose judgement became final at fault in the period, per responsible office
+    (accepted, or final by silence; a responsibility cancelled by arbitration is not at fault)."""
+    query = (select(J.responsible_office, func.count()).select_from(JUDGEMENT)
+             .where(J.final_at >= start, J.final_at < end, J.status.in_(("accepted", "accepted_by_silence")))
+             .group_by(J.responsible_office))
+    with engine.connect() as conn:
+        return {office: int(n) for office, n in conn.execute(query).all()}

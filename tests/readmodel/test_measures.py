@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from readmodel import measures as sql
 from readmodel.store import ReadModel
+from readmodel.judgements import JudgementRow
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
 from rules.measures import Figure, Period, share_above, Better
 from rules.policy import load_policy
@@ -61,6 +62,12 @@ def callback(cid: str, seq: int, when: datetime, satisfied: bool) -> TimelineEve
                             to_status="closed" if satisfied else "in_handling")
 
 
+def judgement(cid: str, office: str, sent: datetime, status: str, final: datetime, invalid_appeal: bool) -> JudgementRow:
+    return JudgementRow(id=f"judgement-{cid}", complaint_id=cid, status=status, lead_unit="call-centre",
+                        category="delay", opened_at=sent, responsible_office=office, sent_at=sent, final_at=final,
+                        invalid_appeal=invalid_appeal, last_seq=5, updated_at=final)
+
+
 def october(read_model: ReadModel) -> None:
     rows: list[Any] = [
         # Complaints. A and B closed in October, C closed in September, D open; D is a repeat.
@@ -86,6 +93,11 @@ def october(read_model: ReadModel) -> None:
         callback("B", 5, at(10, 8), False),
         callback("B", 9, at(10, 11), True),
         callback("C", 5, at(9, 27), True),
+        # Judgements: A's accepted; B's appealed, upheld as at fault (an invalid appeal), then refined;
+        # C's sent in September and cancelled by arbitration in October.
+        judgement("A", "gd", at(10, 12), "accepted", at(10, 14), invalid_appeal=False),
+        judgement("B", "gd", at(10, 15), "accepted", at(10, 22), invalid_appeal=True),
+        judgement("C", "zj", at(9, 29), "cancelled", at(10, 3), invalid_appeal=False),
     ]
     with Session(read_model.engine) as session:
         session.add_all(rows)
@@ -114,6 +126,11 @@ def test_each_measure_counts_by_its_formula(read_model: ReadModel) -> None:
     assert count(read_model, "satisfaction_rate") == {None: (2, 3)}
     # received in October: A, B, D (C September, E 1 November at 00:10 local); repeats: D → 1 / 3
     assert count(read_model, "repeat_complaint_rate") == {None: (1, 3)}
+    # judgements sent in October: A's and B's (C's in September); decided as an invalid appeal: B's → 1 / 2
+    assert count(read_model, "invalid_appeal_rate") == {None: (1, 2)}
+    # final at fault in October, per responsible office: A's and B's at gd; C's was cancelled, not at fault
+    start, end = OCTOBER.bounds(organisation_zone(POLICY))
+    assert sql.at_fault_tickets(read_model.engine, start, end) == {"gd": 2}
     # no direct dispatches at all: 0 / 0, and the rate is "nothing to measure", not 0 % or 100 %
     assert count(read_model, "direct_dispatch_timely_rate") == {None: (0, 0)}
     assert Figure(0, 0, 0.9, Better.HIGHER).rate is None and Figure(0, 0, 0.9, Better.HIGHER).meets_target is None
