@@ -1,0 +1,90 @@
+"""/dashboard: the supervisors' page — open complaints by their next due instant, the clocks already
+overdue, the escalations in flight and today's measures against their targets, each case linked
+into the Temporal Web UI. Plain server-rendered HTML (no script); log in as api/pages.py says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.charts import Bar, bar_chart
+from api.dependencies import Services, ServicesDep
+from api.pages import TOKEN_COOKIE, local_time, page_actor, render
+from api.routers.complaints import _ui_url
+from api.routers.measures import figures, organisation_zone
+from api.routers.reports import category_label, measure_chart, overall
+from readmodel import dashboard
+from rules.actors import Permission
+from rules.measures import Period, PeriodKind
+from workflows.shared import complaint_workflow_id
+
+router = APIRouter(tags=["dashboard"])
+
+LISTED = 50  # rows per table: the soonest due and the longest overdue come first
+
+
+def time_left(due: datetime, now: datetime) -> str:
+    """'in 1 h 05 min' or '2 h 10 min late', in wall-clock time."""
+    seconds = (due - now).total_seconds()
+    hours, minutes = divmod(int(abs(seconds) // 60), 60)  # whole minutes, as a clock on the wall shows them
+    span = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    return f"in {span}" if seconds >= 0 else f"{span} late"
+
+
+def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
+    policy, read_model = services.policy, services.read_model
+    zone = organisation_zone(policy)
+    engine = read_model.engine
+
+    buckets = dashboard.open_by_due(engine, now)
+    upcoming = []
+    for row in dashboard.next_due(engine, LISTED):
+        running = [c for c in row.clocks or [] if c.get("met_at") is None and c.get("overdue_at") is None]
+        clock = min(running, key=lambda c: datetime.fromisoformat(c["due"]), default=None)
+        upcoming.append({"id": row.id, "ui_url": _ui_url(services, row.workflow_id),
+                         "category": category_label(policy, row.category), "urgency": row.urgency,
+                         "level": row.level, "status": row.status, "lead_unit": row.lead_unit,
+                         "clock": clock["label"] if clock else "", "due": local_time(row.next_due, zone),
+                         "left": time_left(row.next_due, now) if row.next_due else ""})
+    overdue = [{"id": c.complaint.id, "ui_url": _ui_url(services, c.complaint.workflow_id), "clock": c.label,
+                "unit": c.unit, "due": local_time(c.due, zone), "late": time_left(c.due, now),
+                "marked": local_time(c.overdue_at, zone) if c.overdue_at else "not yet marked"}
+               for c in dashboard.overdue_clocks(engine, now, LISTED)]
+    escalations = [{"id": d.id, "ui_url": _ui_url(services, d.id), "complaint_id": d.complaint_id,
+                    "complaint_url": _ui_url(services, complaint_workflow_id(d.complaint_id)), "kind": d.kind,
+                    "unit": d.unit, "level": d.escalation_level, "due": local_time(d.due, zone),
+                    "left": time_left(d.due, now) if d.due else ""}
+                   for d in read_model.dispatches(escalated_only=True, open_only=True, now=now)]
+    today = Period.parse(PeriodKind.DAY, now.astimezone(zone).date().isoformat())
+    measures = [overall(m) for m in figures(read_model, policy, today, None, now)]
+    return {
+        "organisation": policy.organisation, "now": local_time(now, zone), "today": today.label,
+        "open_total": sum(buckets.values()), "buckets": buckets, "upcoming": upcoming, "overdue": overdue,
+        "escalations": escalations, "measures": measures, "month": f"{now.astimezone(zone):%Y-%m}",
+        "due_chart": bar_chart("open-by-due", "Open complaints by next due instant", [
+            Bar(name, n, str(n), "bad" if name == "overdue" and n else "plain") for name, n in buckets.items()]),
+        "measure_chart": measure_chart("today-measures", f"Measures today ({today.label}) against target", measures),
+    }
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def get_dashboard(request: Request, services: ServicesDep) -> Response:
+    """Roles with `read_measures`; the token as a bearer header, `?token=` or the page cookie."""
+    actor = page_actor(request, services, Permission.READ_MEASURES)
+    if isinstance(actor, Response):
+        return actor
+    context = await run_in_threadpool(dashboard_context, services, datetime.now(UTC))
+    return render(request, "dashboard.html", {**context, "actor": actor})
+
+
+
+@router.get("/logout", include_in_schema=False)
+async def log_out() -> Response:
+    """Forget the page cookie: the next page asks for a token again."""
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.delete_cookie(TOKEN_COOKIE)
+    return response
