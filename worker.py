@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
+from activities.contact import ContactActivities
 from activities.judgement import JudgementActivities
 from activities.notify import NotificationActivities
 from activities.readmodel import ReadModelActivities
@@ -26,10 +27,11 @@ from rules.policy import PolicyFile
 from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.complaint import ComplaintWorkflow
+from workflows.contact import ConsultationWorkflow, NewFailureModeWorkflow, RescueRequestWorkflow
 from workflows.dispatch import DispatchWorkflow
 from workflows.judgement import JudgementWorkflow
 
-WORKFLOWS = [ComplaintWorkflow, DispatchWorkflow, JudgementWorkflow]
+WORKFLOWS = [ComplaintWorkflow, DispatchWorkflow, JudgementWorkflow, ConsultationWorkflow, RescueRequestWorkflow, NewFailureModeWorkflow]
 # Sync activities (SQL writes) run on these threads; the worker takes no more than it can run.
 ACTIVITY_THREADS = 32
 
@@ -70,6 +72,7 @@ def build_worker(
             judgement_activities.judgement_terms,
             judgement_activities.record_judgement_changes,
             judgement_activities.appeal_rights,
+            ContactActivities(read_model).record_contact_changes,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,

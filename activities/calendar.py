@@ -38,7 +38,7 @@ class CalendarActivities:
 
 
 def deadline_for(policy: Policy, request: DeadlineRequest) -> Deadline:
-    name, spec = policy.calendar_of(request.unit)
+    name, spec = policy.calendar_of(request.unit, request.clock)
     calendar = WorkingCalendar(spec)
     rule = request.rule if request.rule is not None else policy.clock_rule(request.clock or "", request.category, request.level)
     due = calendar.evaluate(rule, request.start)

@@ -3,6 +3,8 @@
 #
 # - postgresql: the read-model tests start a throwaway PostgreSQL cluster from its server binaries
 #   (tests/readmodel/postgres.py); no service is enabled or started here.
+# - chromium: the browser test (tests/api/test_pages_in_browser.py) drives /usr/bin/chromium headless
+#   through Playwright; Playwright never downloads a browser of its own.
 #
 # Called by `make test` before pytest. Idempotent and quiet; fast when everything is present.
 set -euo pipefail
@@ -18,6 +20,7 @@ have_postgres_server() {
 
 missing=()
 have_postgres_server || missing+=(postgresql)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 
 if ((${#missing[@]} == 0)); then
     exit 0
@@ -57,6 +60,10 @@ trap cleanup EXIT
 
 if ! have_postgres_server; then
     echo "ensure_test_deps: postgresql installed but no initdb/pg_ctl under /usr/lib/postgresql/*/bin" >&2
+    exit 1
+fi
+if [[ ! -x /usr/bin/chromium ]]; then
+    echo "ensure_test_deps: chromium installed but no /usr/bin/chromium" >&2
     exit 1
 fi
 echo "ensure_test_deps: done"

@@ -34,7 +34,7 @@ class Counting:
     """What one measure counts: the items (`source`, within the period by `when`, narrowed by
     `scope`), the hits among them, and where each grouping is found."""
 
-    source: FromClause
+    source: FromClause  # without the complaint table: joined only to group by category or channel
     item: Any  # the id listed when a figure is explained
     complaint: Any  # the complaint each item belongs to
     when: Any
@@ -45,7 +45,7 @@ class Counting:
 
 def _dispatches_due(kind: str, now: datetime) -> Counting:
     return Counting(
-        source=DISPATCH.join(COMPLAINT, C.id == D.complaint_id), item=D.id, complaint=D.complaint_id, when=D.due,
+        source=DISPATCH, item=D.id, complaint=D.complaint_id, when=D.due,
         # A reply exactly at the due instant is in time.
         scope=(D.kind == kind, D.due <= now, D.status != "cancelled"), hit=D.answered_at <= D.due, unit=D.unit,
     )
@@ -61,26 +61,34 @@ COUNTINGS: dict[str, Callable[[datetime], Counting]] = {
     "direct_dispatch_timely_rate": lambda now: _dispatches_due("direct_dispatch", now),
     "linked_dispatch_timely_rate": lambda now: _dispatches_due("linked_dispatch", now),
     "escalation_rate": lambda now: Counting(
-        source=DISPATCH.join(COMPLAINT, C.id == D.complaint_id), item=D.id, complaint=D.complaint_id, when=D.raised_at,
+        source=DISPATCH, item=D.id, complaint=D.complaint_id, when=D.raised_at,
         scope=(D.kind == "ticket",), hit=D.escalation_level > 0, unit=D.unit),
     "return_rate": lambda now: Counting(
-        source=DISPATCH_EVENT.join(DISPATCH, D.id == E.dispatch_id).join(COMPLAINT, C.id == E.complaint_id),
+        source=DISPATCH_EVENT.join(DISPATCH, D.id == E.dispatch_id),
         item=E.id, complaint=E.complaint_id, when=E.at, scope=(E.action.in_(REPLY_ACTIONS),),
         hit=E.action == "return_reply", unit=D.unit),
     "one_time_resolution_rate": lambda now: _closed_complaints(C.one_time_resolution.is_(True)),
     "handling_timely_rate": lambda now: _closed_complaints(C.missed_clocks == 0),
     "satisfaction_rate": lambda now: Counting(
-        source=TIMELINE.join(COMPLAINT, C.id == T.complaint_id), item=T.id, complaint=T.complaint_id, when=T.at,
+        source=TIMELINE, item=T.id, complaint=T.complaint_id, when=T.at,
         scope=(T.action.in_(("record_satisfied_callback", "record_dissatisfied_callback")),),
         hit=T.action == "record_satisfied_callback", unit=C.lead_unit),
     # Every judgement sent names an office at fault; an appeal decided as at fault is invalid.
     "invalid_appeal_rate": lambda now: Counting(
-        source=JUDGEMENT.outerjoin(COMPLAINT, C.id == J.complaint_id), item=J.id, complaint=J.complaint_id, when=J.sent_at,
+        source=JUDGEMENT, item=J.id, complaint=J.complaint_id, when=J.sent_at,
         scope=(), hit=J.invalid_appeal.is_(True), unit=J.responsible_office),
     "repeat_complaint_rate": lambda now: Counting(
         source=COMPLAINT, item=C.id, complaint=C.id, when=C.received_at, scope=(), hit=C.is_repeat.is_(True),
         unit=C.lead_unit),
 }
+
+
+def _source(counting: Counting, group_by: str | None) -> Any:
+    """The items' tables, with the complaint joined only when the grouping is found there."""
+    column = _group_column(counting, group_by)
+    if column is None or column.table is not COMPLAINT or counting.complaint is C.id:
+        return counting.source
+    return counting.source.outerjoin(COMPLAINT, C.id == counting.complaint)
 
 
 def _group_column(counting: Counting, group_by: str | None) -> Any:
@@ -103,7 +111,7 @@ def counts(
     group = _group_column(counting, group_by)
     hits = func.coalesce(func.sum(case((counting.hit, 1), else_=0)), 0)
     columns = [hits, func.count()] if group is None else [group, hits, func.count()]
-    query = select(*columns).select_from(counting.source).where(
+    query = select(*columns).select_from(_source(counting, group_by)).where(
         counting.when >= start, counting.when < end, *counting.scope)
     if group is not None:
         query = query.group_by(group)
@@ -127,9 +135,10 @@ def members(
         conditions.append(column == group)
     query = (
         select(counting.item, counting.complaint, counting.when, case((counting.hit, True), else_=False))
-        .select_from(counting.source).where(and_(*conditions)).order_by(counting.when, counting.item).limit(limit)
+        .select_from(_source(counting, group_by)).where(and_(*conditions)).order_by(counting.when, counting.item)
+        .limit(limit)
     )
-    total = select(func.count()).select_from(counting.source).where(and_(*conditions))
+    total = select(func.count()).select_from(_source(counting, group_by)).where(and_(*conditions))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
         found = int(conn.execute(total).scalar_one())

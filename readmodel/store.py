@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 import readmodel.judgements  # noqa: F401  (the judgement tables join SQLModel.metadata for create_schema)
 import readmodel.outbox  # noqa: F401  (the outbox table joins SQLModel.metadata for create_schema)
+from readmodel import knowledge
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
 from rules.repeats import EarlierComplaint
 from workflows.shared import ComplaintChange, DispatchChange
@@ -88,6 +89,8 @@ class ReadModel:
         for attempt in range(5):
             try:
                 SQLModel.metadata.create_all(self.engine)
+                with self.engine.begin() as conn:
+                    knowledge.create_search_index(conn)  # FTS5 table / GIN index: DDL, not SQLModel tables
                 return
             except DBAPIError:
                 if attempt == 4:
@@ -121,6 +124,9 @@ class ReadModel:
         }
         if change.clocks is not None:
             state["clocks"] = [c.model_dump(mode="json") for c in change.clocks]
+            # The dashboard reads these two through indexes: the earliest running clock, the oldest overdue one.
+            state["next_due"] = min((c.due for c in change.clocks if c.running), default=None)
+            state["overdue_since"] = min((c.due for c in change.clocks if c.overdue_at and not c.met_at), default=None)
         if change.missed_clocks is not None:
             state["missed_clocks"] = change.missed_clocks
         if change.complex_case is not None:
@@ -148,6 +154,8 @@ class ReadModel:
                 "detail": entry.detail,
             },
         )
+        if change.status.value == "closed":
+            knowledge.capture(conn, change)  # the knowledge entry, once, in the closing's transaction
 
     def _statement(self, kind: str, state_columns: tuple[str, ...]) -> Any:
         """The write statements, built once per shape: building them is most of a write's CPU."""

@@ -71,6 +71,8 @@ class ComplaintRow(SQLModel, table=True):
     one_time_resolution: bool = True
     closed_at: datetime | None = _instant(nullable=True, index=True)
     clocks: Any = _json()  # the running and finished clocks with their due instants
+    next_due: datetime | None = _instant(nullable=True, index=True)  # the earliest running clock's due instant
+    overdue_since: datetime | None = _instant(nullable=True, index=True)  # the earliest overdue, unmet clock's due
     missed_clocks: int = 0  # customer clocks missed (each told to the supervisor)
     complex_case: bool = False
     plan: Any = _json()  # a complex case's actions with owners and due dates
@@ -86,6 +88,9 @@ class ComplaintRow(SQLModel, table=True):
         Index("ix_complaint_channel_received", "channel", "received_at"),
         Index("ix_complaint_lead_unit_received", "lead_unit", "received_at"),
         Index("ix_complaint_category_channel_received", "category", "channel", "received_at"),
+        # The measures over closed and received complaints read these alone, never the rows.
+        Index("ix_complaint_closed_measures", "closed_at", "status", "one_time_resolution", "missed_clocks"),
+        Index("ix_complaint_received_repeat", "received_at", "is_repeat"),
     )
 
 
@@ -154,3 +159,35 @@ class DispatchEventRow(SQLModel, table=True):
     detail: Any = _json()
 
     __table_args__ = (Index("ix_dispatch_event_action_at", "action", "at"),)
+
+
+class ContactRow(SQLModel, table=True):
+    """A consultation, rescue request or new failure mode (DOMAIN §2): its own table beside the
+    complaints, so lists, measures and the dashboard count complaints only; its timeline rows share
+    `timeline_event` (keyed by its own workflow id + seq, `complaint_id` holding the contact id)."""
+
+    __tablename__ = "contact"
+
+    id: str = Field(primary_key=True)
+    workflow_id: str
+    kind: str = Field(index=True)
+    status: str = Field(index=True)
+    channel: str
+    channel_message_id: str | None = None
+    received_at: datetime = _instant(nullable=False, index=True)
+    filed_at: datetime = _instant(nullable=False)
+    filed_by: str
+    desk_unit: str = Field(index=True)  # received it: hands over and calls back
+    customer_name: str
+    customer_phone: str
+    customer_tier: str
+    tracking_number: str | None = Field(default=None, index=True)
+    description: str
+    location: str | None = None
+    evidence: Any = _json()
+    handed_to: str | None = Field(default=None, index=True)  # the department or the nearest service point
+    clocks: Any = _json()  # with their due instants on the acting unit's (or the clock's own) calendar
+    missed_clocks: int = 0  # each told to the supervisor of the unit that owed it
+    closed_at: datetime | None = _instant(nullable=True)
+    last_seq: int
+    updated_at: datetime = _instant(nullable=False)

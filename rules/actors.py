@@ -38,6 +38,9 @@ class Permission(StrEnum):
     SEND_JUDGEMENT = "send_judgement"  # the lead office edits a responsibility judgement and sends it
     ANSWER_JUDGEMENT = "answer_judgement"  # the responsible office accepts or appeals (its own unit or above)
     DECIDE_APPEAL = "decide_appeal"  # head-office arbitration (总部仲裁组)
+    FILE_CONTACT = "file_contact"  # a consultation, rescue request or new failure mode (DOMAIN §2)
+    HANDLE_CONTACT = "handle_contact"  # answer at once, hand over, call back
+    ANSWER_CONSULTATION = "answer_consultation"  # the owning department (its own unit or above)
 
 
 class Actor(BaseModel):

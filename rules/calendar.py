@@ -506,7 +506,8 @@ class WorkingCalendar:
         while day.year == year:
             for period in self.working_periods(day):
                 start = self._local_to_us(day, period.start)
-                end = self._local_to_us(day, period.end)
+                # A period ending 23:59:59.999999 ends at midnight: a round-the-clock calendar is exact.
+                end = self._local_to_us(day + _ONE_DAY, time(0)) if period.end == time.max else self._local_to_us(day, period.end)
                 if end <= start:  # wholly inside a spring-forward gap
                     continue
                 if ends and start <= ends[-1]:  # touching periods (12:00–14:00, 14:00–18:00) merge

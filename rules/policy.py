@@ -141,6 +141,31 @@ class ContactKindClocks(_Strict):
     consultation_department_answer_hours: PositiveHours
     rescue_minutes: PositiveMinutes
     new_failure_mode_minutes: PositiveMinutes
+    # Per contact clock, a calendar that replaces the acting unit's own (e.g. round the clock for a
+    # rescue: 10 minutes on an 8–18 calendar at 23:00 would mean the next morning).
+    calendars: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _calendars_name_contact_clocks(self) -> ContactKindClocks:
+        unknown = set(self.calendars) - set(CONTACT_CLOCKS)
+        if unknown:
+            raise ValueError(f"calendars: unknown contact clocks {sorted(unknown)}; one of {sorted(CONTACT_CLOCKS)}")
+        return self
+
+    def rule(self, clock: str) -> WorkingHoursRule:
+        key = CONTACT_CLOCKS[clock]
+        value = getattr(self, key)
+        return WorkingHoursRule(hours=value / 60 if key.endswith("_minutes") else value)
+
+
+# Contact clocks by name (as the contact workflows ask for them) → their key in the policy.
+CONTACT_CLOCKS = {
+    "consultation_handover": "consultation_handover_minutes",
+    "consultation_callback": "consultation_callback_hours",
+    "consultation_department_answer": "consultation_department_answer_hours",
+    "rescue_handover": "rescue_minutes",
+    "new_failure_mode_handover": "new_failure_mode_minutes",
+}
 
 
 # Customer clocks by name (as the workflows ask for them) → their key in the policy.
@@ -215,6 +240,12 @@ class JudgementRules(_Strict):
         raise KeyError(f"no clock {clock!r} in the policy")
 
 
+class ReportRules(_Strict):
+    """The monthly report (DOMAIN §8): a category holding more than this share of the month is a hot spot."""
+
+    hot_spot_share: Annotated[float, Field(gt=0, lt=1)] = 0.15
+
+
 class UnitKind(StrEnum):
     HEAD_OFFICE = "head_office"
     PROVINCE = "province"
@@ -241,6 +272,7 @@ class Policy(_Strict):
     escalation: dict[str, EscalationLadder]
     judgement: JudgementRules
     targets: dict[str, Annotated[float, Field(ge=0, le=1)]]
+    report: ReportRules = ReportRules()
     calendars: Annotated[dict[str, CalendarSpec], Field(min_length=1)]
     units: Annotated[dict[str, Unit], Field(min_length=1)]
     permissions: dict[Permission, list[Role]]
@@ -265,6 +297,13 @@ class Policy(_Strict):
             raise ValueError(f"permissions: no roles given for {sorted(missing)}")
         return self
 
+    @model_validator(mode="after")
+    def _contact_calendars_exist(self) -> Policy:
+        for clock, calendar in self.clocks.contact_kinds.calendars.items():
+            if calendar not in self.calendars:
+                raise ValueError(f"clocks.contact_kinds.calendars.{clock}: unknown calendar {calendar!r}")
+        return self
+
     def office_of(self, unit_id: str) -> str:
         """The customer-service office a unit reports to (itself for an office): a station's city
         office, a head-office group's head office. Measures are shown per office."""
@@ -281,9 +320,10 @@ class Policy(_Strict):
     def roles_with(self, permission: Permission) -> frozenset[Role]:
         return frozenset(self.permissions.get(permission, ()))
 
-    def calendar_of(self, unit_id: str) -> tuple[str, CalendarSpec]:
-        """The calendar of the unit that must act: every deadline runs on it (DOMAIN §5)."""
-        name = self.units[unit_id].calendar
+    def calendar_of(self, unit_id: str, clock: str | None = None) -> tuple[str, CalendarSpec]:
+        """The calendar of the unit that must act: every deadline runs on it (DOMAIN §5), unless the
+        policy gives the clock a calendar of its own (`clocks.contact_kinds.calendars`)."""
+        name = self.clocks.contact_kinds.calendars.get(clock or "") or self.units[unit_id].calendar
         return name, self.calendars[name]
 
     def first_contact_minutes(self, category: str | None, level: int | None = None) -> float:
@@ -304,6 +344,8 @@ class Policy(_Strict):
             return WorkingHoursRule(hours=dispatch.urgent_review_hours)
         if clock.startswith("judgement_"):
             return self.judgement.clock_rule(clock)
+        if clock in CONTACT_CLOCKS:
+            return self.clocks.contact_kinds.rule(clock)
         raise KeyError(f"no clock {clock!r} in the policy")
 
 

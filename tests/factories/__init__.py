@@ -39,3 +39,12 @@ def urgent_body(**overrides: Any) -> dict[str, Any]:
         contents={"description": "passport"},
         **overrides,
     )
+
+
+def stored(read_model: Any, rows: list[Any]) -> None:
+    """Hand-built read-model rows, written in one transaction."""
+    from sqlmodel import Session
+
+    with Session(read_model.engine) as session:
+        session.add_all(rows)
+        session.commit()
