@@ -22,7 +22,8 @@ def invalid_field(field: str, message: str, value: object = None) -> JSONRespons
     )
 
 
-FINISHED_STATUSES = frozenset({"closed", "answered", "redispatched", "cancelled"})
+# A workflow in one of these has ended: an update it can no longer take is a 409, not an outage.
+FINISHED_STATUSES = frozenset({"closed", "answered", "redispatched", "cancelled", "accepted", "accepted_by_silence"})
 
 
 async def update_or_409(
