@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,9 +22,10 @@ from activities.judgement import JudgementActivities
 from activities.notify import NotificationActivities
 from activities.readmodel import ReadModelActivities
 from notifications.directory import Directory
-from notifications.senders import configured_senders
+from notifications.messages import Channel
+from notifications.senders import Sender, close_senders, configured_senders
 from readmodel.store import ReadModel
-from rules.policy import PolicyFile
+from rules.policy import Policy, PolicyFile
 from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.complaint import ComplaintWorkflow
@@ -36,28 +38,44 @@ WORKFLOWS = [ComplaintWorkflow, DispatchWorkflow, JudgementWorkflow, Consultatio
 ACTIVITY_THREADS = 32
 
 
+def configured_for(settings: Settings) -> dict[Channel, Sender]:
+    return configured_senders(
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        smtp_from=settings.smtp_from,
+        sms_gateway_url=settings.sms_gateway_url,
+        sms_api_key=settings.sms_api_key,
+        timeout=settings.notify_timeout_seconds,
+    )
+
+
+def directory_of(policy: PolicyFile) -> Callable[[], Directory]:
+    """The directory of the policy in force, built again only when the policy file changes."""
+    built: list[tuple[Policy, Directory]] = []
+
+    def current() -> Directory:
+        in_force = policy.current()
+        if not built or built[0][0] is not in_force:
+            built[:] = [(in_force, Directory.from_policy_data(in_force.directory, in_force))]
+        return built[0][1]
+
+    return current
+
+
 def build_worker(
     client: Client,
     settings: Settings,
     read_model: ReadModel,
     executor: ThreadPoolExecutor,
     policy: PolicyFile | None = None,
+    senders: Mapping[Channel, Sender] | None = None,
 ) -> Worker:
     policy = policy or PolicyFile(settings.policy_file)
     read_model_activities = ReadModelActivities(read_model)
     calendar_activities = CalendarActivities(policy)
     judgement_activities = JudgementActivities(read_model, policy)
     notification_activities = NotificationActivities(
-        read_model,
-        configured_senders(
-            smtp_host=settings.smtp_host,
-            smtp_port=settings.smtp_port,
-            smtp_from=settings.smtp_from,
-            sms_gateway_url=settings.sms_gateway_url,
-            sms_api_key=settings.sms_api_key,
-            timeout=settings.notify_timeout_seconds,
-        ),
-        lambda: Directory.from_policy_data(policy.current().directory, policy.current()),
+        read_model, configured_for(settings) if senders is None else senders, directory_of(policy)
     )
     return Worker(
         client,
@@ -67,6 +85,7 @@ def build_worker(
             read_model_activities.record_complaint_changes,
             read_model_activities.record_dispatch_changes,
             calendar_activities.compute_deadline,
+            calendar_activities.compute_deadline_chain,
             calendar_activities.working_minutes_between,
             notification_activities.notify,
             judgement_activities.judgement_terms,
@@ -95,11 +114,13 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    senders = configured_for(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        worker = build_worker(client, settings, read_model, executor)
+        worker = build_worker(client, settings, read_model, executor, senders=senders)
         async with worker:
             logging.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.temporal_address)
             await stop.wait()
+    await close_senders(senders)
     read_model.dispose()
 
 
