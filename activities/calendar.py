@@ -15,8 +15,10 @@ from rules.calendar import WorkingCalendar
 from rules.policy import Policy, PolicyFile
 from workflows.shared import (
     COMPUTE_DEADLINE_ACTIVITY,
+    COMPUTE_DEADLINE_CHAIN_ACTIVITY,
     WORKING_MINUTES_ACTIVITY,
     Deadline,
+    DeadlineChainRequest,
     DeadlineRequest,
     WorkingTimeRequest,
 )
@@ -29,6 +31,15 @@ class CalendarActivities:
     @activity.defn(name=COMPUTE_DEADLINE_ACTIVITY)
     def compute_deadline(self, request: DeadlineRequest) -> Deadline:
         return deadline_for(self._policy.current(), request)
+
+    @activity.defn(name=COMPUTE_DEADLINE_CHAIN_ACTIVITY)
+    def compute_deadline_chain(self, request: DeadlineChainRequest) -> list[Deadline]:
+        """The first deadline, then each following one from the one before, on one policy."""
+        policy = self._policy.current()
+        chain = [deadline_for(policy, request.first)]
+        for following in request.then:
+            chain.append(deadline_for(policy, DeadlineRequest(unit=following.unit, start=chain[-1].due, rule=following.rule)))
+        return chain
 
     @activity.defn(name=WORKING_MINUTES_ACTIVITY)
     def working_minutes_between(self, request: WorkingTimeRequest) -> int:

@@ -73,7 +73,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rules.dispatch import DispatchKind, DispatchStatus
     from rules.judgement import DispatchFinding
-    from workflows.dispatch import DispatchWorkflow
+    from workflows.dispatch import DISPATCH_CHANGES, DispatchWorkflow
     from workflows.judgement import JudgementWorkflow
     from workflows.judgement_messages import JudgementOpening, judgement_summary, judgement_workflow_id
     from workflows.options import CALENDAR_LOOKUP, CONTINUE_AS_NEW_AFTER_EVENTS, INVALID_TRANSITION, READ_MODEL_WRITE
@@ -92,6 +92,9 @@ DEADLINE_AT_INTAKE = "deadline-at-intake"
 CUSTOMER_CLOCKS = "customer-clocks"
 # Patch: closing a case whose ticket was answered opens its responsibility judgement (DOMAIN §7).
 JUDGEMENT_AT_CLOSING = "judgement-at-closing"
+# What a case filed today is built with (ComplaintFiling.built_with): the API starts every new case
+# with all of them, so none of its workflow tasks spends a marker and an upsert on asking.
+COMPLAINT_CHANGES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING)
 
 
 @workflow.defn
@@ -131,7 +134,7 @@ class ComplaintWorkflow:
         if filing.resumed is not None:
             pass  # a fresh history for a long case: the state came with the input
         # The customer's first-contact clock runs from the channel's received time (DOMAIN §5).
-        elif workflow.patched(DEADLINE_AT_INTAKE) and (clock := opening_clock(filing)) is not None:
+        elif self._has(DEADLINE_AT_INTAKE) and (clock := opening_clock(filing)) is not None:
             # The API computed the deadline and wrote the opening rows; they go again with the
             # first later write, so a crash of the API between start and write loses nothing.
             self._clocks[FIRST_CONTACT] = clock
@@ -434,6 +437,7 @@ class ComplaintWorkflow:
                 {"current_status": self._status.value}, type=INVALID_TRANSITION, non_retryable=True)
 
     async def _start_dispatch(self, order: DispatchOrder) -> None:
+        order = order.model_copy(update={"built_with": list(DISPATCH_CHANGES)})  # started on today's code
         self._orders[order.dispatch_id] = order
         self._open_dispatches[order.dispatch_id] = await workflow.start_child_workflow(
             DispatchWorkflow.run,
@@ -514,8 +518,13 @@ class ComplaintWorkflow:
         """Asked at the first point where this version behaves differently, then remembered: a case
         started before the customer clocks replays as it ran, and adopts them from here on."""
         if self._customer_clocks is None:
-            self._customer_clocks = workflow.patched(CUSTOMER_CLOCKS)
+            self._customer_clocks = self._has(CUSTOMER_CLOCKS)
         return self._customer_clocks
+
+    def _has(self, change: str) -> bool:
+        """A case started with the change has it from birth; an older one asks workflow.patched,
+        which says yes from the point where this code first runs it (and on every replay after)."""
+        return change in self._filing.built_with or workflow.patched(change)
 
     async def _transition(self, action: ComplaintAction, actor: Actor, detail: dict[str, Any]) -> ComplaintState:
         change = self._move(action, actor, detail)
@@ -757,7 +766,7 @@ class ComplaintWorkflow:
     async def _open_judgement(self) -> None:
         """结案 → 判责单: the judgement runs on its own (ABANDON), outliving this workflow by weeks."""
         answered = [v for v in self._finished_dispatches if v.status is DispatchStatus.ANSWERED]
-        if not any(v.kind is DispatchKind.TICKET for v in answered) or not workflow.patched(JUDGEMENT_AT_CLOSING):
+        if not any(v.kind is DispatchKind.TICKET for v in answered) or not self._has(JUDGEMENT_AT_CLOSING):
             return
         opening = JudgementOpening(
             complaint_id=self._filing.complaint_id, lead_unit=self._filing.lead_unit,

@@ -27,19 +27,23 @@ with workflow.unsafe.imports_passed_through():
     from rules.actors import Actor
     from rules.calendar import WorkingHoursRule
     from rules.dispatch import DispatchKind, DispatchStatus, LadderStep, ReplyOutcome, TicketPriority, check_reply
+    from workflows.notices import notify_in_task
     from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
     from workflows.shared import (
         COMPUTE_DEADLINE_ACTIVITY,
+        COMPUTE_DEADLINE_CHAIN_ACTIVITY,
         RECORD_DISPATCH_CHANGES_ACTIVITY,
         SYSTEM_ACTOR,
         WORKING_MINUTES_ACTIVITY,
         Deadline,
+        DeadlineChainRequest,
         DeadlineRequest,
         DispatchChange,
         DispatchEvent,
         DispatchOrder,
         DispatchResult,
         DispatchView,
+        FollowingDeadline,
         ReplyAnswer,
         ReplyToDispatch,
         ReviewUrgentTicket,
@@ -48,6 +52,15 @@ with workflow.unsafe.imports_passed_through():
     )
 
 S = DispatchStatus
+
+# Change: the due instant and the ladder's answer-by instants come from one calendar look-up when
+# the clock starts, each step owed from the instant the one before ran out; the overdue path (the
+# 10:00 check-window peak) then runs no look-up in front of its notices.
+LADDER_AT_CLOCK_START = "ladder-at-clock-start"
+# Change: notices go out in the workflow task that decides them (workflows.notices.notify_in_task).
+NOTICES_IN_TASK = "notices-in-task"
+# What a dispatch raised today is built with (DispatchOrder.built_with).
+DISPATCH_CHANGES = (LADDER_AT_CLOCK_START, NOTICES_IN_TASK)
 
 
 def _until(due: datetime) -> timedelta:
@@ -77,6 +90,7 @@ class DispatchWorkflow:
         self._opened = False
         self._redispatch = False
         self._notices: list[asyncio.Task[Any]] = []
+        self._ladder_due: list[Deadline] | None = None  # the ladder's answer-by instants, if known ahead
 
     @workflow.run
     async def run(self, order: DispatchOrder) -> DispatchResult:
@@ -144,11 +158,25 @@ class DispatchWorkflow:
     # -- the clock and the ladder --------------------------------------------------------------
 
     async def _start_clock(self) -> None:
-        deadline = await self._deadline(self._order.unit, workflow.now(), clock=self._order.kind.value)
+        order = self._order
+        first = DeadlineRequest(unit=order.unit, start=workflow.now(), clock=order.kind.value)
+        if self._has(LADDER_AT_CLOCK_START):
+            chain = DeadlineChainRequest(first=first, then=[
+                FollowingDeadline(unit=step.unit, rule=WorkingHoursRule(hours=step.wait_hours)) for step in order.ladder])
+            deadline, *self._ladder_due = await workflow.execute_local_activity(
+                COMPUTE_DEADLINE_CHAIN_ACTIVITY, chain, result_type=list[Deadline],
+                summary=f"due and escalation instants on {order.unit}'s calendar", **CALENDAR_LOOKUP,
+            )
+        else:
+            deadline = await self._deadline(first.unit, first.start, clock=first.clock)
         self._view.due, self._view.due_local = deadline.due, deadline.due_local
-        await self._commit(self._event("start_clock", SYSTEM_ACTOR, self._view.status,
-                                       {"due": deadline.due.isoformat(), "due_local": deadline.due_local,
-                                        "calendar_version": deadline.calendar_version}))
+        detail: dict[str, Any] = {"due": deadline.due.isoformat(), "due_local": deadline.due_local,
+                                  "calendar_version": deadline.calendar_version}
+        if self._ladder_due is not None:
+            detail["escalations"] = [{"level": level, "notify": step.role, "unit": step.unit,
+                                      "answer_by": due.due_local}
+                                     for level, (step, due) in enumerate(zip(order.ladder, self._ladder_due), start=1)]
+        await self._commit(self._event("start_clock", SYSTEM_ACTOR, self._view.status, detail))
 
     async def _wait_for_answer(self) -> None:
         ended = lambda: self._view.status is not S.OPEN  # noqa: E731
@@ -161,7 +189,10 @@ class DispatchWorkflow:
             self._notify(step, f"escalation-{level}-{step.role}",
                          f"Overdue {self._order.kind.value.replace('_', ' ')}: answer needed",
                          f"{self._order.instruction} (was due {self._view.due_local}, escalation level {level})")
-            step_deadline = await self._deadline(step.unit, workflow.now(), rule=WorkingHoursRule(hours=step.wait_hours))
+            if self._ladder_due is not None:
+                step_deadline = self._ladder_due[level - 1]
+            else:  # a dispatch started before LADDER_AT_CLOCK_START: from the step's own instant
+                step_deadline = await self._deadline(step.unit, workflow.now(), rule=WorkingHoursRule(hours=step.wait_hours))
             await self._commit(self._event("escalate", SYSTEM_ACTOR, self._view.status,
                                            {"level": level, "notify": step.role, "unit": step.unit,
                                             "answer_by": step_deadline.due_local}))
@@ -221,6 +252,10 @@ class DispatchWorkflow:
 
     # -- mechanics ----------------------------------------------------------------------------
 
+    def _has(self, change: str) -> bool:
+        """A dispatch started with the change has it from birth; an older one asks workflow.patched."""
+        return change in self._order.built_with or workflow.patched(change)
+
     def _event(self, action: str, actor: Actor, before: S | None, detail: dict[str, Any]) -> DispatchChange:
         self._seq += 1
         return DispatchChange(
@@ -253,15 +288,20 @@ class DispatchWorkflow:
         )
 
     def _notify(self, step: LadderStep, occasion: str, subject: str, text: str) -> None:
-        """Send beside the clock, never in front of it: a gateway outage must not delay the ladder."""
+        """Send beside the clock: in this workflow task (a local activity), handed over to the notify
+        activity's long retries if the gateway stays down, so an outage holds the ladder for at most
+        NOTIFY_IN_TASK_WITHIN and never loses a notice."""
         request = NotifyRequest(
             case_id=self._order.dispatch_id, step=occasion, role=step.role, unit=step.unit,
             subject=f"[{self._order.complaint_id}] {subject}", text=text,
         )
+        summary = f"notify {step.role} of {step.unit}: {occasion}"
+        if self._has(NOTICES_IN_TASK):
+            self._notices.append(notify_in_task(request, summary))
+            return
         self._notices.append(asyncio.ensure_future(workflow.execute_activity(
             NOTIFY_ACTIVITY, request, start_to_close_timeout=NOTIFY_START_TO_CLOSE,
-            schedule_to_close_timeout=NOTIFY_SCHEDULE_TO_CLOSE, retry_policy=NOTIFY_RETRY,
-            summary=f"notify {step.role} of {step.unit}: {occasion}",
+            schedule_to_close_timeout=NOTIFY_SCHEDULE_TO_CLOSE, retry_policy=NOTIFY_RETRY, summary=summary,
         )))
 
 

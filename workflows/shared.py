@@ -78,6 +78,10 @@ class ComplaintFiling(_Message):
     repeat_of: list[str] = []
     # Set only when a long case continues as new: where the previous run left it.
     resumed: ComplaintCarryOver | None = None
+    # The workflow changes (patch ids) this case was started with. It takes them without asking
+    # workflow.patched, so its history carries no patch marker and no version search attribute
+    # upsert; a case started before this field existed asks workflow.patched as it always did.
+    built_with: list[str] = []
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).
@@ -183,6 +187,21 @@ class DeadlineRequest(_Message):
     category: str | None = None  # customer clocks differ by category and level
     level: int | None = None
     rule: DeadlineRule | None = None
+
+
+class FollowingDeadline(_Message):
+    """A deadline counted from the one before it in a chain, on `unit`'s calendar."""
+
+    unit: str
+    rule: DeadlineRule
+
+
+class DeadlineChainRequest(_Message):
+    """A deadline and the deadlines that follow it, each counted from the one before: a dispatch's
+    due instant and its escalation ladder's answer-by instants, asked for once."""
+
+    first: DeadlineRequest
+    then: list[FollowingDeadline]
 
 
 class Deadline(_Message):
@@ -411,6 +430,7 @@ def opening_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
 
 RECORD_CHANGES_ACTIVITY = "record_complaint_changes"
 COMPUTE_DEADLINE_ACTIVITY = "compute_deadline"
+COMPUTE_DEADLINE_CHAIN_ACTIVITY = "compute_deadline_chain"
 
 
 def complaint_summary(filing: ComplaintFiling) -> str:
@@ -490,6 +510,9 @@ class DispatchOrder(_Message):
     parent_workflow_id: str
     replaces: str | None = None  # the dispatch this one redispatches
     reply_checks: ReplyCheckRules  # the policy's checks at raising time
+    # The workflow changes (patch ids) this dispatch was started with: taken without asking
+    # workflow.patched (no marker, no version upsert); an older dispatch asks as it always did.
+    built_with: list[str] = []
 
 
 class UrgentReview(_Message):

@@ -27,7 +27,7 @@ from rules.classification import Classification, ComplainantHistory, classify
 from rules.intake import ComplaintIntake
 from rules.repeats import duplicate_of, repeat_of
 from rules.lifecycle import ComplaintStatus
-from workflows.complaint import ComplaintWorkflow
+from workflows.complaint import COMPLAINT_CHANGES, ComplaintWorkflow
 from readmodel.judgements import JudgementStore
 from workflows.judgement_messages import JudgementView
 from workflows.shared import (
@@ -293,6 +293,7 @@ async def file_complaint(
             lead_unit=actor.unit,
             first_contact=first_contact,
             repeat_of=repeats,
+            built_with=list(COMPLAINT_CHANGES),
         )
         try:
             await services.temporal.start_workflow(

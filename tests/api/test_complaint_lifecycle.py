@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.conftest import Stack, auth
 from workflows.complaint import ComplaintWorkflow
 from tests.factories import complaint_body, urgent_body
+from tests.workflows.test_built_with import patch_markers, version_upserts
 
 
 async def file(stack: Stack, body: dict | None = None, **headers: str) -> dict:
@@ -38,6 +39,17 @@ async def test_filing_classifies_and_shows_the_reasons_for_urgency(stack: Stack)
     detail = (await stack.http.get(f"/complaints/{created['complaint_id']}", headers=auth("auditor"))).json()
     assert detail["urgency"] == "urgent"
     assert detail["timeline"][0]["actor_id"] == "agent-wang"
+
+
+async def test_a_case_filed_through_the_api_runs_the_customer_clocks_without_patch_markers(stack: Stack) -> None:
+    cid = (await file(stack))["complaint_id"]
+    await act(stack, cid, "handling", {"note": "asked the Tianhe station"})
+
+    detail = (await stack.http.get(f"/complaints/{cid}", headers=auth("auditor"))).json()
+    assert {c["name"] for c in detail["clocks"]} >= {"first_contact", "solution", "progress_update"}
+    handle = stack.env.client.get_workflow_handle(f"complaint-{cid}")
+    assert await patch_markers(handle) == []
+    assert await version_upserts(handle) == 0
 
 
 async def test_full_lifecycle_with_a_dissatisfied_callback_that_reopens(stack: Stack) -> None:

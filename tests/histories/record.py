@@ -133,6 +133,22 @@ async def record(version: str) -> None:
                 await long_case.result()
                 save(f"{version}_continued_as_new", long_case.id,
                      await env.client.get_workflow_handle(long_case.id, run_id=first_run).fetch_history())
+
+                # A normal ticket nobody answers: it climbs the whole ladder, then is answered (last:
+                # the judgement it opens at closing keeps running).
+                with_ticket = await start(env, filing(await env.get_current_time()), queue)
+                await with_ticket.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+                ticket_id = await with_ticket.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+                    actor=AGENT, kind=DispatchKind.TICKET, unit="gd", instruction="find the failing link",
+                    ladder=resolve_ladder(policy, "normal_ticket", "gd"), reply_checks=policy.reply_checks))
+                await env.sleep(timedelta(days=9))
+                ticket = env.client.get_workflow_handle(ticket_id)
+                await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(
+                    finding="The Tianhe station mis-sorted the parcel on Monday; it was redelivered Friday.")))
+                await ticket.result()
+                await with_ticket.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+                await with_ticket.result()
+                save(f"{version}_ticket_escalated_then_answered", ticket_id, await ticket.fetch_history())
     finally:
         await env.shutdown()
 

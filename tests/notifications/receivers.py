@@ -43,6 +43,7 @@ class SmsGateway:
     Idempotency-Key to the phone network once: a repeat of a delivered key gets 409."""
 
     script: list[int] = field(default_factory=list)
+    busy_for: dict[str, int] = field(default_factory=dict)  # phone → how many sends to it get 503 first
     requests: list[GatewayRequest] = field(default_factory=list)
     handset: list[dict[str, Any]] = field(default_factory=list)  # what phones received
     _delivered_keys: set[str] = field(default_factory=set)
@@ -54,6 +55,9 @@ class SmsGateway:
             self.requests.append(GatewayRequest(key, authorization, body))
             if self.script:
                 return self.script.pop(0)
+            if self.busy_for.get(body.get("to", ""), 0) > 0:
+                self.busy_for[body["to"]] -= 1
+                return 503
             if key in self._delivered_keys:
                 return 409
             self._delivered_keys.add(key or "")

@@ -7,15 +7,20 @@ the national calendar. Each test starts on a plain week's Monday (no holiday, no
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from notifications.directory import Directory
+from readmodel.outbox import Outbox
 from rules.calendar import WorkingCalendar
+from rules.dispatch import resolve_ladder
 from rules.policy import load_policy
 from settings import ROOT
 from tests.api.test_complaint_lifecycle import act, file
@@ -24,6 +29,7 @@ from tests.conftest import TEST_SERVER, Stack, auth, register_search_attributes,
 from tests.factories import complaint_body, urgent_body
 from tests.notifications.receivers import SmsGateway, running_gateway
 from tests.workflows.test_clocks import timer_summaries
+from workflows import notices
 from workflows.shared import ComplaintSearch
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -234,6 +240,13 @@ async def test_an_unanswered_urgent_ticket_climbs_the_ladder_at_the_exact_instan
     ]
     assert [s[0] for s in steps] == [e[0] for e in expected]
     assert all(abs(at - want) < timedelta(seconds=1) for (_, at), (_, want) in zip(steps, expected))
+    # the whole ladder was worked out when the clock started, each rung from the one before
+    plan = next(e for e in events if e["action"] == "start_clock")["detail"]["escalations"]
+    thursday = (monday + timedelta(days=3)).date()
+    assert [(p["notify"], p["answer_by"]) for p in plan] == [
+        ("director", f"{wednesday_0900.date()} 17:00"), ("vice_president", f"{thursday} 09:00"),
+        ("head_office_cs", f"{thursday} 10:00"),
+    ]
     # the director was texted at once on confirmation, then each rung in turn
     assert ladder_texts(gateway) == ["+8613800000001", "+8613800000001", "+8613800000002", "+8610950000"]
     in_flight = (await stack.http.get("/escalations", headers=auth("supervisor"))).json()
@@ -358,3 +371,38 @@ async def test_an_inbox_lists_open_dispatches_by_due_instant(desk: tuple[Stack, 
     # so every dispatch here is due in the real future: the order is by due instant.
     inbox = (await stack.http.get("/units/gd-gz-tianhe/inbox", headers=auth("production_unit"))).json()
     assert [d["dispatch_id"] for d in inbox] == [early, later, newest]
+
+
+async def test_an_overdue_notice_the_gateway_refuses_for_long_is_handed_to_the_notify_activity(
+    desk: tuple[Stack, SmsGateway]
+) -> None:
+    """The notice goes out in the workflow task first (a local activity); with the gateway still
+    answering 503 after its quick attempts, the notify activity takes over with its long retries,
+    and the director gets one text, every attempt under the one idempotency key."""
+    stack, gateway = desk
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    step = resolve_ladder(policy, "overdue_dispatch", "gd-gz-tianhe")[0]
+    director = Directory.from_policy_data(policy.directory, policy).holders(step.role, step.unit)[0].phone
+    cid, did = await direct_dispatch_monday_0900(stack)
+    in_task = notices.NOTIFY_IN_TASK_RETRY.maximum_attempts
+    gateway.busy_for[director] = in_task + 1  # every in-task attempt, then the activity's first
+
+    monday = await plain_monday(stack.env)
+    await skip_to(stack.env, monday.replace(hour=11, minute=1))  # due 11:00 (2 working hours)
+    # The in-task attempts' backoffs (1 s, 2 s) and the activity's first (1 s) run on real clocks
+    # while a task is out: wait for the text (bounded), there is no time to skip.
+    for _ in range(300):
+        if any(m["to"] == director for m in gateway.handset):
+            break
+        await asyncio.sleep(0.1)
+
+    to_director = [r for r in gateway.requests if r.body["to"] == director]
+    assert [m["to"] for m in gateway.handset].count(director) == 1
+    assert len(to_director) == in_task + 2 and len({r.idempotency_key for r in to_director}) == 1
+    history = await stack.env.client.get_workflow_handle(did).fetch_history()
+    kinds = [e.event_type for e in history.events]
+    assert EventType.EVENT_TYPE_MARKER_RECORDED in kinds  # the local attempts, recorded as failed
+    assert [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED] == ["notify"]
+    rows = [r for r in Outbox(stack.read_model.engine).list_for_case(did) if r.channel == "sms"]
+    assert [(r.step, r.status) for r in rows] == [("escalation-1-director", "delivered")]
