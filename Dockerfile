@@ -18,7 +18,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 # Then the project itself (packages, policy, config), installed from this directory.
 COPY . .
+# Bytecode for /app itself (python worker.py imports from here, not site-packages): the workflow
+# sandbox imports a workflow's module for every case it runs, and must not compile it each time.
 RUN pip install --no-deps . \
+    && python -m compileall -q /app \
     && mkdir -p /app/data \
     && chown app:app /app/data
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, event, func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
@@ -109,53 +110,25 @@ class ReadModel:
         """Apply changes in one transaction. Idempotent: a timeline row is keyed by workflow id and
         seq, and the complaint row only moves forward (a replayed older change never wins)."""
         with self._write_lock, self.engine.begin() as conn:
-            for change in changes:
-                self._record_one(conn, change)
+            for complaint_changes in _per_complaint(changes):
+                self._record_changes(conn, complaint_changes)
 
-    def _record_one(self, conn: Connection, change: ComplaintChange) -> None:
-        entry = change.entry
-        state = {
-            "status": change.status.value,
-            "handling_round": change.handling_round,
-            "one_time_resolution": change.one_time_resolution,
-            "last_seq": entry.seq,
-            "updated_at": datetime.now(UTC),
-            "closed_at": entry.at if change.status.value == "closed" else None,
-        }
-        if change.clocks is not None:
-            state["clocks"] = [c.model_dump(mode="json") for c in change.clocks]
-            # The dashboard reads these two through indexes: the earliest running clock, the oldest overdue one.
-            state["next_due"] = min((c.due for c in change.clocks if c.running), default=None)
-            state["overdue_since"] = min((c.due for c in change.clocks if c.overdue_at and not c.met_at), default=None)
-        if change.missed_clocks is not None:
-            state["missed_clocks"] = change.missed_clocks
-        if change.complex_case is not None:
-            state["complex_case"] = change.complex_case
-        if change.plan is not None:
-            state["plan"] = [a.model_dump(mode="json") for a in change.plan]
-        if change.filing is not None:
-            conn.execute(self._statement("create", tuple(state)), {**_row_from_filing(change), **state})
+    def _record_changes(self, conn: Connection, changes: list[ComplaintChange]) -> None:
+        """One complaint's changes, in seq order: its row written once, in the state after the last
+        of them, and all their timeline rows in one statement (intake writes three at once)."""
+        state: dict[str, Any] = {}
+        created_by: ComplaintChange | None = None
+        for change in changes:
+            state |= _state_after(change)
+            created_by = created_by or (change if change.filing is not None else None)
+        if created_by is not None:
+            conn.execute(self._statement("create", tuple(state)), {**_row_from_filing(created_by), **state})
         else:
-            conn.execute(self._statement("advance", tuple(state)), {**state, "row_id": change.complaint_id})
-        conn.execute(
-            self._statement("timeline", ()),
-            {
-                "id": f"{change.workflow_id}:{entry.seq}",
-                "complaint_id": change.complaint_id,
-                "seq": entry.seq,
-                "at": entry.at,
-                "actor_id": entry.actor.id,
-                "actor_name": entry.actor.name,
-                "actor_role": entry.actor.role.value,
-                "actor_unit": entry.actor.unit,
-                "action": entry.action.value,
-                "from_status": entry.from_status.value if entry.from_status else None,
-                "to_status": entry.to_status.value,
-                "detail": entry.detail,
-            },
-        )
-        if change.status.value == "closed":
-            knowledge.capture(conn, change)  # the knowledge entry, once, in the closing's transaction
+            conn.execute(self._statement("advance", tuple(state)), {**state, "row_id": changes[0].complaint_id})
+        conn.execute(self._statement("timeline", ()), [_timeline_row(change) for change in changes])
+        for change in changes:
+            if change.status.value == "closed":
+                knowledge.capture(conn, change)  # the knowledge entry, once, in the closing's transaction
 
     def _statement(self, kind: str, state_columns: tuple[str, ...]) -> Any:
         """The write statements, built once per shape: building them is most of a write's CPU."""
@@ -278,34 +251,98 @@ class ReadModel:
         self, *, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
     ) -> int:
         """Complaints by the same phone or about the same parcel since a given instant."""
-        with Session(self.engine) as session:
-            return len(self._earlier(session, phone, tracking_number, since, exclude_id))
+        with self.engine.connect() as conn:
+            return len(_earlier(conn, phone, tracking_number, since, exclude_id))
 
     def intake_context(
         self, complaint_id: str, *, phone: str, tracking_number: str | None, since: datetime
     ) -> tuple[ComplaintRow | None, list[EarlierComplaint]]:
-        """What intake needs in one round trip: the complaint if this id was filed already, else
-        the earlier complaints of the customer or the parcel (for repeats and duplicates)."""
-        with Session(self.engine) as session:
-            row = session.get(ComplaintRow, complaint_id)
-            if row is not None:
-                return row, []
-            return None, self._earlier(session, phone, tracking_number, since, complaint_id)
+        """What intake needs: the complaint if this id was filed already, else the earlier
+        complaints of the customer or the parcel (for repeats and duplicates)."""
+        with self.engine.connect() as conn:
+            if conn.execute(_FILED, {"id": complaint_id}).first() is None:
+                return None, _earlier(conn, phone, tracking_number, since, complaint_id)
+        with Session(self.engine) as session:  # a retried filing: the whole row, for the answer
+            return session.get(ComplaintRow, complaint_id), []
 
-    @staticmethod
-    def _earlier(
-        session: Session, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
-    ) -> list[EarlierComplaint]:
-        same_customer = ComplaintRow.complainant_phone == phone
-        who = or_(same_customer, ComplaintRow.tracking_number == tracking_number) if tracking_number else same_customer
-        c = ComplaintRow
-        rows = session.exec(
-            select(c.id, c.status, c.category, c.complainant_phone, c.tracking_number, c.received_at)
-            .where(who, c.received_at >= since, c.id != exclude_id)
-            .order_by(c.received_at.desc())  # type: ignore[attr-defined]
-            .limit(EARLIER_COMPLAINTS_LIMIT)
-        ).all()
-        return [EarlierComplaint(*r) for r in rows]
+
+# Intake's reads, built once: building a statement costs more CPU than SQLite takes to run it.
+_FILED = sa_select(ComplaintRow.__table__.c.id).where(ComplaintRow.__table__.c.id == bindparam("id"))
+
+
+def _earlier_statement(by_parcel: bool) -> Any:
+    c = ComplaintRow.__table__.c
+    who = c.complainant_phone == bindparam("phone")
+    if by_parcel:
+        who = or_(who, c.tracking_number == bindparam("tracking_number"))
+    return (
+        sa_select(c.id, c.status, c.category, c.complainant_phone, c.tracking_number, c.received_at)
+        .where(who, c.received_at >= bindparam("since"), c.id != bindparam("exclude_id"))
+        .order_by(c.received_at.desc())
+        .limit(EARLIER_COMPLAINTS_LIMIT)
+    )
+
+
+_EARLIER = {by_parcel: _earlier_statement(by_parcel) for by_parcel in (False, True)}
+
+
+def _earlier(
+    conn: Connection, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
+) -> list[EarlierComplaint]:
+    params = {"phone": phone, "since": since, "exclude_id": exclude_id, "tracking_number": tracking_number}
+    rows = conn.execute(_EARLIER[bool(tracking_number)], params if tracking_number else
+                        {k: v for k, v in params.items() if k != "tracking_number"}).all()
+    return [EarlierComplaint(*r) for r in rows]
+
+
+def _per_complaint(changes: Sequence[ComplaintChange]) -> list[list[ComplaintChange]]:
+    by_complaint: dict[str, list[ComplaintChange]] = {}
+    for change in changes:
+        by_complaint.setdefault(change.complaint_id, []).append(change)
+    return [sorted(run, key=lambda c: c.entry.seq) for run in by_complaint.values()]
+
+
+def _state_after(change: ComplaintChange) -> dict[str, Any]:
+    """The complaint row's columns this change sets (a later change's values win)."""
+    entry = change.entry
+    state: dict[str, Any] = {
+        "status": change.status.value,
+        "handling_round": change.handling_round,
+        "one_time_resolution": change.one_time_resolution,
+        "last_seq": entry.seq,
+        "updated_at": datetime.now(UTC),
+        "closed_at": entry.at if change.status.value == "closed" else None,
+    }
+    if change.clocks is not None:
+        state["clocks"] = [c.model_dump(mode="json") for c in change.clocks]
+        # The dashboard reads these two through indexes: the earliest running clock, the oldest overdue one.
+        state["next_due"] = min((c.due for c in change.clocks if c.running), default=None)
+        state["overdue_since"] = min((c.due for c in change.clocks if c.overdue_at and not c.met_at), default=None)
+    if change.missed_clocks is not None:
+        state["missed_clocks"] = change.missed_clocks
+    if change.complex_case is not None:
+        state["complex_case"] = change.complex_case
+    if change.plan is not None:
+        state["plan"] = [a.model_dump(mode="json") for a in change.plan]
+    return state
+
+
+def _timeline_row(change: ComplaintChange) -> dict[str, Any]:
+    entry = change.entry
+    return {
+        "id": f"{change.workflow_id}:{entry.seq}",
+        "complaint_id": change.complaint_id,
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor_id": entry.actor.id,
+        "actor_name": entry.actor.name,
+        "actor_role": entry.actor.role.value,
+        "actor_unit": entry.actor.unit,
+        "action": entry.action.value,
+        "from_status": entry.from_status.value if entry.from_status else None,
+        "to_status": entry.to_status.value,
+        "detail": entry.detail,
+    }
 
 
 def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:
