@@ -17,17 +17,11 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from notifications.messages import (
-        NOTIFY_ACTIVITY,
-        NOTIFY_RETRY,
-        NOTIFY_SCHEDULE_TO_CLOSE,
-        NOTIFY_START_TO_CLOSE,
-        NotifyRequest,
-    )
+    from notifications.messages import NotifyRequest
     from rules.actors import Actor
     from rules.calendar import WorkingHoursRule
     from rules.dispatch import DispatchKind, DispatchStatus, LadderStep, ReplyOutcome, TicketPriority, check_reply
-    from workflows.notices import notify_in_task
+    from workflows.notices import notify_beside, notify_in_task
     from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
     from workflows.shared import (
         COMPUTE_DEADLINE_ACTIVITY,
@@ -289,20 +283,16 @@ class DispatchWorkflow:
 
     def _notify(self, step: LadderStep, occasion: str, subject: str, text: str) -> None:
         """Send beside the clock: in this workflow task (a local activity), handed over to the notify
-        activity's long retries if the gateway stays down, so an outage holds the ladder for at most
-        NOTIFY_IN_TASK_WITHIN and never loses a notice."""
+        activity's long retries if the gateway stays down, so an outage holds the ladder for only a
+        few quick attempts and never loses a notice."""
         request = NotifyRequest(
             case_id=self._order.dispatch_id, step=occasion, role=step.role, unit=step.unit,
             subject=f"[{self._order.complaint_id}] {subject}", text=text,
         )
         summary = f"notify {step.role} of {step.unit}: {occasion}"
-        if self._has(NOTICES_IN_TASK):
-            self._notices.append(notify_in_task(request, summary))
-            return
-        self._notices.append(asyncio.ensure_future(workflow.execute_activity(
-            NOTIFY_ACTIVITY, request, start_to_close_timeout=NOTIFY_START_TO_CLOSE,
-            schedule_to_close_timeout=NOTIFY_SCHEDULE_TO_CLOSE, retry_policy=NOTIFY_RETRY, summary=summary,
-        )))
+        # A dispatch started before NOTICES_IN_TASK schedules the notify activity, as it did then.
+        send = notify_in_task if self._has(NOTICES_IN_TASK) else notify_beside
+        self._notices.append(send(request, summary))
 
 
 def _next_role(ladder: list[LadderStep], level: int) -> str:
