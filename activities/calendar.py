@@ -13,7 +13,7 @@ from temporalio import activity
 
 from rules.calendar import WorkingCalendar
 from rules.policy import Policy, PolicyFile
-from workflows.shared import (
+from workflows.deadlines import (
     COMPUTE_DEADLINE_ACTIVITY,
     COMPUTE_DEADLINE_CHAIN_ACTIVITY,
     WORKING_MINUTES_ACTIVITY,

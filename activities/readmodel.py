@@ -5,7 +5,8 @@ from __future__ import annotations
 from temporalio import activity
 
 from readmodel.store import ReadModel
-from workflows.shared import RECORD_CHANGES_ACTIVITY, RECORD_DISPATCH_CHANGES_ACTIVITY, ComplaintChange, DispatchChange
+from workflows.complaint_messages import RECORD_CHANGES_ACTIVITY, ComplaintChange
+from workflows.dispatch_messages import RECORD_DISPATCH_CHANGES_ACTIVITY, DispatchChange
 
 
 class ReadModelActivities:

@@ -17,7 +17,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from settings import ROOT, get_settings
-from workflows.shared import ComplaintSearch
+from workflows.case import CaseSearch
 
 BIN = Path(sys.executable).parent
 SEARCH_ATTRIBUTE_TYPES = {"KEYWORD": "Keyword", "INT": "Int"}
@@ -38,7 +38,7 @@ def dev_server_command(settings) -> list[str]:  # type: ignore[no-untyped-def]
         "--ui-disable-news-fetch",  # no network but loopback
         "--log-level", "warn",
     ]
-    for key in ComplaintSearch.ALL:
+    for key in CaseSearch.ALL:
         command += ["--search-attribute", f"{key.name}={SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type.name]}"]
     return command
 

@@ -31,7 +31,7 @@ from sqlmodel import Field, SQLModel
 from readmodel.tables import ComplaintRow, TimelineEventRow, _instant
 from rules.knowledge import SOLVED, Outcome, closing_outcome, redact, solution_at_closing
 from rules.lifecycle import ComplaintAction
-from workflows.shared import ComplaintChange
+from workflows.complaint_messages import ComplaintChange
 
 jieba.setLogLevel(logging.WARNING)  # it reports loading its dictionary at INFO
 

@@ -23,7 +23,8 @@ import readmodel.outbox  # noqa: F401  (the outbox table joins SQLModel.metadata
 from readmodel import knowledge
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
 from rules.repeats import EarlierComplaint
-from workflows.shared import ComplaintChange, DispatchChange
+from workflows.complaint_messages import ComplaintChange
+from workflows.dispatch_messages import DispatchChange
 
 
 def make_engine(url: str) -> Engine:

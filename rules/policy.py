@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rules.actors import Permission, Role
-from rules.dispatch import ReplyCheckRules
+from rules.reply_checks import ReplyCheckRules
 from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, WorkingDaysRule, WorkingHoursRule
 
 PositiveHours = Annotated[float, Field(gt=0)]

@@ -26,7 +26,7 @@ from readmodel.store import ReadModel
 from settings import ROOT, Settings
 from temporal_client import DATA_CONVERTER
 from worker import ACTIVITY_THREADS, build_worker
-from workflows.shared import ComplaintSearch
+from workflows.case import CaseSearch
 
 BIN = Path(sys.executable).parent
 TEST_SERVER = BIN / "temporal-test-server"
@@ -59,7 +59,7 @@ async def register_search_attributes(client: Client) -> None:
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=client.namespace,
-            search_attributes={key.name: kinds[key.indexed_value_type] for key in ComplaintSearch.ALL},
+            search_attributes={key.name: kinds[key.indexed_value_type] for key in CaseSearch.ALL},
         )
     )
 
@@ -83,7 +83,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(DEV_SERVER),
         data_converter=DATA_CONVERTER,
-        search_attributes=list(ComplaintSearch.ALL),
+        search_attributes=list(CaseSearch.ALL),
         dev_server_extra_args=["--log-level", "error"],
     )
     try:

@@ -30,33 +30,28 @@ with workflow.unsafe.imports_passed_through():
     from rules.actors import Actor, Role
     from rules.calendar import WorkingHoursRule
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
-    from workflows.shared import (
-        COMPUTE_DEADLINE_ACTIVITY,
+    from workflows.case import SYSTEM_ACTOR, CaseSearch
+    from workflows.clocks import Clock, clock_started_detail, ClockKind
+    from workflows.complaint_messages import (
         RECORD_CHANGES_ACTIVITY,
-        SYSTEM_ACTOR,
         AgreePlan,
         AnswerAtFirstContact,
-        Clock,
-        ClockKind,
         CloseUnresolvable,
-        CompleteAction,
+        complaint_workflow_id,
         ComplaintCarryOver,
         ComplaintChange,
         ComplaintFiling,
         ComplaintOutcome,
-        ComplaintSearch,
         ComplaintState,
+        CompleteAction,
         ConfirmWithCustomer,
-        Deadline,
-        DeadlineRequest,
-        DispatchOrder,
-        DispatchResult,
-        DispatchView,
         ExtendSolutionClock,
+        intake_changes,
         LinkDuplicate,
         MakeComplex,
+        opening_changes,
+        opening_clock,
         PlanAction,
-        RaiseDispatch,
         RecordCallback,
         RecordCoordinationMeeting,
         RecordFirstContact,
@@ -64,12 +59,14 @@ with workflow.unsafe.imports_passed_through():
         Resolve,
         TakeIntoHandling,
         TimelineEntry,
-        clock_started_detail,
-        complaint_workflow_id,
+    )
+    from workflows.deadlines import COMPUTE_DEADLINE_ACTIVITY, Deadline, DeadlineRequest
+    from workflows.dispatch_messages import (
         dispatch_workflow_id,
-        intake_changes,
-        opening_changes,
-        opening_clock,
+        DispatchOrder,
+        DispatchResult,
+        DispatchView,
+        RaiseDispatch,
     )
     from rules.dispatch import DispatchKind, DispatchStatus
     from rules.judgement import DispatchFinding
@@ -546,7 +543,7 @@ class ComplaintWorkflow:
             self._one_time_resolution = False  # reopened: no longer resolved at the first go
         if self._status is ComplaintStatus.CLOSED:
             self._closed_at = workflow.now()
-        workflow.upsert_search_attributes([ComplaintSearch.STATUS.value_set(self._status.value)])
+        workflow.upsert_search_attributes([CaseSearch.STATUS.value_set(self._status.value)])
         return self._change(action, actor, detail, before=before)
 
     async def _with_clocks(self, action: ComplaintAction, change: ComplaintChange) -> ComplaintChange:

@@ -53,15 +53,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.notices import notify_beside
     from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
-    from workflows.shared import (
-        COMPUTE_DEADLINE_ACTIVITY,
-        SYSTEM_ACTOR,
-        Clock,
-        ComplaintSearch,
-        Deadline,
-        DeadlineRequest,
-        clock_started_detail,
-    )
+    from workflows.case import SYSTEM_ACTOR, CaseSearch
+    from workflows.clocks import Clock, clock_started_detail
+    from workflows.deadlines import COMPUTE_DEADLINE_ACTIVITY, Deadline, DeadlineRequest
 
 S, A = ContactStatus, ContactAction
 
@@ -206,7 +200,7 @@ class _ContactDesk:
     async def _commit(self, changes: list[ContactChange]) -> None:
         await self._record(changes)
         if changes[0].event.from_status is not self._status:
-            workflow.upsert_search_attributes([ComplaintSearch.STATUS.value_set(self._status.value)])
+            workflow.upsert_search_attributes([CaseSearch.STATUS.value_set(self._status.value)])
         self._refresh_details()
 
     async def _record(self, changes: list[ContactChange]) -> None:

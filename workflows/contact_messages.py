@@ -14,18 +14,9 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from rules.actors import Actor
 from rules.contact import CLOCK_LABELS, OPENING_CLOCKS, ContactAction, ContactIntake, ContactKind, ContactStatus
-from workflows.shared import (
-    SYSTEM_ACTOR,
-    Clock,
-    ComplaintSearch,
-    Deadline,
-    DeadlineRequest,
-    Text,
-    UnitId,
-    _ByActor,
-    _Message,
-    clock_started_detail,
-)
+from workflows.case import SYSTEM_ACTOR, ByActor, CaseSearch, Message, Text, UnitId
+from workflows.clocks import Clock, clock_started_detail
+from workflows.deadlines import Deadline, DeadlineRequest
 
 RECORD_CONTACT_CHANGES_ACTIVITY = "record_contact_changes"
 
@@ -35,7 +26,7 @@ def contact_workflow_id(contact_id: str) -> str:
     return f"contact-{contact_id}"
 
 
-class ContactFiling(_Message):
+class ContactFiling(Message):
     """The workflow input: the contact as filed, with the desk that received it."""
 
     contact_id: str
@@ -60,38 +51,38 @@ def clock_from(name: str, start: datetime, deadline: Deadline) -> Clock:
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).
-class AnswerAtOnce(_Message):
+class AnswerAtOnce(Message):
     answer: Text
 
 
-class HandOver(_Message):
+class HandOver(Message):
     """To the owning department (consultation) or to the nearest service point (rescue, new failure)."""
 
     unit: UnitId
     note: Text | None = None
 
 
-class DepartmentAnswer(_Message):
+class DepartmentAnswer(Message):
     answer: Text
 
 
-class CallBack(_Message):
+class CallBack(Message):
     message: Text  # what the customer was told
 
 
-class AnswerContactAtOnce(AnswerAtOnce, _ByActor):
+class AnswerContactAtOnce(AnswerAtOnce, ByActor):
     pass
 
 
-class HandOverContact(HandOver, _ByActor):
+class HandOverContact(HandOver, ByActor):
     pass
 
 
-class RecordDepartmentAnswer(DepartmentAnswer, _ByActor):
+class RecordDepartmentAnswer(DepartmentAnswer, ByActor):
     pass
 
 
-class CallCustomerBack(CallBack, _ByActor):
+class CallCustomerBack(CallBack, ByActor):
     pass
 
 
@@ -108,7 +99,7 @@ class ContactState(BaseModel):
     last_seq: int = 0
 
 
-class ContactEvent(_Message):
+class ContactEvent(Message):
     """One timeline entry, written once (id = workflow id + seq) to the shared timeline table."""
 
     seq: int
@@ -120,7 +111,7 @@ class ContactEvent(_Message):
     detail: dict[str, Any] = {}
 
 
-class ContactChange(_Message):
+class ContactChange(Message):
     workflow_id: str
     event: ContactEvent
     state: ContactState
@@ -172,9 +163,9 @@ def contact_details(filing: ContactFiling) -> str:
 def contact_search_attributes(filing: ContactFiling) -> TypedSearchAttributes:
     """The complaint desk's attributes where they mean the same (the case id, its status, the
     channel); the workflow type tells the kind apart."""
-    pairs = [SearchAttributePair(ComplaintSearch.COMPLAINT_ID, filing.contact_id),
-             SearchAttributePair(ComplaintSearch.STATUS, ContactStatus.RECEIVED.value),
-             SearchAttributePair(ComplaintSearch.CHANNEL, filing.intake.channel.value)]
+    pairs = [SearchAttributePair(CaseSearch.COMPLAINT_ID, filing.contact_id),
+             SearchAttributePair(CaseSearch.STATUS, ContactStatus.RECEIVED.value),
+             SearchAttributePair(CaseSearch.CHANNEL, filing.intake.channel.value)]
     if filing.intake.tracking_number:
-        pairs.append(SearchAttributePair(ComplaintSearch.TRACKING_NUMBER, filing.intake.tracking_number))
+        pairs.append(SearchAttributePair(CaseSearch.TRACKING_NUMBER, filing.intake.tracking_number))
     return TypedSearchAttributes(pairs)

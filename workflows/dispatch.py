@@ -20,29 +20,32 @@ with workflow.unsafe.imports_passed_through():
     from notifications.messages import NotifyRequest
     from rules.actors import Actor
     from rules.calendar import WorkingHoursRule
-    from rules.dispatch import DispatchKind, DispatchStatus, LadderStep, ReplyOutcome, TicketPriority, check_reply
+    from rules.dispatch import DispatchKind, DispatchStatus, TicketPriority
+    from rules.escalation import LadderStep
+    from rules.reply_checks import check_reply, ReplyOutcome
     from workflows.notices import notify_beside, notify_in_task
     from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
-    from workflows.shared import (
+    from workflows.case import SYSTEM_ACTOR, CaseSearch
+    from workflows.deadlines import (
         COMPUTE_DEADLINE_ACTIVITY,
         COMPUTE_DEADLINE_CHAIN_ACTIVITY,
-        RECORD_DISPATCH_CHANGES_ACTIVITY,
-        SYSTEM_ACTOR,
         WORKING_MINUTES_ACTIVITY,
         Deadline,
         DeadlineChainRequest,
         DeadlineRequest,
+        FollowingDeadline,
+        WorkingTimeRequest,
+    )
+    from workflows.dispatch_messages import (
+        RECORD_DISPATCH_CHANGES_ACTIVITY,
         DispatchChange,
         DispatchEvent,
         DispatchOrder,
         DispatchResult,
         DispatchView,
-        FollowingDeadline,
         ReplyAnswer,
         ReplyToDispatch,
         ReviewUrgentTicket,
-        ComplaintSearch,
-        WorkingTimeRequest,
     )
 
 S = DispatchStatus
@@ -179,7 +182,7 @@ class DispatchWorkflow:
             return
         for level, step in enumerate(self._order.ladder, start=1):
             self._view.escalation_level = level
-            workflow.upsert_search_attributes([ComplaintSearch.ESCALATION_LEVEL.value_set(level)])
+            workflow.upsert_search_attributes([CaseSearch.ESCALATION_LEVEL.value_set(level)])
             self._notify(step, f"escalation-{level}-{step.role}",
                          f"Overdue {self._order.kind.value.replace('_', ' ')}: answer needed",
                          f"{self._order.instruction} (was due {self._view.due_local}, escalation level {level})")

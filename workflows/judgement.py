@@ -52,7 +52,8 @@ with workflow.unsafe.imports_passed_through():
         judgement_workflow_id,
     )
     from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
-    from workflows.shared import COMPUTE_DEADLINE_ACTIVITY, SYSTEM_ACTOR, ComplaintSearch, Deadline, DeadlineRequest
+    from workflows.case import SYSTEM_ACTOR, CaseSearch
+    from workflows.deadlines import COMPUTE_DEADLINE_ACTIVITY, Deadline, DeadlineRequest
 
 S = JudgementStatus
 ANSWERING = (S.AWAITING_RESPONSE, S.AWAITING_REFINEMENT)  # the responsible office's clock runs
@@ -331,10 +332,10 @@ class JudgementWorkflow:
     def _mirror(self) -> None:
         """Search attributes (only what changed) and the Web UI's current details."""
         v = self._view
-        wanted = {ComplaintSearch.COMPLAINT_ID.name: v.complaint_id, ComplaintSearch.JUDGEMENT_STATUS.name: v.status.value,
-                  ComplaintSearch.RESPONSIBLE_OFFICE.name: v.responsible_office or ""}
-        keys = {k.name: k for k in (ComplaintSearch.COMPLAINT_ID, ComplaintSearch.JUDGEMENT_STATUS,
-                                    ComplaintSearch.RESPONSIBLE_OFFICE)}
+        wanted = {CaseSearch.COMPLAINT_ID.name: v.complaint_id, CaseSearch.JUDGEMENT_STATUS.name: v.status.value,
+                  CaseSearch.RESPONSIBLE_OFFICE.name: v.responsible_office or ""}
+        keys = {k.name: k for k in (CaseSearch.COMPLAINT_ID, CaseSearch.JUDGEMENT_STATUS,
+                                    CaseSearch.RESPONSIBLE_OFFICE)}
         changed = [keys[name].value_set(value) for name, value in wanted.items() if self._searchable.get(name) != value]
         if changed:
             workflow.upsert_search_attributes(changed)

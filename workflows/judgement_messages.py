@@ -15,7 +15,7 @@ from rules.actors import Actor
 from rules.intake import EvidenceRef
 from rules.judgement import AppealRights, DispatchFinding, JudgementStatus, Proposal
 from rules.policy import JudgementNotice
-from workflows.shared import Text, UnitId, _ByActor, _Message
+from workflows.case import ByActor, Message, Text, UnitId
 
 __all__ = [
     "AppealRights",
@@ -40,7 +40,7 @@ APPEAL_RIGHTS_SUSPENDED = "AppealRightsSuspended"
 UNKNOWN_PARTY = "UnknownParty"
 
 
-class JudgementOpening(_Message):
+class JudgementOpening(Message):
     """The input of a JudgementWorkflow, started by the complaint when a case with an answered
     ticket closes (as a child with ParentClosePolicy.ABANDON: the judgement outlives the complaint)."""
 
@@ -51,7 +51,7 @@ class JudgementOpening(_Message):
     findings: list[DispatchFinding]
 
 
-class JudgementTerms(_Message):
+class JudgementTerms(Message):
     """The policy resolved for one judgement at its start (an activity's answer, kept in history):
     the workflow itself never reads the policy."""
 
@@ -66,7 +66,7 @@ class JudgementTerms(_Message):
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).
-class DraftEdit(_Message):
+class DraftEdit(Message):
     """The lead office corrects the proposal before sending; unset fields stay as proposed."""
 
     responsible_office: UnitId | None = None
@@ -75,11 +75,11 @@ class DraftEdit(_Message):
     note: Text | None = None
 
 
-class Sending(_Message):
+class Sending(Message):
     note: Text | None = None
 
 
-class FaultNaming(_Message):
+class FaultNaming(Message):
     """Accepting (or, after a lost appeal, refining): the three levels at fault, all required."""
 
     city_branch: UnitId
@@ -87,39 +87,39 @@ class FaultNaming(_Message):
     smallest_unit: UnitId
 
 
-class Appeal(_Message):
+class Appeal(Message):
     """One submission with all the evidence (DOMAIN §7): there is no second appeal."""
 
     reason: Text
     evidence: Annotated[list[EvidenceRef], Field(min_length=1, max_length=50)]
 
 
-class ArbitrationDecision(_Message):
+class ArbitrationDecision(Message):
     at_fault: bool  # True: the appeal was invalid, the office names the smallest unit; False: cancelled
     reason: Text
 
 
-class EditJudgementDraft(DraftEdit, _ByActor):
+class EditJudgementDraft(DraftEdit, ByActor):
     pass
 
 
-class SendJudgement(Sending, _ByActor):
+class SendJudgement(Sending, ByActor):
     pass
 
 
-class NameFault(FaultNaming, _ByActor):
+class NameFault(FaultNaming, ByActor):
     pass
 
 
-class AppealJudgement(Appeal, _ByActor):
+class AppealJudgement(Appeal, ByActor):
     pass
 
 
-class DecideAppeal(ArbitrationDecision, _ByActor):
+class DecideAppeal(ArbitrationDecision, ByActor):
     pass
 
 
-class AppealRightsRequest(_Message):
+class AppealRightsRequest(Message):
     office: str
     at: datetime  # the appeal's instant: the month before it decides
 
@@ -158,7 +158,7 @@ class JudgementView(BaseModel):
     final_at: datetime | None = None
 
 
-class JudgementEvent(_Message):
+class JudgementEvent(Message):
     seq: int
     at: datetime
     actor: Actor
@@ -168,7 +168,7 @@ class JudgementEvent(_Message):
     detail: dict[str, Any] = {}
 
 
-class JudgementChange(_Message):
+class JudgementChange(Message):
     workflow_id: str
     event: JudgementEvent
     view: JudgementView

@@ -12,7 +12,7 @@ from activities.calendar import deadline_for
 from api.dependencies import ServicesDep, require
 from rules.actors import Actor, Permission
 from rules.calendar import CheckWindowRule, WorkingHoursRule
-from workflows.shared import DeadlineRequest
+from workflows.deadlines import DeadlineRequest
 
 router = APIRouter(prefix="/calendars", tags=["calendars"])
 

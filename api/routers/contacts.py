@@ -45,7 +45,7 @@ from workflows.contact_messages import (
     opening_changes,
     opening_requests,
 )
-from workflows.shared import Clock
+from workflows.clocks import Clock
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 

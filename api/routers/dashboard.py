@@ -20,7 +20,7 @@ from api.routers.reports import category_label, measure_chart, overall
 from readmodel import dashboard
 from rules.actors import Permission
 from rules.measures import Period, PeriodKind
-from workflows.shared import complaint_workflow_id
+from workflows.complaint_messages import complaint_workflow_id
 
 router = APIRouter(tags=["dashboard"])
 

@@ -15,16 +15,18 @@ from api.errors import update_or_409
 from api.routers.complaints import act_on_complaint
 from notifications.directory import units_above
 from rules.actors import Actor, Permission
-from rules.dispatch import DispatchKind, Reply, TicketPriority, resolve_ladder
+from rules.dispatch import DispatchKind, TicketPriority
+from rules.escalation import resolve_ladder
+from rules.reply_checks import Reply
 from workflows.complaint import ComplaintWorkflow
 from workflows.dispatch import DispatchWorkflow
-from workflows.shared import (
+from workflows.case import Text
+from workflows.dispatch_messages import (
     DispatchView,
     RaiseDispatch,
     ReplyAnswer,
     ReplyToDispatch,
     ReviewUrgentTicket,
-    Text,
     UrgentReview,
 )
 

@@ -70,7 +70,7 @@ async def test_temporal_refuses_a_second_execution_even_when_the_read_model_lost
 
 async def test_if_the_apis_write_is_lost_the_workflow_writes_the_opening_rows_with_its_next_change(stack: Stack) -> None:
     from workflows.complaint import ComplaintWorkflow
-    from workflows.shared import TakeIntoHandling
+    from workflows.complaint_messages import TakeIntoHandling
     from rules.actors import Actor
 
     created = await file(stack, complaint_body())

@@ -21,29 +21,30 @@ from tests.conftest import TEST_SERVER, register_search_attributes
 from tests.workflows.test_clocks import AGENT, complaint_worker, filing, first_contact, friday_evening, start
 from workflows.complaint import ComplaintWorkflow
 from activities.calendar import deadline_for
-from rules.dispatch import DispatchKind, Reply, resolve_ladder
+from rules.dispatch import DispatchKind
+from rules.escalation import resolve_ladder
+from rules.reply_checks import Reply
 from rules.policy import load_policy
 from settings import ROOT
 from temporalio.client import WorkflowUpdateFailedError
 from workflows.dispatch import DispatchWorkflow
-from workflows.shared import (
+from workflows.complaint_messages import (
     AgreePlan,
     CloseUnresolvable,
     CompleteAction,
+    ConfirmWithCustomer,
     ExtendSolutionClock,
     MakeComplex,
     PlannedAction,
-    RecordCoordinationMeeting,
-    RecordProgressUpdate,
-    ConfirmWithCustomer,
-    DeadlineRequest,
-    RaiseDispatch,
     RecordCallback,
+    RecordCoordinationMeeting,
     RecordFirstContact,
-    ReplyToDispatch,
+    RecordProgressUpdate,
     Resolve,
     TakeIntoHandling,
 )
+from workflows.deadlines import DeadlineRequest
+from workflows.dispatch_messages import RaiseDispatch, ReplyToDispatch
 
 HERE = Path(__file__).parent
 

@@ -28,7 +28,7 @@ from api.main import create_app
 from readmodel.store import ReadModel
 from settings import ROOT, Settings
 from tests.readmodel.postgres import PostgresCluster, PostgresUnavailable, running_cluster
-from workflows.shared import ComplaintSearch
+from workflows.case import CaseSearch
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -212,7 +212,7 @@ def test_search_attributes_registered_are_exactly_complaint_search_all() -> None
     registered = dict(pair.split("=", 1) for pair in pairs)
 
     assert len(registered) == len(pairs), "an attribute is listed twice"
-    assert registered == {key.name: CLI_TYPE[key.indexed_value_type] for key in ComplaintSearch.ALL}
+    assert registered == {key.name: CLI_TYPE[key.indexed_value_type] for key in CaseSearch.ALL}
     assert mounted_script("temporal-setup").name == "register-search-attributes.sh"
 
 
@@ -421,5 +421,5 @@ def test_setup_script_creates_the_namespace_and_registers_the_search_attributes_
         check=True,
     ).stdout  # fmt: skip
     registered = dict(line.split()[:2] for line in listing.splitlines()[1:] if line.strip())
-    for key in ComplaintSearch.ALL:
+    for key in CaseSearch.ALL:
         assert registered.get(key.name) == CLI_TYPE[key.indexed_value_type], key.name

@@ -16,7 +16,8 @@ from rules.lifecycle import ComplaintAction, ComplaintStatus
 from tests.factories import stored
 from tests.readmodel.test_measures import ticket
 from tests.readmodel.test_postgres import a_change, a_filing
-from workflows.shared import Clock, ClockKind, intake_changes
+from workflows.clocks import Clock, ClockKind
+from workflows.complaint_messages import intake_changes
 
 S = ComplaintStatus
 

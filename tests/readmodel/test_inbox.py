@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from readmodel.store import ReadModel
 from rules.actors import Actor, Role
 from rules.dispatch import DispatchKind, DispatchStatus, TicketPriority
-from workflows.shared import DispatchChange, DispatchEvent, DispatchView
+from workflows.dispatch_messages import DispatchChange, DispatchEvent, DispatchView
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 STATION = Actor(id="s", name="station", role=Role.PRODUCTION_UNIT, unit="gd-gz-tianhe")

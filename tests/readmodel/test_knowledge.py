@@ -16,7 +16,7 @@ from readmodel.store import ReadModel
 from rules.knowledge import Outcome
 from rules.lifecycle import ComplaintAction, ComplaintStatus
 from tests.readmodel.test_postgres import a_change, a_filing
-from workflows.shared import ComplaintChange, ComplaintFiling, intake_changes
+from workflows.complaint_messages import ComplaintChange, ComplaintFiling, intake_changes
 
 S, A = ComplaintStatus, ComplaintAction
 

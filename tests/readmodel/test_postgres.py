@@ -21,7 +21,13 @@ from rules.lifecycle import ComplaintAction, ComplaintStatus
 from rules.policy import load_policy
 from settings import ROOT
 from tests.factories import complaint_body, urgent_body
-from workflows.shared import ComplaintChange, ComplaintFiling, TimelineEntry, complaint_workflow_id, intake_changes
+from workflows.complaint_messages import (
+    complaint_workflow_id,
+    ComplaintChange,
+    ComplaintFiling,
+    intake_changes,
+    TimelineEntry,
+)
 
 POLICY = load_policy(ROOT / "policies" / "express_carrier.yaml")
 AGENT = Actor(id="agent-7", name="Wang Fang", role=Role.FRONT_SEAT, unit="call-centre")

@@ -13,7 +13,7 @@ from rules.calendar import WorkingCalendar, WorkingHoursRule
 from rules.contact import ContactAction, ContactKind, ContactStatus, InvalidContactStep, next_status
 from rules.policy import PolicyError, load_policy, parse_policy
 from settings import ROOT
-from workflows.shared import DeadlineRequest
+from workflows.deadlines import DeadlineRequest
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY_FILE = ROOT / "policies" / "express_carrier.yaml"

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.test_clocks import AGENT, complaint_worker, filing, first_contact, start
 from workflows.complaint import COMPLAINT_CHANGES, ComplaintWorkflow
-from workflows.shared import RecordFirstContact, TakeIntoHandling
+from workflows.complaint_messages import RecordFirstContact, TakeIntoHandling
 
 PATCH_MARKER = "core_patch"
 

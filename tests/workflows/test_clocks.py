@@ -35,7 +35,8 @@ from tests.conftest import end_workflows, stack_settings
 from tests.factories import complaint_body
 from worker import ACTIVITY_THREADS, WORKFLOWS, build_worker
 from workflows.complaint import COMPLAINT_CHANGES, ComplaintWorkflow
-from workflows.shared import Clock, ComplaintFiling, RecordFirstContact, complaint_workflow_id
+from workflows.clocks import Clock
+from workflows.complaint_messages import complaint_workflow_id, ComplaintFiling, RecordFirstContact
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY = ROOT / "policies" / "express_carrier.yaml"

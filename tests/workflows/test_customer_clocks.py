@@ -32,9 +32,9 @@ from tests.workflows.test_dispatches import SHANGHAI, plain_monday, skip_to
 from worker import ACTIVITY_THREADS, build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.options import CONTINUE_AS_NEW_AFTER_EVENTS
-from workflows.shared import (
+from workflows.clocks import Clock
+from workflows.complaint_messages import (
     AgreePlan,
-    Clock,
     CompleteAction,
     ConfirmWithCustomer,
     ExtendSolutionClock,

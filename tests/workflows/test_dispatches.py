@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from notifications.directory import Directory
 from readmodel.outbox import Outbox
 from rules.calendar import WorkingCalendar
-from rules.dispatch import resolve_ladder
+from rules.escalation import resolve_ladder
 from rules.policy import load_policy
 from settings import ROOT
 from tests.api.test_complaint_lifecycle import act, file
@@ -30,7 +30,7 @@ from tests.factories import complaint_body, urgent_body
 from tests.notifications.receivers import SmsGateway, running_gateway
 from tests.workflows.test_clocks import timer_summaries
 from workflows import notices
-from workflows.shared import ComplaintSearch
+from workflows.case import CaseSearch
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICE = WorkingCalendar(load_policy(ROOT / "policies" / "express_carrier.yaml").calendars["office"])
@@ -313,7 +313,7 @@ async def test_the_ladder_shows_in_the_web_ui_as_named_timers(desk: tuple[Stack,
         f"ticket reply due {wednesday} 09:00",
         f"escalate to vice president at {wednesday} 17:00",  # the director was told at 09:00
     ]
-    level = (await handle.describe()).typed_search_attributes.get(ComplaintSearch.ESCALATION_LEVEL)
+    level = (await handle.describe()).typed_search_attributes.get(CaseSearch.ESCALATION_LEVEL)
     assert level == 1
 
 

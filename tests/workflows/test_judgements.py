@@ -25,7 +25,7 @@ from tests.workflows.test_clocks import timer_summaries
 from tests.workflows.test_dispatches import OFFICE, SHANGHAI, desk, local, skip_to  # noqa: F401  (desk: fixture)
 from workflows.judgement import JudgementWorkflow
 from workflows.judgement_messages import DispatchFinding, JudgementOpening, judgement_summary, judgement_workflow_id
-from workflows.shared import ComplaintSearch
+from workflows.case import CaseSearch
 
 GD_DIRECTOR = "+8613800000001"  # the responsible office's director: reminders
 HQ_CS_HEAD = "+8610950003"  # the head of head-office customer service: late arbitration
@@ -191,8 +191,8 @@ async def test_no_answer_becomes_final_as_accepted_after_the_reminder(desk: tupl
     handle = stack.env.client.get_workflow_handle(jid)
     desc = await handle.describe()
     assert desc.status == WorkflowExecutionStatus.COMPLETED
-    assert desc.typed_search_attributes.get(ComplaintSearch.JUDGEMENT_STATUS) == "accepted_by_silence"
-    assert desc.typed_search_attributes.get(ComplaintSearch.RESPONSIBLE_OFFICE) == "gd"
+    assert desc.typed_search_attributes.get(CaseSearch.JUDGEMENT_STATUS) == "accepted_by_silence"
+    assert desc.typed_search_attributes.get(CaseSearch.RESPONSIBLE_OFFICE) == "gd"
     assert (await desc.static_summary() or "").startswith("Judgement for complaint ")
     next_monday = on(monday, 7, 0).date()
     assert await timer_summaries(handle) == [f"remind gd at {next_monday} 08:00", f"gd answers by {next_monday} 18:00"]

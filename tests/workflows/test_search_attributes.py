@@ -9,7 +9,7 @@ from temporalio.client import Client
 from tests.api.test_complaint_lifecycle import act, file
 from tests.conftest import Stack
 from tests.factories import complaint_body, urgent_body
-from workflows.shared import ComplaintSearch
+from workflows.case import CaseSearch
 
 
 async def workflow_ids(client: Client, query: str, expected: int) -> set[str]:
@@ -42,7 +42,7 @@ async def test_search_attributes_carry_the_classification_and_no_personal_data(s
     handle = stack.env.client.get_workflow_handle(created["workflow_id"])
 
     desc = await handle.describe()
-    ours = {key.name for key in ComplaintSearch.ALL}  # Temporal adds its own (BuildIds, TemporalChangeVersion)
+    ours = {key.name for key in CaseSearch.ALL}  # Temporal adds its own (BuildIds, TemporalChangeVersion)
     attrs = {p.key.name: p.value for p in desc.typed_search_attributes if p.key.name in ours}
 
     assert attrs == {

@@ -1,5 +1,5 @@
-"""What the API, the worker and the tests agree on: ids, search attributes and the messages
-that cross the workflow boundary (workflow input, update arguments, read-model changes).
+"""The messages of a ComplaintWorkflow (投诉): its input, the agents' bodies and the update
+arguments (the body plus who sent it), its read-model changes, its Web UI text and search attributes.
 
 Pure pydantic models, no I/O: safe to import inside the workflow sandbox.
 """
@@ -7,62 +7,26 @@ Pure pydantic models, no I/O: safe to import inside the workflow sandbox.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from pydantic import BaseModel, Field
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from rules.actors import Actor
-from rules.calendar import DeadlineRule
 from rules.classification import Classification
-from rules.dispatch import (
-    DispatchKind,
-    DispatchStatus,
-    LadderStep,
-    Reply,
-    ReplyCheckRules,
-    ReplyOutcome,
-    TicketPriority,
-)
 from rules.intake import AwareDatetime, ComplaintIntake, EvidenceRef
 from rules.lifecycle import ComplaintAction, ComplaintStatus
+from workflows.case import SYSTEM_ACTOR, ByActor, CaseSearch, Medium, Message, Text, UnitId
+from workflows.clocks import Clock, clock_started_detail
+from workflows.deadlines import Deadline
+from workflows.dispatch_messages import DispatchView
 
 
 def complaint_workflow_id(complaint_id: str) -> str:
     return f"complaint-{complaint_id}"
 
 
-class ComplaintSearch:
-    """Typed search attributes on every complaint workflow (no personal data: they are not encrypted)."""
-
-    COMPLAINT_ID = SearchAttributeKey.for_keyword("ComplaintId")
-    STATUS = SearchAttributeKey.for_keyword("ComplaintStatus")
-    CATEGORY = SearchAttributeKey.for_keyword("Category")
-    URGENCY = SearchAttributeKey.for_keyword("Urgency")
-    LEVEL = SearchAttributeKey.for_int("Level")
-    CHANNEL = SearchAttributeKey.for_keyword("Channel")
-    TRACKING_NUMBER = SearchAttributeKey.for_keyword("TrackingNumber")
-
-    ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")  # on dispatches: ladder step reached
-    JUDGEMENT_STATUS = SearchAttributeKey.for_keyword("JudgementStatus")  # on judgements (DOMAIN §7)
-    RESPONSIBLE_OFFICE = SearchAttributeKey.for_keyword("ResponsibleOffice")  # on judgements: the office at fault
-
-    ALL = (COMPLAINT_ID, STATUS, CATEGORY, URGENCY, LEVEL, CHANNEL, TRACKING_NUMBER, ESCALATION_LEVEL,
-           JUDGEMENT_STATUS, RESPONSIBLE_OFFICE)
-
-
-
-
-
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ComplaintFiling(_Message):
+class ComplaintFiling(Message):
     """The workflow input: the record as filed, with the classification made at intake."""
 
     complaint_id: str
@@ -85,57 +49,53 @@ class ComplaintFiling(_Message):
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).
-class FirstContactAnswer(_Message):
+class FirstContactAnswer(Message):
     answer: Text
 
 
-class HandlingStart(_Message):
+class HandlingStart(Message):
     note: Text | None = None
 
 
-class Resolution(_Message):
+class Resolution(Message):
     solution: Text
 
 
-class CustomerConfirmation(_Message):
+class CustomerConfirmation(Message):
     message: Text
     medium: Annotated[str, Field(pattern=r"^(sms|email|letter|call|app)$")]
 
 
-class SatisfactionCallback(_Message):
+class SatisfactionCallback(Message):
     satisfied: bool
     customer_words: Text  # the customer's own words (DOMAIN §5)
 
 
-class UnresolvableClosure(_Message):
+class UnresolvableClosure(Message):
     reason: Text
 
 
-class _ByActor(_Message):
-    actor: Actor
-
-
-class AnswerAtFirstContact(FirstContactAnswer, _ByActor):
+class AnswerAtFirstContact(FirstContactAnswer, ByActor):
     pass
 
 
-class TakeIntoHandling(HandlingStart, _ByActor):
+class TakeIntoHandling(HandlingStart, ByActor):
     pass
 
 
-class Resolve(Resolution, _ByActor):
+class Resolve(Resolution, ByActor):
     pass
 
 
-class ConfirmWithCustomer(CustomerConfirmation, _ByActor):
+class ConfirmWithCustomer(CustomerConfirmation, ByActor):
     pass
 
 
-class RecordCallback(SatisfactionCallback, _ByActor):
+class RecordCallback(SatisfactionCallback, ByActor):
     pass
 
 
-class CloseUnresolvable(UnresolvableClosure, _ByActor):
+class CloseUnresolvable(UnresolvableClosure, ByActor):
     pass
 
 
@@ -149,7 +109,7 @@ class ComplaintState(BaseModel):
     last_seq: int
 
 
-class TimelineEntry(_Message):
+class TimelineEntry(Message):
     """One change, written to the read model's timeline exactly once (id = workflow id + seq)."""
 
     seq: int
@@ -161,7 +121,7 @@ class TimelineEntry(_Message):
     detail: dict[str, Any] = {}
 
 
-class ComplaintChange(_Message):
+class ComplaintChange(Message):
     """A read-model write: the timeline entry plus the complaint's state after it."""
 
     complaint_id: str
@@ -177,68 +137,7 @@ class ComplaintChange(_Message):
     plan: list[PlanAction] | None = None  # None: the plan did not change
 
 
-class DeadlineRequest(_Message):
-    """Ask the calendar when a clock falls due, from `start` on `unit`'s calendar: either the
-    policy's rule for a named clock (the policy at the time of asking) or an explicit rule."""
-
-    unit: str
-    start: datetime
-    clock: str | None = None  # a policy clock, e.g. "first_contact"
-    category: str | None = None  # customer clocks differ by category and level
-    level: int | None = None
-    rule: DeadlineRule | None = None
-
-
-class FollowingDeadline(_Message):
-    """A deadline counted from the one before it in a chain, on `unit`'s calendar."""
-
-    unit: str
-    rule: DeadlineRule
-
-
-class DeadlineChainRequest(_Message):
-    """A deadline and the deadlines that follow it, each counted from the one before: a dispatch's
-    due instant and its escalation ladder's answer-by instants, asked for once."""
-
-    first: DeadlineRequest
-    then: list[FollowingDeadline]
-
-
-class Deadline(_Message):
-    due: datetime  # UTC
-    due_local: str  # on the unit's wall clock, for people: "2026-03-02 09:30"
-    unit: str
-    calendar: str
-    calendar_version: str  # which calendar data produced it (recorded in history)
-
-
-class ClockKind(StrEnum):
-    CUSTOMER = "customer"  # a promise to the customer: missed → the supervisor is told, and it counts
-    PROGRESS = "progress"  # the next progress update: sent automatically when it falls due
-    ACTION = "action"  # a complex case's planned action: overdue → the owner's supervisor is told
-
-
-class Clock(BaseModel):
-    """A customer clock, a progress-update clock or a planned action of one complaint."""
-
-    name: str
-    label: str
-    started_at: datetime
-    due: datetime
-    due_local: str
-    unit: str  # whose calendar runs it; its supervisor hears of a miss
-    calendar_version: str
-    met_at: datetime | None = None
-    overdue_at: datetime | None = None
-    kind: ClockKind = ClockKind.CUSTOMER
-    extended: bool = False  # the solution clock moved from 4 to 8 hours, the customer told in time
-
-    @property
-    def running(self) -> bool:
-        return self.met_at is None and self.overdue_at is None
-
-
-class FirstContact(_Message):
+class FirstContact(Message):
     """First contact with the customer (DOMAIN §5): apology, why it matters, first direction."""
 
     apology: Text
@@ -246,49 +145,43 @@ class FirstContact(_Message):
     first_direction: Text
 
 
-class RecordFirstContact(FirstContact, _ByActor):
+class RecordFirstContact(FirstContact, ByActor):
     pass
 
 
-Medium = Annotated[str, Field(pattern=r"^(sms|email|letter|call|app)$")]
-
-
-class ProgressUpdate(_Message):
+class ProgressUpdate(Message):
     """An agent told the customer how the case stands: the next automatic update waits a full interval."""
 
     message: Text
     medium: Medium
 
 
-class RecordProgressUpdate(ProgressUpdate, _ByActor):
+class RecordProgressUpdate(ProgressUpdate, ByActor):
     pass
 
 
-class SolutionExtension(_Message):
+class SolutionExtension(Message):
     """The customer was told the solution needs longer (complex case): 4 → 8 hours, if told in time."""
 
     reason: Text
     medium: Medium  # how the customer was told
 
 
-class ExtendSolutionClock(SolutionExtension, _ByActor):
+class ExtendSolutionClock(SolutionExtension, ByActor):
     pass
 
 
-class ComplexCaseOpening(_Message):
+class ComplexCaseOpening(Message):
     """A supervisor takes a complex case over (DOMAIN §4): departments are convened."""
 
     reason: Text
 
 
-class MakeComplex(ComplexCaseOpening, _ByActor):
+class MakeComplex(ComplexCaseOpening, ByActor):
     pass
 
 
-UnitId = Annotated[str, Field(min_length=1, max_length=60)]
-
-
-class CoordinationMeeting(_Message):
+class CoordinationMeeting(Message):
     """The departments' meeting: who came, what the evidence shows (waybill, scans, video)."""
 
     held_at: AwareDatetime
@@ -298,30 +191,30 @@ class CoordinationMeeting(_Message):
     evidence: Annotated[list[EvidenceRef], Field(max_length=50)] = []
 
 
-class RecordCoordinationMeeting(CoordinationMeeting, _ByActor):
+class RecordCoordinationMeeting(CoordinationMeeting, ByActor):
     pass
 
 
-class PlannedAction(_Message):
+class PlannedAction(Message):
     department: UnitId
     owner: Annotated[str, Field(min_length=1, max_length=100)]
     description: Text
     due: AwareDatetime
 
 
-class ActionPlan(_Message):
+class ActionPlan(Message):
     actions: Annotated[list[PlannedAction], Field(min_length=1, max_length=30)]
 
 
-class AgreePlan(ActionPlan, _ByActor):
+class AgreePlan(ActionPlan, ByActor):
     pass
 
 
-class ActionDone(_Message):
+class ActionDone(Message):
     outcome: Text
 
 
-class CompleteAction(ActionDone, _ByActor):
+class CompleteAction(ActionDone, ByActor):
     number: Annotated[int, Field(ge=1)]
 
 
@@ -338,7 +231,7 @@ class PlanAction(BaseModel):
     overdue_at: datetime | None = None
 
 
-class DuplicateIntake(_Message):
+class DuplicateIntake(Message):
     """The same complaint again through another channel: linked to the open case, not a new one."""
 
     key: str  # the id the duplicate would have had: a retried duplicate links once
@@ -347,11 +240,8 @@ class DuplicateIntake(_Message):
     channel_message_id: str | None = None
 
 
-class LinkDuplicate(DuplicateIntake, _ByActor):
+class LinkDuplicate(DuplicateIntake, ByActor):
     pass
-
-
-SYSTEM_ACTOR = Actor(id="system", name="Complaint workflow", role="operations", unit="hq")
 
 
 def intake_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
@@ -398,12 +288,6 @@ def opening_clock(filing: ComplaintFiling) -> Clock | None:
     )
 
 
-def clock_started_detail(clock: Clock, calendar: str) -> dict[str, Any]:
-    """The timeline detail of a started clock, the same whether the API or the workflow writes it."""
-    return {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local,
-            "unit": clock.unit, "calendar": calendar, "calendar_version": clock.calendar_version}
-
-
 def opening_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
     """Received, classified and the first-contact clock: written by the API at intake and again by
     the workflow with its first later change (idempotent), so neither can lose them."""
@@ -429,8 +313,6 @@ def opening_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
 
 
 RECORD_CHANGES_ACTIVITY = "record_complaint_changes"
-COMPUTE_DEADLINE_ACTIVITY = "compute_deadline"
-COMPUTE_DEADLINE_CHAIN_ACTIVITY = "compute_deadline_chain"
 
 
 def complaint_summary(filing: ComplaintFiling) -> str:
@@ -461,15 +343,15 @@ def complaint_details(filing: ComplaintFiling) -> str:
 def search_attributes_at_filing(filing: ComplaintFiling) -> TypedSearchAttributes:
     cls, intake = filing.classification, filing.intake
     pairs = [
-        SearchAttributePair(ComplaintSearch.COMPLAINT_ID, filing.complaint_id),
-        SearchAttributePair(ComplaintSearch.STATUS, ComplaintStatus.CLASSIFIED.value),
-        SearchAttributePair(ComplaintSearch.CATEGORY, cls.category),
-        SearchAttributePair(ComplaintSearch.URGENCY, cls.urgency.value),
-        SearchAttributePair(ComplaintSearch.LEVEL, cls.level),
-        SearchAttributePair(ComplaintSearch.CHANNEL, intake.channel.value),
+        SearchAttributePair(CaseSearch.COMPLAINT_ID, filing.complaint_id),
+        SearchAttributePair(CaseSearch.STATUS, ComplaintStatus.CLASSIFIED.value),
+        SearchAttributePair(CaseSearch.CATEGORY, cls.category),
+        SearchAttributePair(CaseSearch.URGENCY, cls.urgency.value),
+        SearchAttributePair(CaseSearch.LEVEL, cls.level),
+        SearchAttributePair(CaseSearch.CHANNEL, intake.channel.value),
     ]
     if intake.tracking_number:
-        pairs.append(SearchAttributePair(ComplaintSearch.TRACKING_NUMBER, intake.tracking_number))
+        pairs.append(SearchAttributePair(CaseSearch.TRACKING_NUMBER, intake.tracking_number))
     return TypedSearchAttributes(pairs)
 
 
@@ -479,130 +361,6 @@ class ComplaintOutcome(BaseModel):
     handling_round: int
     one_time_resolution: bool
     closed_at: datetime | None
-
-
-# -- dispatches (DOMAIN §4, §6) ----------------------------------------------------------------
-
-def dispatch_workflow_id(complaint_id: str, n: int) -> str:
-    return f"dispatch-{complaint_id}-{n}"
-
-
-RECORD_DISPATCH_CHANGES_ACTIVITY = "record_dispatch_changes"
-WORKING_MINUTES_ACTIVITY = "working_minutes_between"
-
-
-class DispatchOrder(_Message):
-    """The input of a DispatchWorkflow: resolved at raising time from the policy, so the workflow
-    never reads the policy (the ladder it will climb is recorded in its history)."""
-
-    dispatch_id: str  # = workflow id, dispatch-<complaint id>-<n>
-    complaint_id: str
-    kind: DispatchKind
-    priority: TicketPriority = TicketPriority.NORMAL
-    unit: str  # the unit that must act; its calendar runs the clock
-    instruction: Text
-    raised_by: Actor
-    raised_at: datetime
-    review_unit: str | None = None  # urgent tickets: the urgent-item group
-    ladder: list[LadderStep]  # climbed once the dispatch is overdue
-    confirm_notice: LadderStep | None = None  # urgent ticket confirmed: who is texted at once
-    review_overdue_notice: LadderStep | None = None  # urgent review late: the group's head
-    parent_workflow_id: str
-    replaces: str | None = None  # the dispatch this one redispatches
-    reply_checks: ReplyCheckRules  # the policy's checks at raising time
-    # The workflow changes (patch ids) this dispatch was started with: taken without asking
-    # workflow.patched (no marker, no version upsert); an older dispatch asks as it always did.
-    built_with: list[str] = []
-
-
-class UrgentReview(_Message):
-    """The urgent-item group's review of an urgent ticket (it re-listens to the call)."""
-
-    confirm: bool  # confirm → dispatch at once; downgrade → a normal ticket
-    reason: Text
-
-
-class RaiseDispatch(_ByActor):
-    """Raise a dispatch or open a ticket for a complaint; the API resolves the policy into it."""
-
-    kind: DispatchKind
-    priority: TicketPriority = TicketPriority.NORMAL
-    unit: str
-    instruction: Text
-    review_unit: str | None = None
-    ladder: list[LadderStep]
-    confirm_notice: LadderStep | None = None
-    review_overdue_notice: LadderStep | None = None
-    reply_checks: ReplyCheckRules
-
-
-class ReviewUrgentTicket(UrgentReview, _ByActor):
-    pass
-
-
-class ReplyToDispatch(_ByActor):
-    reply: Reply
-
-
-class DispatchView(BaseModel):
-    """A dispatch as the read model and the API show it."""
-
-    dispatch_id: str
-    complaint_id: str
-    kind: DispatchKind
-    priority: TicketPriority
-    unit: str
-    status: DispatchStatus
-    instruction: str
-    raised_by: str
-    raised_at: datetime
-    due: datetime | None = None
-    due_local: str | None = None
-    answered_at: datetime | None = None
-    in_time: bool | None = None
-    late_working_minutes: int | None = None
-    returns: int = 0
-    escalation_level: int = 0
-    finding: str | None = None
-    failing_link: str | None = None
-    replaces: str | None = None
-
-
-class DispatchEvent(_Message):
-    seq: int
-    at: datetime
-    actor: Actor
-    action: str
-    from_status: DispatchStatus | None
-    to_status: DispatchStatus
-    detail: dict[str, Any] = {}
-
-
-class DispatchChange(_Message):
-    workflow_id: str
-    event: DispatchEvent
-    view: DispatchView
-
-
-class ReplyAnswer(BaseModel):
-    """What the replying unit is told: accepted, returned with the reason, or redispatched."""
-
-    outcome: ReplyOutcome
-    reason: str
-    dispatch: DispatchView
-
-
-class DispatchResult(BaseModel):
-    """Sent to the complaint when a dispatch ends."""
-
-    dispatch: DispatchView
-    redispatch: bool = False
-
-
-class WorkingTimeRequest(_Message):
-    unit: str
-    start: datetime
-    end: datetime
 
 
 class ComplaintCarryOver(BaseModel):
@@ -626,3 +384,4 @@ class ComplaintCarryOver(BaseModel):
 
 
 ComplaintFiling.model_rebuild()
+

@@ -1,0 +1,60 @@
+"""What a workflow asks the calendar activity (activities/calendar.py): when a clock falls due on a
+unit's calendar, a chain of deadlines, working minutes between two instants; and the activity names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rules.calendar import DeadlineRule
+from workflows.case import Message
+
+
+class DeadlineRequest(Message):
+    """Ask the calendar when a clock falls due, from `start` on `unit`'s calendar: either the
+    policy's rule for a named clock (the policy at the time of asking) or an explicit rule."""
+
+    unit: str
+    start: datetime
+    clock: str | None = None  # a policy clock, e.g. "first_contact"
+    category: str | None = None  # customer clocks differ by category and level
+    level: int | None = None
+    rule: DeadlineRule | None = None
+
+
+class FollowingDeadline(Message):
+    """A deadline counted from the one before it in a chain, on `unit`'s calendar."""
+
+    unit: str
+    rule: DeadlineRule
+
+
+class DeadlineChainRequest(Message):
+    """A deadline and the deadlines that follow it, each counted from the one before: a dispatch's
+    due instant and its escalation ladder's answer-by instants, asked for once."""
+
+    first: DeadlineRequest
+    then: list[FollowingDeadline]
+
+
+class Deadline(Message):
+    due: datetime  # UTC
+    due_local: str  # on the unit's wall clock, for people: "2026-03-02 09:30"
+    unit: str
+    calendar: str
+    calendar_version: str  # which calendar data produced it (recorded in history)
+
+
+COMPUTE_DEADLINE_ACTIVITY = "compute_deadline"
+
+
+COMPUTE_DEADLINE_CHAIN_ACTIVITY = "compute_deadline_chain"
+
+
+WORKING_MINUTES_ACTIVITY = "working_minutes_between"
+
+
+class WorkingTimeRequest(Message):
+    unit: str
+    start: datetime
+    end: datetime
+

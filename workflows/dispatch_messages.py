@@ -1,0 +1,131 @@
+"""The messages of a DispatchWorkflow (调度 / 工单, DOMAIN §4, §6): its order, the updates a unit or
+the urgent-item group sends it, its view in the read model and what it tells its complaint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from rules.dispatch import DispatchKind, DispatchStatus, TicketPriority
+from rules.escalation import LadderStep
+from rules.reply_checks import Reply, ReplyCheckRules, ReplyOutcome
+from workflows.case import ByActor, Message, Text
+from rules.actors import Actor
+
+
+def dispatch_workflow_id(complaint_id: str, n: int) -> str:
+    return f"dispatch-{complaint_id}-{n}"
+
+
+RECORD_DISPATCH_CHANGES_ACTIVITY = "record_dispatch_changes"
+
+
+class DispatchOrder(Message):
+    """The input of a DispatchWorkflow: resolved at raising time from the policy, so the workflow
+    never reads the policy (the ladder it will climb is recorded in its history)."""
+
+    dispatch_id: str  # = workflow id, dispatch-<complaint id>-<n>
+    complaint_id: str
+    kind: DispatchKind
+    priority: TicketPriority = TicketPriority.NORMAL
+    unit: str  # the unit that must act; its calendar runs the clock
+    instruction: Text
+    raised_by: Actor
+    raised_at: datetime
+    review_unit: str | None = None  # urgent tickets: the urgent-item group
+    ladder: list[LadderStep]  # climbed once the dispatch is overdue
+    confirm_notice: LadderStep | None = None  # urgent ticket confirmed: who is texted at once
+    review_overdue_notice: LadderStep | None = None  # urgent review late: the group's head
+    parent_workflow_id: str
+    replaces: str | None = None  # the dispatch this one redispatches
+    reply_checks: ReplyCheckRules  # the policy's checks at raising time
+    # The workflow changes (patch ids) this dispatch was started with: taken without asking
+    # workflow.patched (no marker, no version upsert); an older dispatch asks as it always did.
+    built_with: list[str] = []
+
+
+class UrgentReview(Message):
+    """The urgent-item group's review of an urgent ticket (it re-listens to the call)."""
+
+    confirm: bool  # confirm → dispatch at once; downgrade → a normal ticket
+    reason: Text
+
+
+class RaiseDispatch(ByActor):
+    """Raise a dispatch or open a ticket for a complaint; the API resolves the policy into it."""
+
+    kind: DispatchKind
+    priority: TicketPriority = TicketPriority.NORMAL
+    unit: str
+    instruction: Text
+    review_unit: str | None = None
+    ladder: list[LadderStep]
+    confirm_notice: LadderStep | None = None
+    review_overdue_notice: LadderStep | None = None
+    reply_checks: ReplyCheckRules
+
+
+class ReviewUrgentTicket(UrgentReview, ByActor):
+    pass
+
+
+class ReplyToDispatch(ByActor):
+    reply: Reply
+
+
+class DispatchView(BaseModel):
+    """A dispatch as the read model and the API show it."""
+
+    dispatch_id: str
+    complaint_id: str
+    kind: DispatchKind
+    priority: TicketPriority
+    unit: str
+    status: DispatchStatus
+    instruction: str
+    raised_by: str
+    raised_at: datetime
+    due: datetime | None = None
+    due_local: str | None = None
+    answered_at: datetime | None = None
+    in_time: bool | None = None
+    late_working_minutes: int | None = None
+    returns: int = 0
+    escalation_level: int = 0
+    finding: str | None = None
+    failing_link: str | None = None
+    replaces: str | None = None
+
+
+class DispatchEvent(Message):
+    seq: int
+    at: datetime
+    actor: Actor
+    action: str
+    from_status: DispatchStatus | None
+    to_status: DispatchStatus
+    detail: dict[str, Any] = {}
+
+
+class DispatchChange(Message):
+    workflow_id: str
+    event: DispatchEvent
+    view: DispatchView
+
+
+class ReplyAnswer(BaseModel):
+    """What the replying unit is told: accepted, returned with the reason, or redispatched."""
+
+    outcome: ReplyOutcome
+    reason: str
+    dispatch: DispatchView
+
+
+class DispatchResult(BaseModel):
+    """Sent to the complaint when a dispatch ends."""
+
+    dispatch: DispatchView
+    redispatch: bool = False
+
