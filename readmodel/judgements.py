@@ -13,75 +13,15 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Index, case, func
+from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from readmodel.tables import UTCDateTime, _instant, _json
+from readmodel.tables import JudgementEventRow, JudgementRow
 from rules.judgement import FINAL_STATUSES
 from workflows.judgement_messages import JudgementChange, JudgementView
 
-__all__ = ["JudgementEventRow", "JudgementRow", "JudgementStore", "UTCDateTime"]
-
-
-class JudgementRow(SQLModel, table=True):
-    """One responsibility judgement (判责单) with its running clock."""
-
-    __tablename__ = "judgement"
-
-    id: str = Field(primary_key=True)  # judgement-<complaint id>
-    complaint_id: str = Field(index=True)
-    status: str = Field(index=True)
-    lead_unit: str
-    category: str
-    opened_at: datetime = _instant(nullable=False)
-    responsible_office: str | None = Field(default=None, index=True)
-    party: str | None = None
-    at_fault_unit: str | None = None
-    proposal_reason: str | None = None
-    acting_unit: str | None = Field(default=None, index=True)
-    due: datetime | None = _instant(nullable=True, index=True)
-    due_local: str | None = None
-    reminder_at: datetime | None = _instant(nullable=True)
-    reminders: int = 0
-    sent_at: datetime | None = _instant(nullable=True, index=True)
-    answered_at: datetime | None = _instant(nullable=True)
-    in_time: bool | None = None
-    city_branch: str | None = None
-    failing_link: str | None = None
-    smallest_unit: str | None = None
-    appealed_at: datetime | None = _instant(nullable=True)
-    appeal_reason: str | None = None
-    decided_at: datetime | None = _instant(nullable=True)
-    at_fault: bool | None = None
-    invalid_appeal: bool = False
-    response_overdue: bool = False
-    arbitration_overdue: bool = False
-    final_at: datetime | None = _instant(nullable=True, index=True)
-    last_seq: int
-    updated_at: datetime = _instant(nullable=False)
-
-    # The appeal-rights count reads one index: an office's judgements sent in a month.
-    __table_args__ = (Index("ix_judgement_office_sent", "responsible_office", "sent_at"),)
-
-
-class JudgementEventRow(SQLModel, table=True):
-    """A judgement's own timeline: generated, edited, sent, reminded, accepted, appealed, decided."""
-
-    __tablename__ = "judgement_event"
-
-    id: str = Field(primary_key=True)  # "<judgement id>:<seq>"
-    judgement_id: str = Field(index=True)
-    complaint_id: str = Field(index=True)
-    seq: int
-    at: datetime = _instant(nullable=False)
-    actor_id: str
-    actor_role: str
-    actor_unit: str
-    action: str
-    from_status: str | None = None
-    to_status: str
-    detail: Any = _json()
+__all__ = ["JudgementEventRow", "JudgementRow", "JudgementStore", "view_of"]
 
 
 OPEN_STATUSES = ("draft", "awaiting_response", "in_arbitration", "awaiting_refinement")

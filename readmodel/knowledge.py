@@ -26,31 +26,13 @@ import jieba
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, and_, column, func, literal_column, select, table, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, SQLModel
 
-from readmodel.tables import ComplaintRow, TimelineEventRow, _instant
+from readmodel.tables import ComplaintRow, KnowledgeEntryRow, TimelineEventRow
 from rules.knowledge import SOLVED, Outcome, closing_outcome, redact, solution_at_closing
 from rules.lifecycle import ComplaintAction
 from workflows.complaint_messages import ComplaintChange
 
 jieba.setLogLevel(logging.WARNING)  # it reports loading its dictionary at INFO
-
-
-class KnowledgeEntryRow(SQLModel, table=True):
-    """What a closed complaint teaches: problem, category, solution, outcome. No customer data."""
-
-    __tablename__ = "knowledge_entry"
-
-    complaint_id: str = Field(primary_key=True)
-    category: str = Field(index=True)
-    problem: str  # the description, cleaned of names and phones
-    demand: str | None = None  # what the customer asked for
-    solution: str  # the last round's solution, the first-contact answer or the unresolvable reason
-    outcome: str = Field(index=True)
-    handling_round: int  # 0 = solved in the first round; each dissatisfied call-back adds one
-    one_time_resolution: bool
-    closed_at: datetime = _instant(nullable=False, index=True)
-    terms: str  # problem, demand and solution cut into words: what the full-text index reads
 
 
 class KnowledgeHit(BaseModel):

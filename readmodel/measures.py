@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
-from readmodel.judgements import JudgementRow
-from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
+from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, JudgementRow, TimelineEventRow
 
 C = ComplaintRow.__table__.c
 D = DispatchRow.__table__.c

@@ -10,41 +10,18 @@ from __future__ import annotations
 
 import contextlib
 from contextlib import AbstractContextManager
-
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Column, Engine, UniqueConstraint
+from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
 from notifications.messages import OutboxMessage
-from readmodel.tables import UTCDateTime
+from readmodel.tables import OutboxRow
 
 OutboxStatus = Literal["pending", "delivered", "failed"]
 MAX_ERROR_LENGTH = 500
-
-
-class OutboxRow(SQLModel, table=True):
-    __tablename__ = "outbox_message"
-
-    id: str = Field(primary_key=True)  # sha256 of (case, step, recipient, channel): the idempotency key
-    case_id: str = Field(index=True)
-    step: str
-    recipient_id: str
-    recipient_role: str
-    recipient_unit: str
-    channel: str  # "email" | "sms"
-    address: str  # staff e-mail or phone: stored to send, never logged
-    subject: str
-    body: str
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    attempts: int = 0  # send attempts whose outcome was recorded
-    last_error: str | None = None  # "sms 503", "smtp 451", "ConnectTimeout": never an address
-    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    status: str = Field(default="pending", index=True)  # "pending" | "delivered" | "failed"
-
-    __table_args__ = (UniqueConstraint("case_id", "step", "recipient_id", "channel", name="uq_outbox_message_target"),)
 
 
 class Outbox:

@@ -1,11 +1,13 @@
-"""The read model: one row per complaint and its timeline, written by activities, read by the API."""
+"""Every table of the read model, declared here and only here: complaints and their timeline,
+dispatches, contacts, judgements, the knowledge base and the notification outbox. Written by
+activities (and the API at intake), read by the API; the stores beside this module hold the queries."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -191,3 +193,102 @@ class ContactRow(SQLModel, table=True):
     closed_at: datetime | None = _instant(nullable=True)
     last_seq: int
     updated_at: datetime = _instant(nullable=False)
+
+
+class JudgementRow(SQLModel, table=True):
+    """One responsibility judgement (判责单) with its running clock."""
+
+    __tablename__ = "judgement"
+
+    id: str = Field(primary_key=True)  # judgement-<complaint id>
+    complaint_id: str = Field(index=True)
+    status: str = Field(index=True)
+    lead_unit: str
+    category: str
+    opened_at: datetime = _instant(nullable=False)
+    responsible_office: str | None = Field(default=None, index=True)
+    party: str | None = None
+    at_fault_unit: str | None = None
+    proposal_reason: str | None = None
+    acting_unit: str | None = Field(default=None, index=True)
+    due: datetime | None = _instant(nullable=True, index=True)
+    due_local: str | None = None
+    reminder_at: datetime | None = _instant(nullable=True)
+    reminders: int = 0
+    sent_at: datetime | None = _instant(nullable=True, index=True)
+    answered_at: datetime | None = _instant(nullable=True)
+    in_time: bool | None = None
+    city_branch: str | None = None
+    failing_link: str | None = None
+    smallest_unit: str | None = None
+    appealed_at: datetime | None = _instant(nullable=True)
+    appeal_reason: str | None = None
+    decided_at: datetime | None = _instant(nullable=True)
+    at_fault: bool | None = None
+    invalid_appeal: bool = False
+    response_overdue: bool = False
+    arbitration_overdue: bool = False
+    final_at: datetime | None = _instant(nullable=True, index=True)
+    last_seq: int
+    updated_at: datetime = _instant(nullable=False)
+
+    # The appeal-rights count reads one index: an office's judgements sent in a month.
+    __table_args__ = (Index("ix_judgement_office_sent", "responsible_office", "sent_at"),)
+
+
+class JudgementEventRow(SQLModel, table=True):
+    """A judgement's own timeline: generated, edited, sent, reminded, accepted, appealed, decided."""
+
+    __tablename__ = "judgement_event"
+
+    id: str = Field(primary_key=True)  # "<judgement id>:<seq>"
+    judgement_id: str = Field(index=True)
+    complaint_id: str = Field(index=True)
+    seq: int
+    at: datetime = _instant(nullable=False)
+    actor_id: str
+    actor_role: str
+    actor_unit: str
+    action: str
+    from_status: str | None = None
+    to_status: str
+    detail: Any = _json()
+
+
+class KnowledgeEntryRow(SQLModel, table=True):
+    """What a closed complaint teaches: problem, category, solution, outcome. No customer data."""
+
+    __tablename__ = "knowledge_entry"
+
+    complaint_id: str = Field(primary_key=True)
+    category: str = Field(index=True)
+    problem: str  # the description, cleaned of names and phones
+    demand: str | None = None  # what the customer asked for
+    solution: str  # the last round's solution, the first-contact answer or the unresolvable reason
+    outcome: str = Field(index=True)
+    handling_round: int  # 0 = solved in the first round; each dissatisfied call-back adds one
+    one_time_resolution: bool
+    closed_at: datetime = _instant(nullable=False, index=True)
+    terms: str  # problem, demand and solution cut into words: what the full-text index reads
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+
+    id: str = Field(primary_key=True)  # sha256 of (case, step, recipient, channel): the idempotency key
+    case_id: str = Field(index=True)
+    step: str
+    recipient_id: str
+    recipient_role: str
+    recipient_unit: str
+    channel: str  # "email" | "sms"
+    address: str  # staff e-mail or phone: stored to send, never logged
+    subject: str
+    body: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    attempts: int = 0  # send attempts whose outcome was recorded
+    last_error: str | None = None  # "sms 503", "smtp 451", "ConnectTimeout": never an address
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    status: str = Field(default="pending", index=True)  # "pending" | "delivered" | "failed"
+
+    __table_args__ = (UniqueConstraint("case_id", "step", "recipient_id", "channel", name="uq_outbox_message_target"),)

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import inspect, select, text
 
-from readmodel.knowledge import KnowledgeBase, KnowledgeEntryRow
+from readmodel.knowledge import KnowledgeBase
 from readmodel.store import ReadModel
+from readmodel.tables import KnowledgeEntryRow
 from rules.knowledge import Outcome
 from rules.lifecycle import ComplaintAction, ComplaintStatus
 from tests.readmodel.test_postgres import a_change, a_filing

@@ -13,8 +13,7 @@ from sqlmodel import Session
 
 from readmodel import measures as sql
 from readmodel.store import ReadModel
-from readmodel.judgements import JudgementRow
-from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
+from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, JudgementRow, TimelineEventRow
 from rules.measures import Figure, Period, share_above, Better
 from rules.policy import load_policy
 from settings import ROOT
