@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rules.actors import Role
 
 if TYPE_CHECKING:  # only the shape is needed; keeps rules.policy free to import this module later
-    from rules.policy import Policy, UnitKind
+    from rules.policy import Policy
 
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{4,19}$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
@@ -88,27 +88,9 @@ class Directory:
         return [h for h in self._holders if h.role == role and h.unit == unit]
 
 
-def unit_above(policy: Policy, unit: str) -> str | None:
-    """The level above a unit (its parent), or None at the top. Overdue dispatches notify it."""
-    return policy.units[unit].parent
-
-
 def units_above(policy: Policy, unit: str) -> list[str]:
-    """The unit's ancestors, nearest first (guarded against a parent cycle in a bad policy)."""
-    chain: list[str] = []
-    current = unit_above(policy, unit)
-    while current is not None and current not in chain and current != unit:
-        chain.append(current)
-        current = policy.units[current].parent
-    return chain
-
-
-def ancestor_of_kind(policy: Policy, unit: str, kind: UnitKind | str) -> str | None:
-    """The unit itself or its nearest ancestor of a kind: the province a city or station belongs to."""
-    for candidate in [unit, *units_above(policy, unit)]:
-        if policy.units[candidate].kind == kind:
-            return candidate
-    return None
+    """The unit's ancestors, nearest first (see OrgChart.ancestors)."""
+    return policy.org_chart.ancestors(unit)
 
 
 def nearest_holders_above(
@@ -116,7 +98,7 @@ def nearest_holders_above(
 ) -> tuple[str, list[RoleHolder]] | None:
     """The first unit above ``unit`` that has holders of ``role``, with them; a level with nobody
     in that role is passed over rather than leaving the warning undelivered."""
-    for candidate in units_above(policy, unit):
+    for candidate in policy.org_chart.ancestors(unit):
         found = directory.holders(role, candidate)
         if found:
             return candidate, found

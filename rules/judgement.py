@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from rules.dispatch import DispatchKind
 from rules.keywords import first_match
 from rules.measures import Period, PeriodKind
-from rules.policy import JudgementRules, Policy, UnitKind
+from rules.org_chart import OrgChart, UnitKind
+from rules.policy import JudgementRules, Policy
 
 
 class JudgementStatus(StrEnum):
@@ -56,17 +57,10 @@ class Proposal(_Frozen):
     reason: str
 
 
-def responsible_office(policy: Policy, unit: str) -> str:
+def responsible_office(chart: OrgChart, unit: str) -> str:
     """The province a unit belongs to (it names the city branch and the smallest unit); a unit
     outside any province answers through its own office (head-office groups: head office)."""
-    candidate: str | None = unit
-    seen: set[str] = set()
-    while candidate is not None and candidate in policy.units and candidate not in seen:
-        if policy.units[candidate].kind is UnitKind.PROVINCE:
-            return candidate
-        seen.add(candidate)
-        candidate = policy.units[candidate].parent
-    return policy.office_of(unit)
+    return chart.province_of(unit)
 
 
 def party_of(finding: DispatchFinding, rules: JudgementRules) -> tuple[str, str | None]:
@@ -89,7 +83,7 @@ def propose(findings: list[DispatchFinding], policy: Policy) -> Proposal:
     party, keyword = party_of(chosen, policy.judgement)
     why = f"'{keyword}' in its reply" if keyword else f"no party named in its reply: {party} by default"
     return Proposal(
-        responsible_office=responsible_office(policy, chosen.unit),
+        responsible_office=responsible_office(policy.org_chart, chosen.unit),
         party=party,
         at_fault_unit=chosen.unit,
         dispatch_id=chosen.dispatch_id,
@@ -106,27 +100,17 @@ def missing_evidence(required: list[str], given_kinds: list[str]) -> list[str]:
     return [kind for kind in required if kind not in given_kinds]
 
 
-def _self_and_above(policy: Policy, unit: str) -> list[str]:
-    chain: list[str] = []
-    current: str | None = unit
-    while current is not None and current in policy.units and current not in chain:
-        chain.append(current)
-        current = policy.units[current].parent
-    return chain
-
-
-def fault_naming_problems(policy: Policy, office: str, city_branch: str, smallest_unit: str) -> list[tuple[str, str, str]]:
+def fault_naming_problems(chart: OrgChart, office: str, city_branch: str, smallest_unit: str) -> list[tuple[str, str, str]]:
     """(field, message, value) for each level that the unit directory does not confirm: the city
     branch must be a city office within the responsible office, the smallest unit a production
     unit within that city branch."""
-    units = policy.units
-    if city_branch not in units:
+    if city_branch not in chart:
         return [("city_branch", "unknown unit", city_branch)]
-    if units[city_branch].kind is not UnitKind.CITY or office not in _self_and_above(policy, city_branch):
+    if chart.kind_of(city_branch) is not UnitKind.CITY or not chart.is_at_or_above(office, city_branch):
         return [("city_branch", f"not a city branch of {office}", city_branch)]
-    if smallest_unit not in units:
+    if smallest_unit not in chart:
         return [("smallest_unit", "unknown unit", smallest_unit)]
-    if units[smallest_unit].kind is not UnitKind.PRODUCTION or city_branch not in _self_and_above(policy, smallest_unit):
+    if chart.kind_of(smallest_unit) is not UnitKind.PRODUCTION or not chart.is_at_or_above(city_branch, smallest_unit):
         return [("smallest_unit", f"not a production unit of {city_branch}", smallest_unit)]
     return []
 

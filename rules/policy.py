@@ -7,7 +7,9 @@ names the offending key (``clocks.customer.solution_hours: Input should be great
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rules.actors import Permission, Role
 from rules.reply_checks import ReplyCheckRules
 from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, WorkingDaysRule, WorkingHoursRule
+from rules.org_chart import OrgChart, UnitKind
 
 PositiveHours = Annotated[float, Field(gt=0)]
 PositiveMinutes = Annotated[int, Field(gt=0)]
@@ -246,14 +249,6 @@ class ReportRules(_Strict):
     hot_spot_share: Annotated[float, Field(gt=0, lt=1)] = 0.15
 
 
-class UnitKind(StrEnum):
-    HEAD_OFFICE = "head_office"
-    PROVINCE = "province"
-    CITY = "city"
-    PRODUCTION = "production"
-    GROUP = "group"  # head-office groups: urgent items, arbitration
-
-
 class Unit(_Strict):
     name: str
     kind: UnitKind
@@ -304,15 +299,19 @@ class Policy(_Strict):
                 raise ValueError(f"clocks.contact_kinds.calendars.{clock}: unknown calendar {calendar!r}")
         return self
 
+    @cached_property
+    def org_chart(self) -> OrgChart:
+        """The units as a tree, built once per policy (a reloaded file is a new Policy, a new chart)."""
+        return OrgChart(self.units)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Policy:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("org_chart", None)  # a copy with other units must not keep this chart
+        return copied
+
     def office_of(self, unit_id: str) -> str:
-        """The customer-service office a unit reports to (itself for an office): a station's city
-        office, a head-office group's head office. Measures are shown per office."""
-        unit: str | None = unit_id
-        while unit is not None and unit in self.units:
-            if self.units[unit].kind in (UnitKind.CITY, UnitKind.PROVINCE, UnitKind.HEAD_OFFICE):
-                return unit
-            unit = self.units[unit].parent
-        return unit_id
+        """The customer-service office a unit reports to (see OrgChart.office_of)."""
+        return self.org_chart.office_of(unit_id)
 
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)

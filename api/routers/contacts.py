@@ -25,7 +25,7 @@ from readmodel.contacts import ContactStore
 from readmodel.tables import ContactRow
 from rules.actors import Actor, Permission
 from rules.contact import TRANSITIONS, ContactAction, ContactIntake, ContactKind, ContactStatus, InvalidContactStep
-from rules.policy import UnitKind
+from rules.org_chart import UnitKind
 from workflows.contact import CONTACT_WORKFLOWS, ConsultationWorkflow
 from workflows.contact_messages import (
     AnswerAtOnce,

@@ -148,7 +148,7 @@ async def send(judgement_id: str, body: Sending, services: ServicesDep, actor: L
 async def accept(judgement_id: str, body: FaultNaming, services: ServicesDep, actor: ResponsibleOffice) -> Any:
     """Accept (or, after a lost appeal, refine): the city branch, the failing link, the smallest unit."""
     row = await _acting_for(services, judgement_id, actor, "responsible")
-    for field, message, value in fault_naming_problems(services.policy, row.responsible_office or "",
+    for field, message, value in fault_naming_problems(services.policy.org_chart, row.responsible_office or "",
                                                        body.city_branch, body.smallest_unit):
         return invalid_field(field, message, value)
     return await _update(services, judgement_id, JudgementWorkflow.accept, NameFault(actor=actor, **body.model_dump()))

@@ -8,14 +8,13 @@ from pydantic import ValidationError
 from notifications.directory import (
     Directory,
     DirectoryError,
-    ancestor_of_kind,
     nearest_holders_above,
-    unit_above,
     units_above,
 )
 from notifications.messages import NotifyRequest
 from rules.actors import Role
-from rules.policy import Policy, UnitKind, load_policy
+from rules.org_chart import UnitKind
+from rules.policy import Policy, load_policy
 from settings import ROOT
 
 POLICY = ROOT / "policies" / "express_carrier.yaml"
@@ -60,13 +59,14 @@ def test_a_bad_entry_names_its_key(policy: Policy, entry: dict, message: str) ->
 
 
 def test_the_level_above_a_unit_walks_the_parents(policy: Policy) -> None:
-    assert unit_above(policy, "gd-gz-tianhe") == "gd-gz"
-    assert unit_above(policy, "gd-gz") == "gd"
-    assert unit_above(policy, "hq") is None
+    chart = policy.org_chart
+    assert chart.parent_of("gd-gz-tianhe") == "gd-gz"
+    assert chart.parent_of("gd-gz") == "gd"
+    assert chart.parent_of("hq") is None
     assert units_above(policy, "gd-gz-tianhe") == ["gd-gz", "gd", "hq"]
-    assert ancestor_of_kind(policy, "gd-gz-tianhe", UnitKind.PROVINCE) == "gd"
-    assert ancestor_of_kind(policy, "gd", "province") == "gd"
-    assert ancestor_of_kind(policy, "hq-cs", UnitKind.PROVINCE) is None
+    assert chart.nearest("gd-gz-tianhe", UnitKind.PROVINCE) == "gd"
+    assert chart.nearest("gd", "province") == "gd"
+    assert chart.nearest("hq-cs", UnitKind.PROVINCE) is None
 
 
 def test_an_overdue_station_warns_the_nearest_level_above_with_a_holder(policy: Policy) -> None:

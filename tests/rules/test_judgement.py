@@ -51,7 +51,7 @@ def test_the_office_at_fault_is_the_province_of_the_last_dispatch_naming_a_faili
              finding("gd-sz-nanshan", text="Nanshan checked, nothing found", n=3)]
     proposal = propose(found, POLICY)
     assert (proposal.responsible_office, proposal.at_fault_unit, proposal.dispatch_id) == ("gd", "gd-gz-tianhe", "dispatch-C1-2")
-    assert responsible_office(POLICY, "gd") == "gd" and responsible_office(POLICY, "hq-urgent") == "hq"
+    assert responsible_office(POLICY.org_chart, "gd") == "gd" and responsible_office(POLICY.org_chart, "hq-urgent") == "hq"
 
 
 def test_without_findings_nothing_is_proposed() -> None:
@@ -60,12 +60,12 @@ def test_without_findings_nothing_is_proposed() -> None:
 
 
 def test_the_three_levels_are_checked_against_the_unit_directory() -> None:
-    assert fault_naming_problems(POLICY, "gd", "gd-gz", "gd-gz-tianhe") == []
-    assert fault_naming_problems(POLICY, "gd", "zj-hz", "zj-hz-xihu")[0][:2] == ("city_branch", "not a city branch of gd")
-    assert fault_naming_problems(POLICY, "gd", "gd-gz-tianhe", "gd-gz-tianhe")[0][0] == "city_branch"  # a station is no city
-    assert fault_naming_problems(POLICY, "gd", "gd-gz", "gd-sz-nanshan")[0][:2] == ("smallest_unit", "not a production unit of gd-gz")
-    assert fault_naming_problems(POLICY, "gd", "gd-gz", "gd-gz")[0][0] == "smallest_unit"
-    assert fault_naming_problems(POLICY, "gd", "gd-gz", "nowhere")[0][1] == "unknown unit"
+    assert fault_naming_problems(POLICY.org_chart, "gd", "gd-gz", "gd-gz-tianhe") == []
+    assert fault_naming_problems(POLICY.org_chart, "gd", "zj-hz", "zj-hz-xihu")[0][:2] == ("city_branch", "not a city branch of gd")
+    assert fault_naming_problems(POLICY.org_chart, "gd", "gd-gz-tianhe", "gd-gz-tianhe")[0][0] == "city_branch"  # a station is no city
+    assert fault_naming_problems(POLICY.org_chart, "gd", "gd-gz", "gd-sz-nanshan")[0][:2] == ("smallest_unit", "not a production unit of gd-gz")
+    assert fault_naming_problems(POLICY.org_chart, "gd", "gd-gz", "gd-gz")[0][0] == "smallest_unit"
+    assert fault_naming_problems(POLICY.org_chart, "gd", "gd-gz", "nowhere")[0][1] == "unknown unit"
 
 
 def test_lost_items_and_false_information_need_the_four_party_statement() -> None:
