@@ -13,17 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from readmodel.tables import ContactRow, TimelineEventRow
+from readmodel.writes import ForwardWriter, timeline_columns
 from workflows.contact_messages import ContactChange, ContactFiling
 
 
 class ContactStore:
     def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._writer = ForwardWriter(engine.dialect.name, ContactRow.__table__, TimelineEventRow.__table__)  # type: ignore[attr-defined]
         self._write_lock = write_lock or contextlib.nullcontext()
 
     @classmethod
@@ -32,7 +32,6 @@ class ContactStore:
         return cls(read_model.engine, read_model.write_lock)
 
     def record(self, changes: Sequence[ContactChange]) -> None:
-        table, timeline = ContactRow.__table__, TimelineEventRow.__table__  # type: ignore[attr-defined]
         with self._write_lock, self.engine.begin() as conn:
             for change in changes:
                 state, event = change.state, change.event
@@ -40,22 +39,9 @@ class ContactStore:
                        "clocks": [c.model_dump(mode="json") for c in state.clocks],
                        "missed_clocks": state.missed_clocks, "closed_at": state.closed_at,
                        "last_seq": event.seq, "updated_at": datetime.now(UTC)}
-                if change.filing is not None:
-                    insert = self._insert(table).values(**_row_from_filing(change.workflow_id, change.filing), **row)
-                    conn.execute(insert.on_conflict_do_update(
-                        index_elements=[table.c.id], set_={k: getattr(insert.excluded, k) for k in row},
-                        where=table.c.last_seq < insert.excluded.last_seq,
-                    ))
-                else:
-                    conn.execute(table.update().where(table.c.id == state.contact_id, table.c.last_seq < event.seq)
-                                 .values(**row))
-                actor = event.actor
-                conn.execute(self._insert(timeline).values(
-                    id=f"{change.workflow_id}:{event.seq}", complaint_id=state.contact_id, seq=event.seq, at=event.at,
-                    actor_id=actor.id, actor_name=actor.name, actor_role=actor.role.value, actor_unit=actor.unit,
-                    action=event.action.value, from_status=event.from_status.value if event.from_status else None,
-                    to_status=event.to_status.value, detail=event.detail,
-                ).on_conflict_do_nothing(index_elements=[timeline.c.id]))
+                created = _row_from_filing(change.workflow_id, change.filing) if change.filing is not None else None
+                self._writer.write(conn, state.contact_id, row,
+                                   [timeline_columns(change.workflow_id, state.contact_id, event)], created)
 
     def find(self, contact_id: str) -> ContactRow | None:
         with Session(self.engine) as session:

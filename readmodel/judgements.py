@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from readmodel.tables import JudgementEventRow, JudgementRow
+from readmodel.writes import ForwardWriter, event_columns
 from rules.judgement import FINAL_STATUSES
 from workflows.judgement_messages import JudgementChange, JudgementView
 
@@ -33,7 +33,7 @@ class JudgementStore:
 
     def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._writer = ForwardWriter(engine.dialect.name, JudgementRow.__table__, JudgementEventRow.__table__)  # type: ignore[attr-defined]
         self._write_lock = write_lock or contextlib.nullcontext()
 
     @classmethod
@@ -42,27 +42,15 @@ class JudgementStore:
         return cls(read_model.engine, read_model.write_lock)
 
     def record(self, changes: Sequence[JudgementChange]) -> None:
-        table, events = JudgementRow.__table__, JudgementEventRow.__table__  # type: ignore[attr-defined]
         with self._write_lock, self.engine.begin() as conn:
             for change in changes:
                 view, event = change.view, change.event
-                row = {**view.model_dump(mode="python", exclude={"judgement_id"}), "id": view.judgement_id,
+                row = {**view.model_dump(mode="python", exclude={"judgement_id"}),
                        "last_seq": event.seq, "updated_at": datetime.now(UTC)}
                 row["status"] = view.status.value
-                insert = self._insert(table).values(**row)
-                conn.execute(insert.on_conflict_do_update(
-                    index_elements=[table.c.id],
-                    set_={k: getattr(insert.excluded, k) for k in row if k != "id"},
-                    where=table.c.last_seq < insert.excluded.last_seq,
-                ))
-                actor = event.actor
-                conn.execute(self._insert(events).values(
-                    id=f"{change.workflow_id}:{event.seq}", judgement_id=view.judgement_id,
-                    complaint_id=view.complaint_id, seq=event.seq, at=event.at, actor_id=actor.id,
-                    actor_role=actor.role.value, actor_unit=actor.unit, action=event.action,
-                    from_status=event.from_status.value if event.from_status else None,
-                    to_status=event.to_status.value, detail=event.detail,
-                ).on_conflict_do_nothing(index_elements=[events.c.id]))
+                self._writer.write(conn, view.judgement_id, row, [{
+                    **event_columns(change.workflow_id, event), "judgement_id": view.judgement_id,
+                    "complaint_id": view.complaint_id}], created={"id": view.judgement_id})
 
     def get(self, judgement_id: str) -> tuple[JudgementRow, list[JudgementEventRow]] | None:
         with Session(self.engine) as session:

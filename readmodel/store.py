@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, event, func, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -22,6 +21,7 @@ import readmodel.judgements  # noqa: F401  (the judgement tables join SQLModel.m
 import readmodel.outbox  # noqa: F401  (the outbox table joins SQLModel.metadata for create_schema)
 from readmodel import knowledge
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
+from readmodel.writes import ForwardWriter, event_columns, timeline_columns
 from rules.repeats import EarlierComplaint
 from workflows.complaint_messages import ComplaintChange
 from workflows.dispatch_messages import DispatchChange
@@ -77,8 +77,9 @@ class ReadModel:
         self._dialect = self.engine.dialect.name
         # SQLite has one writer at a time and its busy handler waits by sleeping (up to 100 ms a
         # try): queue this process's writers on a mutex instead. PostgreSQL needs none.
-        self._statements: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._write_lock = threading.Lock() if self._dialect == "sqlite" else contextlib.nullcontext()
+        self._complaint_writer = ForwardWriter(self._dialect, ComplaintRow.__table__, TimelineEventRow.__table__)
+        self._dispatch_writer = ForwardWriter(self._dialect, DispatchRow.__table__, DispatchEventRow.__table__)
 
     @property
     def write_lock(self) -> Any:
@@ -102,9 +103,6 @@ class ReadModel:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def _insert(self, table: Any) -> Any:
-        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
-
     # -- writes -------------------------------------------------------------------------------
 
     def record(self, changes: Sequence[ComplaintChange]) -> None:
@@ -122,62 +120,23 @@ class ReadModel:
         for change in changes:
             state |= _state_after(change)
             created_by = created_by or (change if change.filing is not None else None)
-        if created_by is not None:
-            conn.execute(self._statement("create", tuple(state)), {**_row_from_filing(created_by), **state})
-        else:
-            conn.execute(self._statement("advance", tuple(state)), {**state, "row_id": changes[0].complaint_id})
-        conn.execute(self._statement("timeline", ()), [_timeline_row(change) for change in changes])
+        created = _row_from_filing(created_by) if created_by is not None else None
+        self._complaint_writer.write(conn, changes[0].complaint_id, state,
+                                     [timeline_columns(c.workflow_id, c.complaint_id, c.entry) for c in changes], created)
         for change in changes:
             if change.status.value == "closed":
                 knowledge.capture(conn, change)  # the knowledge entry, once, in the closing's transaction
 
-    def _statement(self, kind: str, state_columns: tuple[str, ...]) -> Any:
-        """The write statements, built once per shape: building them is most of a write's CPU."""
-        key = (kind, state_columns)
-        if (stmt := self._statements.get(key)) is not None:
-            return stmt
-        complaint, timeline = ComplaintRow.__table__, TimelineEventRow.__table__
-        if kind == "create":
-            # Create the row; a replayed creation only moves it forward, never back.
-            insert = self._insert(complaint)
-            stmt = insert.on_conflict_do_update(
-                index_elements=[complaint.c.id],
-                set_={k: getattr(insert.excluded, k) for k in state_columns},
-                where=complaint.c.last_seq < insert.excluded.last_seq,
-            )
-        elif kind == "advance":
-            stmt = (
-                complaint.update()
-                .where(complaint.c.id == bindparam("row_id"), complaint.c.last_seq < bindparam("last_seq"))
-                .values({k: bindparam(k) for k in state_columns})
-            )
-        else:
-            stmt = self._insert(timeline).on_conflict_do_nothing(index_elements=[timeline.c.id])
-        self._statements[key] = stmt
-        return stmt
-
     def record_dispatch(self, changes: Sequence[DispatchChange]) -> None:
         """Idempotent like `record`: the row only moves forward, each event is written once."""
-        dispatch, events = DispatchRow.__table__, DispatchEventRow.__table__
         with self._write_lock, self.engine.begin() as conn:
             for change in changes:
                 view, event = change.view, change.event
-                row = {**view.model_dump(mode="python", exclude={"dispatch_id"}), "id": view.dispatch_id,
-                       "last_seq": event.seq}
+                row = {**view.model_dump(mode="python", exclude={"dispatch_id"}), "last_seq": event.seq}
                 row = {k: (v.value if hasattr(v, "value") else v) for k, v in row.items()}
-                insert = self._insert(dispatch).values(**row)
-                conn.execute(insert.on_conflict_do_update(
-                    index_elements=[dispatch.c.id],
-                    set_={k: getattr(insert.excluded, k) for k in row if k != "id"},
-                    where=dispatch.c.last_seq < insert.excluded.last_seq,
-                ))
-                conn.execute(self._insert(events).values(
-                    id=f"{view.dispatch_id}:{event.seq}", dispatch_id=view.dispatch_id, complaint_id=view.complaint_id,
-                    seq=event.seq, at=event.at, actor_id=event.actor.id, actor_role=event.actor.role.value,
-                    actor_unit=event.actor.unit, action=event.action,
-                    from_status=event.from_status.value if event.from_status else None,
-                    to_status=event.to_status.value, detail=event.detail,
-                ).on_conflict_do_nothing(index_elements=[events.c.id]))
+                self._dispatch_writer.write(conn, view.dispatch_id, row, [{
+                    **event_columns(view.dispatch_id, event), "dispatch_id": view.dispatch_id,
+                    "complaint_id": view.complaint_id}], created={"id": view.dispatch_id})
 
     def dispatches(self, *, complaint_id: str | None = None, units: Sequence[str] | None = None,
                    open_only: bool = False, escalated_only: bool = False,
@@ -326,24 +285,6 @@ def _state_after(change: ComplaintChange) -> dict[str, Any]:
     if change.plan is not None:
         state["plan"] = [a.model_dump(mode="json") for a in change.plan]
     return state
-
-
-def _timeline_row(change: ComplaintChange) -> dict[str, Any]:
-    entry = change.entry
-    return {
-        "id": f"{change.workflow_id}:{entry.seq}",
-        "complaint_id": change.complaint_id,
-        "seq": entry.seq,
-        "at": entry.at,
-        "actor_id": entry.actor.id,
-        "actor_name": entry.actor.name,
-        "actor_role": entry.actor.role.value,
-        "actor_unit": entry.actor.unit,
-        "action": entry.action.value,
-        "from_status": entry.from_status.value if entry.from_status else None,
-        "to_status": entry.to_status.value,
-        "detail": entry.detail,
-    }
 
 
 def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:

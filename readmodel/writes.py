@@ -1,0 +1,115 @@
+"""How every store writes the read model: the row moves forward, each event is inserted once.
+
+A workflow's read-model writes are retried and replayed, and may arrive out of order. So a row is
+written only if its stored `last_seq` is older than the write's (a replayed older change never
+wins), and an event row is keyed by "<workflow id>:<seq>" and inserted once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from enum import Enum
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, Table, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+
+from rules.actors import Actor
+
+
+def insert_for(dialect: str) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL alike)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+class Store:
+    """A store of one capability on the read model's engine, its writes under the read model's
+    writer mutex (SQLite has one writer at a time; PostgreSQL needs none)."""
+
+    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
+        self.engine = engine
+        self._write_lock = write_lock or contextlib.nullcontext()
+
+    @classmethod
+    def of(cls, read_model: Any) -> Any:
+        """A store on a ReadModel's engine and writer mutex. Prefer the ReadModel's own store
+        (`read_model.judgements`, ...): this stays while the API still calls it."""
+        return cls(read_model.engine, read_model.write_lock)
+
+
+class ForwardWriter:
+    """Writes one row table and its event table: the row forward, each event once. The statements
+    are built once per shape of columns: building them is most of a write's CPU."""
+
+    def __init__(self, dialect: str, rows: Table, events: Table) -> None:
+        self._insert = insert_for(dialect)
+        self._rows, self._events = rows, events
+        self._statements: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+    def write(self, conn: Connection, row_id: str, state: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+              created: Mapping[str, Any] | None = None) -> None:
+        """`state`: the columns that move forward, `last_seq` among them; `created`: the columns
+        only a creation sets, or None for a change of a row made before (an unknown row stays
+        unmade, its events are still written)."""
+        if created is not None:
+            conn.execute(self._statement("create", tuple(state)), {**created, **state})
+        else:
+            conn.execute(self._statement("advance", tuple(state)), {**state, "row_id": row_id})
+        if events:
+            conn.execute(self._statement("events", ()), list(events))
+
+    def _statement(self, kind: str, columns: tuple[str, ...]) -> Any:
+        key = (kind, columns)
+        if (stmt := self._statements.get(key)) is not None:
+            return stmt
+        rows = self._rows
+        if kind == "create":
+            # Create the row; a replayed creation only moves it forward, never back.
+            insert = self._insert(rows)
+            stmt = insert.on_conflict_do_update(
+                index_elements=[rows.c.id],
+                set_={k: getattr(insert.excluded, k) for k in columns},
+                where=rows.c.last_seq < insert.excluded.last_seq,
+            )
+        elif kind == "advance":
+            stmt = (
+                rows.update()
+                .where(rows.c.id == bindparam("row_id"), rows.c.last_seq < bindparam("last_seq"))
+                .values({k: bindparam(k) for k in columns})
+            )
+        else:
+            stmt = self._insert(self._events).on_conflict_do_nothing(index_elements=[self._events.c.id])
+        self._statements[key] = stmt
+        return stmt
+
+
+class Event(Protocol):
+    """What every workflow's timeline entry has: complaints', contacts', dispatches', judgements'."""
+
+    seq: int
+    at: datetime
+    actor: Actor
+    action: Any  # the kind's action enum, or its value
+    from_status: Any
+    to_status: Any
+    detail: dict[str, Any]
+
+
+def event_columns(workflow_id: str, event: Event) -> dict[str, Any]:
+    """The columns every event table shares; the id "<workflow id>:<seq>" lets a retried write find its row."""
+    action = event.action
+    return {
+        "id": f"{workflow_id}:{event.seq}", "seq": event.seq, "at": event.at,
+        "actor_id": event.actor.id, "actor_role": event.actor.role.value, "actor_unit": event.actor.unit,
+        "action": action.value if isinstance(action, Enum) else action,
+        "from_status": event.from_status.value if event.from_status else None,
+        "to_status": event.to_status.value, "detail": event.detail,
+    }
+
+
+def timeline_columns(workflow_id: str, case_id: str, event: Event) -> dict[str, Any]:
+    """A row of `timeline_event`, the timeline complaints and contacts share (`complaint_id` holds the case's id)."""
+    return {**event_columns(workflow_id, event), "complaint_id": case_id, "actor_name": event.actor.name}
