@@ -43,7 +43,7 @@ class JudgementActivities:
 def terms_for(policy: Policy, opening: JudgementOpening) -> JudgementTerms:
     rules = policy.judgement
     return JudgementTerms(
-        proposal=propose(opening.findings, policy),
+        proposal=propose(opening.findings, rules, policy.org_chart),
         parties=list(rules.at_fault_parties),
         required_appeal_evidence=required_appeal_evidence(rules, opening.category),
         silence_becomes_accepted=rules.silence_becomes_accepted,

@@ -1,23 +1,26 @@
 """Responsibility judgement (判责单), appeal (申诉) and head-office arbitration (总部仲裁) — DOMAIN §7.
 
-Pure rules, no I/O: who is proposed at fault from the dispatch findings, what an acceptance must
-name, which evidence an appeal needs, and the invalid-appeal rate that takes an office's right to
-appeal away for a month. The workflow gets their answers from activities (recorded in history).
+Pure rules, no I/O: the policy's judgement section and its deadlines (response, arbitration,
+reminder), who is proposed at fault from the dispatch findings, what an acceptance must name, which
+evidence an appeal needs, and the invalid-appeal rate that takes an office's right to appeal away
+for a month. The workflow gets their answers from activities (recorded in history).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rules.actors import Role
+from rules.calendar import WorkingDaysRule
 from rules.dispatch import DispatchKind
-from rules.keywords import first_match
+from rules.keywords import Keywords, first_match
 from rules.measures import Period, PeriodKind
 from rules.org_chart import OrgChart, UnitKind
-from rules.policy import JudgementRules, Policy
 
 
 class JudgementStatus(StrEnum):
@@ -35,6 +38,64 @@ FINAL_STATUSES = frozenset({JudgementStatus.ACCEPTED, JudgementStatus.ACCEPTED_B
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- the policy's judgement section (`judgement:` in the policy file) -----------------------------
+
+
+class JudgementNotice(_Frozen):
+    """Who hears of a judgement's clock: a role holder of a unit (or of the responsible office)."""
+
+    notify: Role
+    of_unit: Annotated[str, Field(description="a unit id, or responsible_office")]
+
+
+class JudgementRules(_Frozen):
+    """The numbers and parties of DOMAIN §7; their deadlines are the functions below."""
+
+    response_working_days: Annotated[int, Field(gt=0)]
+    arbitration_working_days: Annotated[int, Field(gt=0)]
+    reminder_working_days_before: Annotated[int, Field(ge=0)]
+    silence_becomes_accepted: bool
+    invalid_appeal_rate_bound: Annotated[float, Field(ge=0, le=1)]
+    at_fault_parties: Keywords
+    arbitration_unit: str = "hq-arbitration"  # 总部仲裁组: decides appeals on its calendar
+    reminder: JudgementNotice = JudgementNotice(notify=Role.DIRECTOR, of_unit="responsible_office")
+    late_arbitration: JudgementNotice = JudgementNotice(notify=Role.DIRECTOR, of_unit="hq-cs")
+    # Lost items and false information: an appeal needs the four-party signed statement (四方签字).
+    four_party_statement_kind: str = "four_party_statement"
+    four_party_statement_categories: list[str] = []
+    # The party proposed from a dispatch's failing link or finding; none matching → default_party.
+    party_keywords: dict[str, Keywords] = {}
+    default_party: str | None = None
+
+    @model_validator(mode="after")
+    def _parties_known(self) -> JudgementRules:
+        unknown = (set(self.party_keywords) | {self.default_party or self.at_fault_parties[0]}) - set(self.at_fault_parties)
+        if unknown:
+            raise ValueError(f"party_keywords / default_party name parties not in at_fault_parties: {sorted(unknown)}")
+        return self
+
+
+# -- the deadlines (Policy.clock_rule names them judgement_response, _arbitration, _reminder) ------
+
+
+def response_deadline(rules: JudgementRules) -> WorkingDaysRule:
+    """To accept or appeal, or to refine after a lost appeal: DOMAIN §7, `judgement.response_working_days`."""
+    return WorkingDaysRule(days=rules.response_working_days)
+
+
+def arbitration_deadline(rules: JudgementRules) -> WorkingDaysRule:
+    """Head-office arbitration decides an appeal: DOMAIN §7, `judgement.arbitration_working_days`."""
+    return WorkingDaysRule(days=rules.arbitration_working_days)
+
+
+def response_reminder(rules: JudgementRules) -> WorkingDaysRule:
+    """At the opening of the response's N-th last working day (1: the last): DOMAIN §7, `judgement.reminder_working_days_before`."""
+    return WorkingDaysRule(days=max(1, rules.response_working_days - rules.reminder_working_days_before + 1), at="opening")
+
+
+# -- the proposal -------------------------------------------------------------------------------
 
 
 class DispatchFinding(_Frozen):
@@ -72,7 +133,7 @@ def party_of(finding: DispatchFinding, rules: JudgementRules) -> tuple[str, str 
     return rules.default_party or rules.at_fault_parties[0], None
 
 
-def propose(findings: list[DispatchFinding], policy: Policy) -> Proposal:
+def propose(findings: list[DispatchFinding], rules: JudgementRules, chart: OrgChart) -> Proposal:
     """The last answered dispatch that names a failing link (else the last with a finding) is the
     investigation's final word: its unit's province is the office at fault, its words the party."""
     answered = [f for f in findings if f.finding or f.failing_link]
@@ -80,10 +141,10 @@ def propose(findings: list[DispatchFinding], policy: Policy) -> Proposal:
         return Proposal(responsible_office=None, party=None, at_fault_unit=None,
                         reason="no dispatch finding: the lead office names the office and the party")
     chosen = next((f for f in reversed(answered) if f.failing_link), answered[-1])
-    party, keyword = party_of(chosen, policy.judgement)
+    party, keyword = party_of(chosen, rules)
     why = f"'{keyword}' in its reply" if keyword else f"no party named in its reply: {party} by default"
     return Proposal(
-        responsible_office=responsible_office(policy.org_chart, chosen.unit),
+        responsible_office=responsible_office(chart, chosen.unit),
         party=party,
         at_fault_unit=chosen.unit,
         dispatch_id=chosen.dispatch_id,

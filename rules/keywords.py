@@ -5,6 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field
+
+# A policy's list of keywords: at least one, none empty.
+Keywords = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 
 @lru_cache(maxsize=4096)

@@ -18,12 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from rules.actors import Permission, Role
 from rules.reply_checks import ReplyCheckRules
-from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, WorkingDaysRule, WorkingHoursRule
+from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, WorkingHoursRule
+from rules.judgement import JudgementNotice as JudgementNotice  # until workflows/judgement.py imports it from rules.judgement
+from rules.judgement import JudgementRules, arbitration_deadline, response_deadline, response_reminder
+from rules.keywords import Keywords
 from rules.org_chart import OrgChart, UnitKind
 
 PositiveHours = Annotated[float, Field(gt=0)]
 PositiveMinutes = Annotated[int, Field(gt=0)]
-Keywords = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 
 class _Strict(BaseModel):
@@ -199,50 +201,6 @@ class EscalationLadder(_Strict):
     steps: Annotated[list[EscalationStep], Field(min_length=1)]
 
 
-class JudgementNotice(_Strict):
-    """Who hears of a judgement's clock: a role holder of a unit (or of the responsible office)."""
-
-    notify: Role
-    of_unit: Annotated[str, Field(description="a unit id, or responsible_office")]
-
-
-class JudgementRules(_Strict):
-    response_working_days: Annotated[int, Field(gt=0)]
-    arbitration_working_days: Annotated[int, Field(gt=0)]
-    reminder_working_days_before: Annotated[int, Field(ge=0)]
-    silence_becomes_accepted: bool
-    invalid_appeal_rate_bound: Annotated[float, Field(ge=0, le=1)]
-    at_fault_parties: Keywords
-    arbitration_unit: str = "hq-arbitration"  # 总部仲裁组: decides appeals on its calendar
-    reminder: JudgementNotice = JudgementNotice(notify=Role.DIRECTOR, of_unit="responsible_office")
-    late_arbitration: JudgementNotice = JudgementNotice(notify=Role.DIRECTOR, of_unit="hq-cs")
-    # Lost items and false information: an appeal needs the four-party signed statement (四方签字).
-    four_party_statement_kind: str = "four_party_statement"
-    four_party_statement_categories: list[str] = []
-    # The party proposed from a dispatch's failing link or finding; none matching → default_party.
-    party_keywords: dict[str, Keywords] = {}
-    default_party: str | None = None
-
-    @model_validator(mode="after")
-    def _parties_known(self) -> JudgementRules:
-        unknown = (set(self.party_keywords) | {self.default_party or self.at_fault_parties[0]}) - set(self.at_fault_parties)
-        if unknown:
-            raise ValueError(f"party_keywords / default_party name parties not in at_fault_parties: {sorted(unknown)}")
-        return self
-
-    def clock_rule(self, clock: str) -> WorkingDaysRule:
-        """judgement_response (also the refinement after a lost appeal), judgement_arbitration, and
-        judgement_reminder: the opening of the day that lies `reminder_working_days_before` before the end."""
-        if clock == "judgement_response":
-            return WorkingDaysRule(days=self.response_working_days)
-        if clock == "judgement_arbitration":
-            return WorkingDaysRule(days=self.arbitration_working_days)
-        if clock == "judgement_reminder":
-            days = max(1, self.response_working_days - self.reminder_working_days_before + 1)
-            return WorkingDaysRule(days=days, at="opening")
-        raise KeyError(f"no clock {clock!r} in the policy")
-
-
 class ReportRules(_Strict):
     """The monthly report (DOMAIN §8): a category holding more than this share of the month is a hot spot."""
 
@@ -341,8 +299,10 @@ class Policy(_Strict):
             return WorkingHoursRule(hours=getattr(dispatch, f"{clock}_hours"))
         if clock == "urgent_review":
             return WorkingHoursRule(hours=dispatch.urgent_review_hours)
-        if clock.startswith("judgement_"):
-            return self.judgement.clock_rule(clock)
+        judgement = {"judgement_response": response_deadline, "judgement_arbitration": arbitration_deadline,
+                     "judgement_reminder": response_reminder}.get(clock)
+        if judgement is not None:
+            return judgement(self.judgement)
         if clock in CONTACT_CLOCKS:
             return self.clocks.contact_kinds.rule(clock)
         raise KeyError(f"no clock {clock!r} in the policy")

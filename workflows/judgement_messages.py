@@ -13,8 +13,7 @@ from pydantic import BaseModel, Field
 
 from rules.actors import Actor
 from rules.intake import EvidenceRef
-from rules.judgement import AppealRights, DispatchFinding, JudgementStatus, Proposal
-from rules.policy import JudgementNotice
+from rules.judgement import AppealRights, DispatchFinding, JudgementNotice, JudgementStatus, Proposal
 from workflows.case import ByActor, Message, Text, UnitId
 
 __all__ = [

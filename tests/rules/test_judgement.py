@@ -14,12 +14,15 @@ from rules.dispatch import DispatchKind
 from rules.judgement import (
     DispatchFinding,
     appeal_rights,
+    arbitration_deadline,
     fault_naming_problems,
     invalid_appeal_rate,
     missing_evidence,
     month_before,
     propose,
     required_appeal_evidence,
+    response_deadline,
+    response_reminder,
     responsible_office,
 )
 from rules.policy import load_policy
@@ -43,19 +46,19 @@ def finding(unit: str = "gd-gz-tianhe", text: str | None = "Checked the scans.",
     (None, "Nothing in particular was found wrong", "station"),  # the policy's default party
 ])  # fmt: skip
 def test_the_party_is_proposed_from_the_failing_link_then_the_finding(link: str | None, text: str, party: str) -> None:
-    assert propose([finding(text=text, link=link)], POLICY).party == party
+    assert propose([finding(text=text, link=link)], POLICY.judgement, POLICY.org_chart).party == party
 
 
 def test_the_office_at_fault_is_the_province_of_the_last_dispatch_naming_a_failing_link() -> None:
     found = [finding("zj-hz-xihu", link="Xihu station", n=1), finding("gd-gz-tianhe", link="sorting", n=2),
              finding("gd-sz-nanshan", text="Nanshan checked, nothing found", n=3)]
-    proposal = propose(found, POLICY)
+    proposal = propose(found, POLICY.judgement, POLICY.org_chart)
     assert (proposal.responsible_office, proposal.at_fault_unit, proposal.dispatch_id) == ("gd", "gd-gz-tianhe", "dispatch-C1-2")
     assert responsible_office(POLICY.org_chart, "gd") == "gd" and responsible_office(POLICY.org_chart, "hq-urgent") == "hq"
 
 
 def test_without_findings_nothing_is_proposed() -> None:
-    proposal = propose([finding(text=None)], POLICY)
+    proposal = propose([finding(text=None)], POLICY.judgement, POLICY.org_chart)
     assert proposal.responsible_office is None and proposal.party is None and "no dispatch finding" in proposal.reason
 
 
@@ -114,3 +117,13 @@ def test_the_judgement_clocks_come_from_the_policy() -> None:
     assert TypeAdapter(DeadlineRule).validate_python({"kind": "working_days", "days": 5}) == WorkingDaysRule(days=5)
     with pytest.raises(ValidationError, match="greater than 0"):
         TypeAdapter(DeadlineRule).validate_python({"kind": "working_days", "days": 0})
+
+
+def test_the_judgement_deadlines_are_named_in_the_judgement_rules() -> None:
+    rules = POLICY.judgement
+    assert response_deadline(rules) == POLICY.clock_rule("judgement_response") == WorkingDaysRule(days=5)
+    assert arbitration_deadline(rules) == POLICY.clock_rule("judgement_arbitration") == WorkingDaysRule(days=5)
+    assert response_reminder(rules) == POLICY.clock_rule("judgement_reminder")
+    # two working days before the end: the opening of the fourth of five days; never before the first
+    assert response_reminder(rules.model_copy(update={"reminder_working_days_before": 2})) == WorkingDaysRule(days=4, at="opening")
+    assert response_reminder(rules.model_copy(update={"reminder_working_days_before": 9})) == WorkingDaysRule(days=1, at="opening")
