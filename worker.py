@@ -85,7 +85,7 @@ def build_worker(
     calendar_activities = CalendarActivities(policy)
     judgement_activities = JudgementActivities(read_model, policy)
     notification_activities = NotificationActivities(
-        read_model, configured_for(settings) if senders is None else senders, directory_of(policy)
+        read_model.outbox, configured_for(settings) if senders is None else senders, directory_of(policy)
     )
     return Worker(
         client,

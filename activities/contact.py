@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from readmodel.contacts import ContactStore
 from readmodel.store import ReadModel
 from workflows.contact_messages import RECORD_CONTACT_CHANGES_ACTIVITY, ContactChange
 
 
 class ContactActivities:
     def __init__(self, read_model: ReadModel) -> None:
-        self._store = ContactStore.of(read_model)
+        self._store = read_model.contacts
 
     @activity.defn(name=RECORD_CONTACT_CHANGES_ACTIVITY)
     def record_contact_changes(self, changes: list[ContactChange]) -> None:

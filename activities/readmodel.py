@@ -1,4 +1,4 @@
-"""Read-model writes, run as local activities from the complaint workflow."""
+"""Read-model writes, run as local activities from the complaint and dispatch workflows."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from workflows.dispatch_messages import RECORD_DISPATCH_CHANGES_ACTIVITY, Dispat
 
 
 class ReadModelActivities:
-    def __init__(self, store: ReadModel) -> None:
-        self._store = store
+    def __init__(self, read_model: ReadModel) -> None:
+        self._complaints = read_model.complaints
+        self._dispatches = read_model.dispatches
 
     @activity.defn(name=RECORD_CHANGES_ACTIVITY)
     def record_complaint_changes(self, changes: list[ComplaintChange]) -> None:
-        # Idempotent (see ReadModel.record): a retried attempt finds its rows and changes nothing.
-        self._store.record(changes)
+        # Idempotent (see readmodel/writes.py): a retried attempt finds its rows and changes nothing.
+        self._complaints.record(changes)
 
     @activity.defn(name=RECORD_DISPATCH_CHANGES_ACTIVITY)
     def record_dispatch_changes(self, changes: list[DispatchChange]) -> None:
-        self._store.record_dispatch(changes)
+        self._dispatches.record(changes)

@@ -6,7 +6,6 @@ idempotent, an event is keyed by workflow id + seq and the row only moves forwar
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -16,20 +15,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from readmodel.tables import ContactRow, TimelineEventRow
-from readmodel.writes import ForwardWriter, timeline_columns
+from readmodel.writes import ForwardWriter, Store, timeline_columns
 from workflows.contact_messages import ContactChange, ContactFiling
 
 
-class ContactStore:
+class ContactStore(Store):
     def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
-        self.engine = engine
+        super().__init__(engine, write_lock)
         self._writer = ForwardWriter(engine.dialect.name, ContactRow.__table__, TimelineEventRow.__table__)  # type: ignore[attr-defined]
-        self._write_lock = write_lock or contextlib.nullcontext()
-
-    @classmethod
-    def of(cls, read_model: Any) -> ContactStore:
-        """On a ReadModel: its engine, and its writer mutex (SQLite)."""
-        return cls(read_model.engine, read_model.write_lock)
 
     def record(self, changes: Sequence[ContactChange]) -> None:
         with self._write_lock, self.engine.begin() as conn:

@@ -7,7 +7,6 @@ and the invalid-appeal counts per office and month that decide the right to appe
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from readmodel.tables import JudgementEventRow, JudgementRow
-from readmodel.writes import ForwardWriter, event_columns
+from readmodel.writes import ForwardWriter, Store, event_columns
 from rules.judgement import FINAL_STATUSES
 from workflows.judgement_messages import JudgementChange, JudgementView
 
@@ -28,18 +27,12 @@ OPEN_STATUSES = ("draft", "awaiting_response", "in_arbitration", "awaiting_refin
 assert not set(OPEN_STATUSES) & {s.value for s in FINAL_STATUSES}
 
 
-class JudgementStore:
+class JudgementStore(Store):
     """Judgement reads and idempotent writes on the read model's engine (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
-        self.engine = engine
+        super().__init__(engine, write_lock)
         self._writer = ForwardWriter(engine.dialect.name, JudgementRow.__table__, JudgementEventRow.__table__)  # type: ignore[attr-defined]
-        self._write_lock = write_lock or contextlib.nullcontext()
-
-    @classmethod
-    def of(cls, read_model: Any) -> JudgementStore:
-        """On a ReadModel: its engine, and its writer mutex (SQLite)."""
-        return cls(read_model.engine, read_model.write_lock)
 
     def record(self, changes: Sequence[JudgementChange]) -> None:
         with self._write_lock, self.engine.begin() as conn:

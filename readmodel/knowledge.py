@@ -1,7 +1,7 @@
 """The knowledge base in the read model: one entry per closed complaint, searchable in Chinese and English.
 
 Written at closing, in the transaction that records the close (`capture`, called by
-ReadModel.record): insert-once by complaint id, so a replayed write changes nothing.
+ComplaintStore.record): insert-once by complaint id, so a replayed write changes nothing.
 
 Chinese has no spaces between words, and the words agents search for most (丢失, 延误, 破损) are
 two characters long: too short for a trigram index. So the text is cut into words with jieba
@@ -24,10 +24,10 @@ from typing import Any
 
 import jieba
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, and_, column, func, literal_column, select, table, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, and_, column, func, literal_column, select, table, text
 
 from readmodel.tables import ComplaintRow, KnowledgeEntryRow, TimelineEventRow
+from readmodel.writes import Store, insert_for
 from rules.knowledge import SOLVED, Outcome, closing_outcome, redact, solution_at_closing
 from rules.lifecycle import ComplaintAction
 from workflows.complaint_messages import ComplaintChange
@@ -140,8 +140,7 @@ def capture(conn: Connection, change: ComplaintChange) -> None:
         "closed_at": change.entry.at,
         "terms": " ".join(words(" ".join(filter(None, (problem, demand, solution))))),
     }
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    inserted = conn.execute(insert(_ENTRY).values(entry).on_conflict_do_nothing(index_elements=[_ENTRY.c.complaint_id]))
+    inserted = conn.execute(insert_for(conn.dialect.name)(_ENTRY).values(entry).on_conflict_do_nothing(index_elements=[_ENTRY.c.complaint_id]))
     if inserted.rowcount and conn.dialect.name == "sqlite":
         conn.execute(_FTS.insert().values(complaint_id=entry["complaint_id"], terms=entry["terms"]))
 
@@ -149,15 +148,8 @@ def capture(conn: Connection, change: ComplaintChange) -> None:
 # -- reads ---------------------------------------------------------------------------------------
 
 
-class KnowledgeBase:
-    """Ranked full-text search over the entries, on the read model's engine."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @classmethod
-    def of(cls, read_model: Any) -> KnowledgeBase:
-        return cls(read_model.engine)
+class KnowledgeBase(Store):
+    """Ranked full-text search over the entries, on the read model's engine (written by `capture`)."""
 
     def search(self, query: str, *, category: str | None = None, limit: int = 10) -> list[KnowledgeHit]:
         """Entries holding every word of the query (any outcome), best match first."""

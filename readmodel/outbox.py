@@ -8,31 +8,23 @@ so a receiver can drop the repeat of a send whose success we did not get to reco
 
 from __future__ import annotations
 
-import contextlib
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from notifications.messages import OutboxMessage
 from readmodel.tables import OutboxRow
+from readmodel.writes import Store, insert_for
 
 OutboxStatus = Literal["pending", "delivered", "failed"]
 MAX_ERROR_LENGTH = 500
 
 
-class Outbox:
-    """Idempotent outbox writes on the read model's engine (SQLite or PostgreSQL)."""
-
-    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
-        self.engine = engine
-        self._dialect = engine.dialect.name
-        # The read model's writer mutex (SQLite): outbox writes queue with its other writes instead
-        # of meeting them in SQLite's sleeping busy handler during a burst of notices.
-        self._write_lock = write_lock or contextlib.nullcontext()
+class Outbox(Store):
+    """Idempotent outbox writes on the read model's engine (SQLite or PostgreSQL). Its writes queue
+    on the read model's writer mutex (SQLite) with its other writes instead of meeting them in
+    SQLite's sleeping busy handler during a burst of notices."""
 
     def create_table(self) -> None:
         """For a database whose schema was made before the outbox existed; ``create_schema`` of
@@ -43,7 +35,7 @@ class Outbox:
         """Insert the message once and return the stored row: the first call's row wins, later
         calls (retries, replays, a second notify) get it back unchanged, delivered or not."""
         table = OutboxRow.__table__  # type: ignore[attr-defined]
-        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+        insert = insert_for(self.engine.dialect.name)(table)
         stmt = insert.values(
             id=message.key,
             case_id=message.case_id,

@@ -33,12 +33,12 @@ def with_clocks(store: ReadModel, cid: str, now: datetime, clocks: list[Clock] |
                 closed: bool = False, **intake: Any) -> None:
     """Filed a minute ago; then taken into handling (or closed) now, with these clocks."""
     filing = a_filing(cid, **intake)
-    store.record(intake_changes(filing))
+    store.complaints.record(intake_changes(filing))
     if closed:
         change = a_change(filing, 3, ComplaintAction.ANSWER_AT_FIRST_CONTACT, S.CLASSIFIED, S.CLOSED, at=now)
     else:
         change = a_change(filing, 3, ComplaintAction.TAKE_INTO_HANDLING, S.CLASSIFIED, S.IN_HANDLING, at=now)
-    store.record([change.model_copy(update={"clocks": clocks})])
+    store.complaints.record([change.model_copy(update={"clocks": clocks})])
 
 
 def an_open_desk(store: ReadModel, now: datetime) -> None:
@@ -70,7 +70,7 @@ def an_open_desk(store: ReadModel, now: datetime) -> None:
 def test_the_store_keeps_the_next_due_instant_and_the_oldest_overdue_clock(read_model: ReadModel) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     an_open_desk(read_model, now)
-    rows = {cid: read_model.find(cid) for cid in ("O2", "O3", "O5", "O6")}
+    rows = {cid: read_model.complaints.find(cid) for cid in ("O2", "O3", "O5", "O6")}
     # O2: the met first contact does not count; the solution clock is next
     assert rows["O2"].next_due == now + timedelta(hours=3) and rows["O2"].overdue_since is None  # type: ignore[union-attr]
     # O3: the running solution clock is next; the missed first contact is overdue since its due instant

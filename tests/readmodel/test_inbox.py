@@ -24,7 +24,7 @@ def change(n: int, due: datetime, status: DispatchStatus = DispatchStatus.OPEN, 
 
 def test_overdue_first_then_by_due_and_only_open_ones(read_model: ReadModel) -> None:
     now = T0 + timedelta(hours=3)
-    read_model.record_dispatch([
+    read_model.dispatches.record([
         change(1, T0 + timedelta(hours=5)),  # due later
         change(2, T0 + timedelta(hours=2)),  # overdue by an hour
         change(3, T0 + timedelta(hours=4)),  # due next
@@ -32,15 +32,15 @@ def test_overdue_first_then_by_due_and_only_open_ones(read_model: ReadModel) -> 
         change(5, T0 + timedelta(hours=1), DispatchStatus.ANSWERED),  # answered: not in the inbox
     ])
 
-    inbox = read_model.dispatches(units=["gd-gz-tianhe"], open_only=True, now=now)
+    inbox = read_model.dispatches.matching(units=["gd-gz-tianhe"], open_only=True, now=now)
 
     assert [r.id for r in inbox] == ["dispatch-C1-4", "dispatch-C1-2", "dispatch-C1-3", "dispatch-C1-1"]
 
 
 def test_a_replayed_older_change_does_not_reopen_an_answered_dispatch(read_model: ReadModel) -> None:
     due = T0 + timedelta(hours=2)
-    read_model.record_dispatch([change(1, due, DispatchStatus.ANSWERED, seq=3)])
-    read_model.record_dispatch([change(1, due, DispatchStatus.OPEN, seq=2)])  # a retried earlier write
+    read_model.dispatches.record([change(1, due, DispatchStatus.ANSWERED, seq=3)])
+    read_model.dispatches.record([change(1, due, DispatchStatus.OPEN, seq=2)])  # a retried earlier write
 
-    [row] = read_model.dispatches(complaint_id="C1")
+    [row] = read_model.dispatches.matching(complaint_id="C1")
     assert row.status == "answered"

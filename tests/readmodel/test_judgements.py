@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from readmodel.judgements import JudgementStore
 from readmodel.store import ReadModel
 from rules.actors import Actor, Role
 from rules.judgement import JudgementStatus
@@ -27,7 +26,7 @@ def a_change(n: int, seq: int, status: JudgementStatus, *, office: str = "gd", s
 
 
 def test_writes_are_idempotent_and_only_move_forward(read_model: ReadModel) -> None:
-    store = JudgementStore.of(read_model)
+    store = read_model.judgements
     later = a_change(1, 2, JudgementStatus.ACCEPTED)
     store.record([a_change(1, 1, JudgementStatus.AWAITING_RESPONSE), later])
     store.record([later, a_change(1, 1, JudgementStatus.AWAITING_RESPONSE)])  # a retry, then a replayed older change
@@ -41,7 +40,7 @@ def test_writes_are_idempotent_and_only_move_forward(read_model: ReadModel) -> N
 
 
 def test_the_inbox_lists_what_the_office_must_answer_by_due_instant(read_model: ReadModel) -> None:
-    store = JudgementStore.of(read_model)
+    store = read_model.judgements
     store.record([
         a_change(1, 1, JudgementStatus.AWAITING_RESPONSE, due=OCT_5 + timedelta(days=8)),
         a_change(2, 1, JudgementStatus.AWAITING_RESPONSE, due=OCT_5 + timedelta(days=7)),
@@ -53,7 +52,7 @@ def test_the_inbox_lists_what_the_office_must_answer_by_due_instant(read_model: 
 
 
 def test_invalid_appeals_are_counted_per_office_for_the_judgements_sent_in_the_month(read_model: ReadModel) -> None:
-    store = JudgementStore.of(read_model)
+    store = read_model.judgements
     store.record([
         a_change(1, 1, JudgementStatus.ACCEPTED, invalid=True),
         a_change(2, 1, JudgementStatus.ACCEPTED),

@@ -32,7 +32,7 @@ def solved(store: ReadModel, cid: str, *, description: str, solution: str, categ
            demand: str | None = None, earlier_solution: str | None = None, **intake: Any) -> list[ComplaintChange]:
     """Filed, resolved and closed satisfied; with `earlier_solution`, a first round that did not satisfy."""
     filing = a_filing(cid, description=description, demand=demand, category=category, **intake)
-    store.record(intake_changes(filing))
+    store.complaints.record(intake_changes(filing))
     changes = [step(filing, 3, A.TAKE_INTO_HANDLING, S.CLASSIFIED, S.IN_HANDLING, {})]
     seq, rounds = 4, ([earlier_solution] if earlier_solution else []) + [solution]
     for n, text_ in enumerate(rounds):
@@ -47,7 +47,7 @@ def solved(store: ReadModel, cid: str, *, description: str, solution: str, categ
     changes.append(step(filing, seq, A.RECORD_SATISFIED_CALLBACK, S.CONFIRMED, S.CLOSED,
                         {"customer_words": "thanks"}, len(rounds) - 1))
     for change in changes:  # one write per step, as the workflow records them
-        store.record([change])
+        store.complaints.record([change])
     return changes
 
 
@@ -68,7 +68,7 @@ def a_desk(store: ReadModel) -> KnowledgeBase:
     solved(store, "K-ID", description="寄的身份证一直没收到", solution="专人派送身份证")
     solved(store, "K-EN", description="The parcel was delayed in customs for a week",
            solution="Customs broker called; parcel released and delivered")
-    return KnowledgeBase.of(store)
+    return store.knowledge
 
 
 def test_the_schema_has_the_entries_and_the_full_text_index_and_can_be_made_again(read_model: ReadModel) -> None:
@@ -113,8 +113,8 @@ def test_closing_after_a_satisfied_callback_captures_problem_category_solution_a
 def test_an_answer_at_first_contact_and_an_unresolvable_reason_are_the_solutions(read_model: ReadModel) -> None:
     answered = a_filing("K-ANS", category="fee_dispute", description="运费为什么多收了十元")
     unresolvable = a_filing("K-UNR", description="包裹延误，客户要求赔偿")
-    read_model.record(intake_changes(answered) + intake_changes(unresolvable))
-    read_model.record([
+    read_model.complaints.record(intake_changes(answered) + intake_changes(unresolvable))
+    read_model.complaints.record([
         step(answered, 3, A.ANSWER_AT_FIRST_CONTACT, S.CLASSIFIED, S.CLOSED, {"answer": "偏远地区附加费十元"}),
         step(unresolvable, 3, A.CLOSE_UNRESOLVABLE, S.CLASSIFIED, S.CLOSED, {"reason": "客户五天联系不上"}),
     ])
@@ -126,12 +126,12 @@ def test_an_answer_at_first_contact_and_an_unresolvable_reason_are_the_solutions
 
 def test_a_still_open_complaint_has_no_entry(read_model: ReadModel) -> None:
     filing = a_filing("K-OPEN", description="包裹丢失")
-    read_model.record(intake_changes(filing))
-    read_model.record([step(filing, 3, A.TAKE_INTO_HANDLING, S.CLASSIFIED, S.IN_HANDLING, {}),
+    read_model.complaints.record(intake_changes(filing))
+    read_model.complaints.record([step(filing, 3, A.TAKE_INTO_HANDLING, S.CLASSIFIED, S.IN_HANDLING, {}),
                        step(filing, 4, A.RESOLVE, S.IN_HANDLING, S.RESOLVED, {"solution": "赔偿"})])
 
     assert entries(read_model) == []
-    assert KnowledgeBase.of(read_model).search("丢失") == []
+    assert read_model.knowledge.search("丢失") == []
 
 
 def test_recording_the_closing_again_changes_nothing(read_model: ReadModel) -> None:
@@ -139,11 +139,11 @@ def test_recording_the_closing_again_changes_nothing(read_model: ReadModel) -> N
     changes = solved(read_model, "K-1", description="快递延误", solution="加急派送")
     before = entries(read_model)
 
-    read_model.record(changes[-1:])
-    read_model.record(changes)
+    read_model.complaints.record(changes[-1:])
+    read_model.complaints.record(changes)
 
     assert entries(read_model) == before
-    assert ids(KnowledgeBase.of(read_model).search("延误")) == ["K-1"]
+    assert ids(read_model.knowledge.search("延误")) == ["K-1"]
     if read_model.engine.dialect.name == "sqlite":
         with read_model.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM knowledge_fts")).scalar() == 1
@@ -181,7 +181,7 @@ def test_the_better_match_comes_first_with_a_snippet(read_model: ReadModel) -> N
            category="staff_attitude", solution="快递员当面道歉")
     solved(read_model, "K-STRONG", description="包裹破损严重", category="loss_or_damage",
            solution="破损物品按价赔偿，破损照片存档")
-    kb = KnowledgeBase.of(read_model)
+    kb = read_model.knowledge
 
     hits = kb.search("破损")
 
@@ -194,7 +194,7 @@ def test_the_better_match_comes_first_with_a_snippet(read_model: ReadModel) -> N
 def test_the_category_filter_keeps_one_category(read_model: ReadModel) -> None:
     solved(read_model, "K-A", description="包裹破损", category="loss_or_damage", solution="赔偿")
     solved(read_model, "K-B", description="包装破损", category="packaging", solution="加固包装")
-    kb = KnowledgeBase.of(read_model)
+    kb = read_model.knowledge
 
     assert sorted(ids(kb.search("破损"))) == ["K-A", "K-B"]
     assert ids(kb.search("破损", category="packaging")) == ["K-B"]
@@ -213,7 +213,7 @@ def test_no_customer_name_or_phone_is_kept_or_found(read_model: ReadModel) -> No
     for personal in ("Li Na", "李娜", "13800138000", "138 0013 8000", "139-1234-5678"):
         assert personal not in kept
     assert entry["problem"] == "[name] ([phone]) says the parcel is late; [name] also gave [phone]"
-    kb = KnowledgeBase.of(read_model)
+    kb = read_model.knowledge
     assert kb.search("13800138000") == []
     assert kb.search("李娜") == []
     [hit] = kb.search("late")
@@ -223,8 +223,8 @@ def test_no_customer_name_or_phone_is_kept_or_found(read_model: ReadModel) -> No
 def test_similar_solved_cases_rank_by_shared_words_and_put_the_same_category_first(read_model: ReadModel) -> None:
     kb = a_desk(read_model)
     unresolvable = a_filing("K-UNR", category="loss_or_damage", description="包裹丢失，客户要求赔偿")
-    read_model.record(intake_changes(unresolvable))
-    read_model.record([step(unresolvable, 3, A.CLOSE_UNRESOLVABLE, S.CLASSIFIED, S.CLOSED, {"reason": "联系不上"})])
+    read_model.complaints.record(intake_changes(unresolvable))
+    read_model.complaints.record([step(unresolvable, 3, A.CLOSE_UNRESOLVABLE, S.CLASSIFIED, S.CLOSED, {"reason": "联系不上"})])
 
     typed = "客户说包裹在转运中心丢失了，希望赔偿"
     hits = kb.similar_solved(typed)

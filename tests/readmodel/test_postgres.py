@@ -104,18 +104,18 @@ def closed_unresolvable(filing: ComplaintFiling, seq: int = 5) -> ComplaintChang
 
 def file_all(store: ReadModel, *filings: ComplaintFiling) -> None:
     for filing in filings:
-        store.record(intake_changes(filing))
+        store.complaints.record(intake_changes(filing))
 
 
 def snapshot(store: ReadModel, complaint_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    found = store.get(complaint_id)
+    found = store.complaints.get(complaint_id)
     assert found is not None, f"{complaint_id} not in the read model"
     row, events = found
     return row.model_dump(), [e.model_dump() for e in events]
 
 
 def search_ids(store: ReadModel, sort: str = "received_at", descending: bool = False, **flt: Any) -> list[str]:
-    rows, total = store.search(ComplaintFilter(**flt), offset=0, limit=100, sort=sort, descending=descending)
+    rows, total = store.complaints.search(ComplaintFilter(**flt), offset=0, limit=100, sort=sort, descending=descending)
     assert total == len(rows)
     return [r.id for r in rows]
 
@@ -155,7 +155,7 @@ def test_processes_starting_together_on_an_empty_database_all_get_the_schema(dat
 def test_filing_creates_the_complaint_row_and_two_timeline_rows(read_model: ReadModel) -> None:
     filing = a_filing(body=urgent_body(channel="app", tracking_number="EX1234567890CN"))
 
-    read_model.record(intake_changes(filing))
+    read_model.complaints.record(intake_changes(filing))
 
     row, events = snapshot(read_model, filing.complaint_id)
     assert row["workflow_id"] == complaint_workflow_id(filing.complaint_id)
@@ -180,15 +180,15 @@ def test_filing_creates_the_complaint_row_and_two_timeline_rows(read_model: Read
 def test_recording_the_same_changes_again_adds_nothing(read_model: ReadModel) -> None:
     """A retried activity, or the API and the workflow both writing the intake: one copy."""
     filing = a_filing()
-    read_model.record(intake_changes(filing))
+    read_model.complaints.record(intake_changes(filing))
     before = snapshot(read_model, filing.complaint_id)
 
-    read_model.record(intake_changes(filing))
+    read_model.complaints.record(intake_changes(filing))
     for change in intake_changes(filing):
-        read_model.record([change])
+        read_model.complaints.record([change])
 
     assert snapshot(read_model, filing.complaint_id) == before
-    assert read_model.search(ComplaintFilter(), offset=0, limit=10, sort="received_at", descending=False)[1] == 1
+    assert read_model.complaints.search(ComplaintFilter(), offset=0, limit=10, sort="received_at", descending=False)[1] == 1
 
 
 def test_concurrent_writers_of_the_same_changes_leave_one_copy(read_model: ReadModel) -> None:
@@ -196,7 +196,7 @@ def test_concurrent_writers_of_the_same_changes_leave_one_copy(read_model: ReadM
     changes = intake_changes(filing)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        list(pool.map(lambda _: read_model.record(changes), range(12)))
+        list(pool.map(lambda _: read_model.complaints.record(changes), range(12)))
 
     row, events = snapshot(read_model, filing.complaint_id)
     assert (row["status"], row["last_seq"], len(events)) == ("classified", 2, 2)
@@ -204,10 +204,10 @@ def test_concurrent_writers_of_the_same_changes_leave_one_copy(read_model: ReadM
 
 def test_an_older_change_arriving_late_does_not_move_the_row_backwards(read_model: ReadModel) -> None:
     filing = a_filing()
-    read_model.record(intake_changes(filing))
-    read_model.record([resolved(filing)])  # seq 4 lands first
-    read_model.record([taken_into_handling(filing)])  # seq 3 arrives late
-    read_model.record(intake_changes(filing))  # and the intake is replayed
+    read_model.complaints.record(intake_changes(filing))
+    read_model.complaints.record([resolved(filing)])  # seq 4 lands first
+    read_model.complaints.record([taken_into_handling(filing)])  # seq 3 arrives late
+    read_model.complaints.record(intake_changes(filing))  # and the intake is replayed
 
     row, events = snapshot(read_model, filing.complaint_id)
     assert (row["status"], row["last_seq"], row["handling_round"]) == ("resolved", 4, 1)
@@ -217,7 +217,7 @@ def test_an_older_change_arriving_late_does_not_move_the_row_backwards(read_mode
 def test_closing_sets_closed_at_to_the_instant_of_the_change(read_model: ReadModel) -> None:
     filing = a_filing()
     closing = closed_unresolvable(filing)
-    read_model.record([*intake_changes(filing), taken_into_handling(filing), resolved(filing), closing])
+    read_model.complaints.record([*intake_changes(filing), taken_into_handling(filing), resolved(filing), closing])
 
     row, _ = snapshot(read_model, filing.complaint_id)
     assert row["status"] == "closed"
@@ -235,7 +235,7 @@ def test_instants_come_back_as_aware_utc_equal_to_what_was_written(read_model: R
         ComplaintStatus.IN_HANDLING,
         at=datetime(2026, 3, 2, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
     )
-    read_model.record([*intake_changes(filing), later])
+    read_model.complaints.record([*intake_changes(filing), later])
 
     row, events = snapshot(read_model, filing.complaint_id)
     instants = [row["received_at"], row["filed_at"], row["updated_at"], *(e["at"] for e in events)]
@@ -259,7 +259,7 @@ def test_search_filters_by_status_urgency_level_tracking_number_unit_and_receive
         "C-4", filed_by=SUPERVISOR, tracking_number="EX777000CN", received_at="2026-03-04T10:00:00+08:00"
     )
     file_all(read_model, delay, urgent, injured, regional)
-    read_model.record([taken_into_handling(delay)])
+    read_model.complaints.record([taken_into_handling(delay)])
 
     assert search_ids(read_model) == ["C-1", "C-2", "C-3", "C-4"]
     assert search_ids(read_model, status="in_handling") == ["C-1"]
@@ -297,7 +297,7 @@ def test_search_pages_and_sorts_with_the_id_breaking_ties(read_model: ReadModel)
     file_all(read_model, *filings)
 
     def page(offset: int, limit: int, sort: str = "received_at", descending: bool = True) -> tuple[list[str], int]:
-        rows, total = read_model.search(ComplaintFilter(), offset=offset, limit=limit, sort=sort, descending=descending)
+        rows, total = read_model.complaints.search(ComplaintFilter(), offset=offset, limit=limit, sort=sort, descending=descending)
         return [r.id for r in rows], total
 
     assert page(0, 2) == (["C-0", "C-5"], 6)
@@ -327,7 +327,7 @@ def test_earlier_complaints_count_same_phone_or_parcel_inside_the_window_but_not
     since = datetime(2026, 2, 15, tzinfo=CST)
 
     def earlier(tracking_number: str | None, *, exclude_id: str = "C-5", since: datetime = since) -> int:
-        return read_model.earlier_complaints(
+        return read_model.complaints.earlier_complaints(
             phone=phone, tracking_number=tracking_number, since=since, exclude_id=exclude_id
         )
 
@@ -341,8 +341,8 @@ def test_a_change_for_an_unknown_complaint_writes_its_timeline_only(read_model: 
     """Never a half-made complaint row: only the filing change creates one."""
     filing = a_filing()
 
-    read_model.record([taken_into_handling(filing)])
+    read_model.complaints.record([taken_into_handling(filing)])
 
-    assert read_model.get(filing.complaint_id) is None
-    assert read_model.search(ComplaintFilter(), offset=0, limit=10, sort="received_at", descending=False) == ([], 0)
+    assert read_model.complaints.get(filing.complaint_id) is None
+    assert read_model.complaints.search(ComplaintFilter(), offset=0, limit=10, sort="received_at", descending=False) == ([], 0)
 

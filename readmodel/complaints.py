@@ -1,0 +1,236 @@
+"""Complaints in the read model: one `complaint` row each and its timeline in `timeline_event`.
+
+Written by a local activity of the complaint workflow and by the API at intake (the same rows),
+read by the API: a complaint with its timeline, the filtered and sorted list, and what intake
+needs (a retried filing, the customer's or the parcel's earlier complaints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from readmodel import knowledge
+from readmodel.tables import ComplaintRow, TimelineEventRow
+from readmodel.writes import ForwardWriter, Store, timeline_columns
+from rules.repeats import EarlierComplaint
+from workflows.complaint_messages import ComplaintChange
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    status: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+    level: int | None = None
+    channel: str | None = None
+    tracking_number: str | None = None
+    unit: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+# Enough to judge a repeat or a duplicate; a customer with more is high priority either way.
+EARLIER_COMPLAINTS_LIMIT = 50
+
+SORTABLE = {"received_at", "filed_at", "updated_at", "level", "status", "category"}
+
+
+class ComplaintStore(Store):
+    """Complaint reads and idempotent writes on the read model's engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
+        super().__init__(engine, write_lock)
+        self._writer = ForwardWriter(engine.dialect.name, ComplaintRow.__table__, TimelineEventRow.__table__)  # type: ignore[attr-defined]
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def record(self, changes: Sequence[ComplaintChange]) -> None:
+        """Apply changes in one transaction. Idempotent: a timeline row is keyed by workflow id and
+        seq, and the complaint row only moves forward (a replayed older change never wins)."""
+        with self._write_lock, self.engine.begin() as conn:
+            for complaint_changes in _per_complaint(changes):
+                self._record_changes(conn, complaint_changes)
+
+    def _record_changes(self, conn: Connection, changes: list[ComplaintChange]) -> None:
+        """One complaint's changes, in seq order: its row written once, in the state after the last
+        of them, and all their timeline rows in one statement (intake writes three at once)."""
+        state: dict[str, Any] = {}
+        created_by: ComplaintChange | None = None
+        for change in changes:
+            state |= _state_after(change)
+            created_by = created_by or (change if change.filing is not None else None)
+        created = _row_from_filing(created_by) if created_by is not None else None
+        self._writer.write(conn, changes[0].complaint_id, state,
+                           [timeline_columns(c.workflow_id, c.complaint_id, c.entry) for c in changes], created)
+        for change in changes:
+            if change.status.value == "closed":
+                knowledge.capture(conn, change)  # the knowledge entry, once, in the closing's transaction
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, complaint_id: str) -> tuple[ComplaintRow, list[TimelineEventRow]] | None:
+        with Session(self.engine) as session:
+            row = session.get(ComplaintRow, complaint_id)
+            if row is None:
+                return None
+            events = session.exec(
+                select(TimelineEventRow)
+                .where(TimelineEventRow.complaint_id == complaint_id)
+                .order_by(TimelineEventRow.seq)  # type: ignore[arg-type]
+            ).all()
+            return row, list(events)
+
+    def find(self, complaint_id: str) -> ComplaintRow | None:
+        with Session(self.engine) as session:
+            return session.get(ComplaintRow, complaint_id)
+
+    def search(
+        self, flt: ComplaintFilter, *, offset: int, limit: int, sort: str, descending: bool
+    ) -> tuple[list[ComplaintRow], int]:
+        conditions = []
+        for name in ("status", "category", "urgency", "level", "channel", "tracking_number"):
+            value = getattr(flt, name)
+            if value is not None:
+                conditions.append(getattr(ComplaintRow, name) == value)
+        if flt.unit is not None:
+            conditions.append(ComplaintRow.lead_unit == flt.unit)
+        if flt.received_from is not None:
+            conditions.append(ComplaintRow.received_at >= flt.received_from)
+        if flt.received_to is not None:
+            conditions.append(ComplaintRow.received_at < flt.received_to)
+        column = getattr(ComplaintRow, sort)
+        order = [column.desc() if descending else column.asc(), ComplaintRow.id]
+        with Session(self.engine) as session:
+            total = session.exec(select(func.count()).select_from(ComplaintRow).where(*conditions)).one()
+            rows = session.exec(
+                select(ComplaintRow).where(*conditions).order_by(*order).offset(offset).limit(limit)
+            ).all()
+            return list(rows), int(total)
+
+    def earlier_complaints(
+        self, *, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
+    ) -> int:
+        """Complaints by the same phone or about the same parcel since a given instant."""
+        with self.engine.connect() as conn:
+            return len(_earlier(conn, phone, tracking_number, since, exclude_id))
+
+    def intake_context(
+        self, complaint_id: str, *, phone: str, tracking_number: str | None, since: datetime
+    ) -> tuple[ComplaintRow | None, list[EarlierComplaint]]:
+        """What intake needs: the complaint if this id was filed already, else the earlier
+        complaints of the customer or the parcel (for repeats and duplicates)."""
+        with self.engine.connect() as conn:
+            if conn.execute(_FILED, {"id": complaint_id}).first() is None:
+                return None, _earlier(conn, phone, tracking_number, since, complaint_id)
+        with Session(self.engine) as session:  # a retried filing: the whole row, for the answer
+            return session.get(ComplaintRow, complaint_id), []
+
+
+# Intake's reads, built once: building a statement costs more CPU than SQLite takes to run it.
+_FILED = sa_select(ComplaintRow.__table__.c.id).where(ComplaintRow.__table__.c.id == bindparam("id"))
+
+
+def _earlier_statement(by_parcel: bool) -> Any:
+    c = ComplaintRow.__table__.c
+    who = c.complainant_phone == bindparam("phone")
+    if by_parcel:
+        who = or_(who, c.tracking_number == bindparam("tracking_number"))
+    return (
+        sa_select(c.id, c.status, c.category, c.complainant_phone, c.tracking_number, c.received_at)
+        .where(who, c.received_at >= bindparam("since"), c.id != bindparam("exclude_id"))
+        .order_by(c.received_at.desc())
+        .limit(EARLIER_COMPLAINTS_LIMIT)
+    )
+
+
+_EARLIER = {by_parcel: _earlier_statement(by_parcel) for by_parcel in (False, True)}
+
+
+def _earlier(
+    conn: Connection, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
+) -> list[EarlierComplaint]:
+    params = {"phone": phone, "since": since, "exclude_id": exclude_id, "tracking_number": tracking_number}
+    rows = conn.execute(_EARLIER[bool(tracking_number)], params if tracking_number else
+                        {k: v for k, v in params.items() if k != "tracking_number"}).all()
+    return [EarlierComplaint(*r) for r in rows]
+
+
+def _per_complaint(changes: Sequence[ComplaintChange]) -> list[list[ComplaintChange]]:
+    by_complaint: dict[str, list[ComplaintChange]] = {}
+    for change in changes:
+        by_complaint.setdefault(change.complaint_id, []).append(change)
+    return [sorted(run, key=lambda c: c.entry.seq) for run in by_complaint.values()]
+
+
+def _state_after(change: ComplaintChange) -> dict[str, Any]:
+    """The complaint row's columns this change sets (a later change's values win)."""
+    entry = change.entry
+    state: dict[str, Any] = {
+        "status": change.status.value,
+        "handling_round": change.handling_round,
+        "one_time_resolution": change.one_time_resolution,
+        "last_seq": entry.seq,
+        "updated_at": datetime.now(UTC),
+        "closed_at": entry.at if change.status.value == "closed" else None,
+    }
+    if change.clocks is not None:
+        state["clocks"] = [c.model_dump(mode="json") for c in change.clocks]
+        # The dashboard reads these two through indexes: the earliest running clock, the oldest overdue one.
+        state["next_due"] = min((c.due for c in change.clocks if c.running), default=None)
+        state["overdue_since"] = min((c.due for c in change.clocks if c.overdue_at and not c.met_at), default=None)
+    if change.missed_clocks is not None:
+        state["missed_clocks"] = change.missed_clocks
+    if change.complex_case is not None:
+        state["complex_case"] = change.complex_case
+    if change.plan is not None:
+        state["plan"] = [a.model_dump(mode="json") for a in change.plan]
+    return state
+
+
+def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:
+    filing = change.filing
+    assert filing is not None
+    intake, cls = filing.intake, filing.classification
+
+    def dump(model: Any) -> Any:
+        return model.model_dump(mode="json") if model is not None else None
+
+    return {
+        "id": filing.complaint_id,
+        "workflow_id": change.workflow_id,
+        "category": cls.category,
+        "category_group": cls.category_group,
+        "urgency": cls.urgency.value,
+        "urgent_reasons": [r.model_dump(mode="json") for r in cls.urgent_reasons],
+        "level": cls.level,
+        "level_reasons": cls.level_reasons,
+        "priority": cls.priority.value,
+        "priority_reasons": cls.priority_reasons,
+        "channel": intake.channel.value,
+        "channel_message_id": intake.channel_message_id,
+        "received_at": intake.received_at,
+        "filed_at": filing.filed_at,
+        "filed_by": filing.filed_by.id,
+        "lead_unit": filing.lead_unit,
+        "tracking_number": intake.tracking_number,
+        "nature": intake.nature.value,
+        "complainant_name": intake.complainant.name,
+        "complainant_phone": intake.complainant.phone,
+        "complainant_tier": intake.complainant.tier,
+        "sender": dump(intake.sender),
+        "recipient": dump(intake.recipient),
+        "contents": dump(intake.contents),
+        "demand": intake.demand,
+        "description": intake.description,
+        "evidence": [e.model_dump(mode="json") for e in intake.evidence],
+        "is_repeat": bool(filing.repeat_of),
+        "repeat_of": filing.repeat_of,
+    }
