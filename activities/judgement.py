@@ -24,7 +24,7 @@ from workflows.judgement_messages import (
 
 class JudgementActivities:
     def __init__(self, read_model: ReadModel, policy: PolicyFile) -> None:
-        self._store = JudgementStore.of(read_model)
+        self._store = read_model.judgements
         self._policy = policy
 
     @activity.defn(name=JUDGEMENT_TERMS_ACTIVITY)
