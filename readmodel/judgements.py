@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from readmodel import measures
 from readmodel.tables import JudgementEventRow, JudgementRow
 from readmodel.writes import ForwardWriter, Store, event_columns
 from rules.judgement import FINAL_STATUSES
@@ -71,8 +72,6 @@ class JudgementStore(Store):
     def appeal_counts(self, start: datetime, end: datetime, office: str | None = None) -> dict[str, tuple[int, int]]:
         """Per responsible office: (appeals decided as at fault, judgements sent) for the judgements
         sent in [start, end): the invalid-appeal rate of the measures (DOMAIN §8)."""
-        from readmodel import measures  # the measures read this module's table
-
         counted = measures.counts(self.engine, "invalid_appeal_rate", start, end, end, "unit")
         return {o: n for o, n in counted.items() if o is not None and (office is None or o == office)}
 
