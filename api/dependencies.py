@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -29,6 +30,11 @@ class Services:
         """The policy as it is now: an edited file applies to the next request, like in the worker."""
         return self.policy_file.current()
 
+    def web_ui_url(self, workflow_id: str) -> str:
+        """Where operations open a case's workflow in the Temporal Web UI."""
+        namespace = quote(self.settings.temporal_namespace)
+        return f"{self.settings.temporal_ui_url}/namespaces/{namespace}/workflows/{quote(workflow_id)}"
+
 
 def get_services(request: Request) -> Services:
     return request.app.state.services
@@ -36,11 +42,11 @@ def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
-_bearer = HTTPBearer(auto_error=False)
+bearer_token = HTTPBearer(auto_error=False)
 
 
 def current_actor(
-    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)]
 ) -> Actor:
     if credentials is None:
         raise HTTPException(

@@ -1,10 +1,12 @@
-"""Escalation ladders (DOMAIN §6): who is told when a dispatch or ticket is overdue, and how long each
-rung has to get the answer, on its own unit's calendar."""
+"""Escalation ladders (DOMAIN §6): which ladder a ticket or dispatch gets, who is told when it is
+overdue, and how long each rung has to get the answer, on its own unit's calendar."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from rules.dispatch import DispatchKind, TicketPriority
+from rules.org_chart import OrgChart, UnitKind
 from rules.policy import Policy
 
 
@@ -18,26 +20,64 @@ class LadderStep(BaseModel):
     wait_hours: float
 
 
+class DispatchTerms(BaseModel):
+    """What a new ticket or dispatch carries from the policy: its ladder and, for an urgent ticket, the
+    group that reviews it first and the two notices beside that review."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ladder: list[LadderStep]
+    review_unit: str | None = None
+    confirm_notice: LadderStep | None = None  # the director texted once the review confirms
+    review_overdue_notice: LadderStep | None = None  # told when the review itself runs late
+
+
+def ticket_priority(given: TicketPriority | None, complaint_urgency: str) -> TicketPriority:
+    """A ticket is as urgent as its complaint unless the agent says otherwise."""
+    return given or (TicketPriority.URGENT if complaint_urgency == "urgent" else TicketPriority.NORMAL)
+
+
+def urgent_review_unit(policy: Policy) -> str | None:
+    """The head-office group that reviews urgent tickets (紧急事项组): the group whose id ends in 'urgent'."""
+    return next((u for u, d in policy.units.items() if d.kind == UnitKind.GROUP and u.endswith("urgent")), None)
+
+
+def dispatch_terms(policy: Policy, kind: DispatchKind, priority: TicketPriority, unit: str) -> DispatchTerms:
+    """The ladder and review of a dispatch to `unit`: urgent and normal tickets climb their own
+    ladders (an urgent one reviewed first), direct and linked dispatches the overdue-dispatch ladder."""
+    if kind is not DispatchKind.TICKET:
+        return DispatchTerms(ladder=resolve_ladder(policy, "overdue_dispatch", unit))
+    if priority is not TicketPriority.URGENT:
+        return DispatchTerms(ladder=resolve_ladder(policy, "normal_ticket", unit))
+    return DispatchTerms(
+        ladder=resolve_ladder(policy, "urgent_ticket", unit),
+        review_unit=urgent_review_unit(policy),
+        confirm_notice=_first(resolve_ladder(policy, "urgent_confirmed", unit)),
+        review_overdue_notice=_first(resolve_ladder(policy, "urgent_review", unit)),
+    )
+
+
 def resolve_ladder(policy: Policy, ladder: str, acting_unit: str) -> list[LadderStep]:
     """A policy ladder made concrete for one dispatch: 'assisting_province' becomes the province
     above the acting unit, 'unit_above' its parent, and so on (DOMAIN §6)."""
     steps = []
     for step in policy.escalation[ladder].steps:
-        unit = _unit_for(policy, step.of_unit, acting_unit)
+        unit = _unit_for(policy.org_chart, step.of_unit, acting_unit)
         if unit is not None:
             steps.append(LadderStep(role=step.notify.value, unit=unit, wait_hours=step.then_wait_hours))
     return steps
 
 
-def _unit_for(policy: Policy, reference: str, acting_unit: str) -> str | None:
-    if reference in policy.units:
+def _unit_for(chart: OrgChart, reference: str, acting_unit: str) -> str | None:
+    if reference in chart:
         return reference
     if reference == "unit_above":
-        return policy.units[acting_unit].parent
-    kind = {"assisting_province": "province", "assisting_city": "city"}.get(reference)
+        return chart.parent_of(acting_unit)
+    kind = {"assisting_province": UnitKind.PROVINCE, "assisting_city": UnitKind.CITY}.get(reference)
     if kind is None:
         raise ValueError(f"unknown unit reference {reference!r} in an escalation ladder")
-    unit: str | None = acting_unit
-    while unit is not None and policy.units[unit].kind != kind:
-        unit = policy.units[unit].parent
-    return unit  # None: no such level above this unit, the step is left out
+    return chart.nearest(acting_unit, kind)  # None: no such level above this unit, the step is left out
+
+
+def _first(steps: list[LadderStep]) -> LadderStep | None:
+    return steps[0] if steps else None

@@ -3,9 +3,6 @@ and the department's actions, and reads from the read model."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,13 +14,15 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import deadline_for
+from api.case_actions import act_on_case, found_or_404
 from api.dependencies import Services, ServicesDep, require
-from api.errors import invalid_field, update_or_409
-from api.routers.complaints import RECEIVED_AT_TOLERANCE, TimelineEvent, _mask_phone, _ui_url
-from notifications.directory import units_above
+from api.errors import invalid_field
+from api.intake import RECEIVED_AT_TOLERANCE, case_id
+from api.timelines import TimelineEvent
 from readmodel.contacts import ContactStore
 from readmodel.tables import ContactRow
 from rules.actors import Actor, Permission
+from rules.customer_data import phone_shown_to
 from rules.contact import TRANSITIONS, ContactAction, ContactIntake, ContactKind, ContactStatus, InvalidContactStep
 from rules.org_chart import UnitKind
 from workflows.contact import CONTACT_WORKFLOWS, ConsultationWorkflow
@@ -87,12 +86,11 @@ class ContactDetail(BaseModel):
 
 
 def _contact_id(idempotency_key: str | None, intake: ContactIntake) -> str:
-    """From the idempotency key (or the channel's message id) when there is one: a retried request
-    maps to the same workflow id, and Temporal itself refuses a second execution."""
+    """From the idempotency key (or the channel's message id) when there is one (see `case_id`)."""
     seed = (f"contact-key:{idempotency_key}" if idempotency_key is not None
             else f"contact-msg:{intake.channel.value}:{intake.channel_message_id}" if intake.channel_message_id
-            else uuid.uuid4().hex)
-    return "K" + base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode()[:12]
+            else None)
+    return case_id("K", seed)
 
 
 def _store(services: Services) -> ContactStore:
@@ -101,7 +99,7 @@ def _store(services: Services) -> ContactStore:
 
 def _created(row: ContactRow, services: Services, replayed: bool) -> ContactCreated:
     return ContactCreated(contact_id=row.id, workflow_id=row.workflow_id, kind=row.kind, status=row.status,
-                          clocks=row.clocks or [], replayed=replayed, temporal_ui_url=_ui_url(services, row.workflow_id))
+                          clocks=row.clocks or [], replayed=replayed, temporal_ui_url=services.web_ui_url(row.workflow_id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ContactCreated)
@@ -160,20 +158,16 @@ async def get_contact(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id}")
     row, events = found
-    can_see_phone = actor.role in services.policy.roles_with(Permission.SEE_CUSTOMER_PHONE)
     shown = {
-        "contact_id": row.id, "clocks": row.clocks or [], "temporal_ui_url": _ui_url(services, row.workflow_id),
-        "customer_phone": row.customer_phone if can_see_phone else _mask_phone(row.customer_phone),
+        "contact_id": row.id, "clocks": row.clocks or [], "temporal_ui_url": services.web_ui_url(row.workflow_id),
+        "customer_phone": phone_shown_to(actor.role, row.customer_phone, services.policy),
         "timeline": [TimelineEvent.model_validate(e, from_attributes=True) for e in events],
     }
     return ContactDetail(**{k: getattr(row, k) for k in ContactDetail.model_fields if k not in shown}, **shown)
 
 
 async def _contact_or_404(services: Services, contact_id: str) -> ContactRow:
-    row = await run_in_threadpool(_store(services).find, contact_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id}")
-    return row
+    return await found_or_404(_store(services).find, contact_id, "contact")
 
 
 async def _act(services: Services, row: ContactRow, action: ContactAction, update: Any, req: Any) -> Any:
@@ -184,12 +178,8 @@ async def _act(services: Services, row: ContactRow, action: ContactAction, updat
         message = str(InvalidContactStep(kind, action, ContactStatus(row.status)))
         return JSONResponse(status_code=409, content={"detail": message, "current_status": row.status})
 
-    async def current_status() -> str:
-        found = await run_in_threadpool(_store(services).find, row.id)
-        return found.status if found else "unknown"
-
-    handle = services.temporal.get_workflow_handle(row.workflow_id)
-    return await update_or_409(handle, update, req, current_status, f"{kind.value.replace('_', ' ')} {row.id}")
+    return await act_on_case(services, row.workflow_id, update, req, what=f"{kind.value.replace('_', ' ')} {row.id}",
+                             row=lambda: _store(services).find(row.id))
 
 
 DeskAgent = Annotated[Actor, Depends(require(Permission.HANDLE_CONTACT))]
@@ -226,7 +216,7 @@ async def record_department_answer(
 ) -> Any:
     """Only the department the consultation was handed to, or a unit above it, answers."""
     row = await _contact_or_404(services, contact_id)
-    if row.handed_to is not None and actor.unit != row.handed_to and actor.unit not in units_above(services.policy, row.handed_to):
+    if row.handed_to is not None and not services.policy.org_chart.is_at_or_above(actor.unit, row.handed_to):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"contact {contact_id} was handed to {row.handed_to}; {actor.unit} is neither that unit nor above it",

@@ -13,10 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.charts import Bar, bar_chart
 from api.dependencies import Services, ServicesDep
+from api.figures import category_label, figures, measure_chart, organisation_zone, overall
 from api.pages import TOKEN_COOKIE, local_time, page_actor, render
-from api.routers.complaints import _ui_url
-from api.routers.measures import figures, organisation_zone
-from api.routers.reports import category_label, measure_chart, overall
 from readmodel import dashboard
 from rules.actors import Permission
 from rules.measures import Period, PeriodKind
@@ -45,17 +43,17 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
     for row in dashboard.next_due(engine, LISTED):
         running = [c for c in row.clocks or [] if c.get("met_at") is None and c.get("overdue_at") is None]
         clock = min(running, key=lambda c: datetime.fromisoformat(c["due"]), default=None)
-        upcoming.append({"id": row.id, "ui_url": _ui_url(services, row.workflow_id),
+        upcoming.append({"id": row.id, "ui_url": services.web_ui_url(row.workflow_id),
                          "category": category_label(policy, row.category), "urgency": row.urgency,
                          "level": row.level, "status": row.status, "lead_unit": row.lead_unit,
                          "clock": clock["label"] if clock else "", "due": local_time(row.next_due, zone),
                          "left": time_left(row.next_due, now) if row.next_due else ""})
-    overdue = [{"id": c.complaint.id, "ui_url": _ui_url(services, c.complaint.workflow_id), "clock": c.label,
+    overdue = [{"id": c.complaint.id, "ui_url": services.web_ui_url(c.complaint.workflow_id), "clock": c.label,
                 "unit": c.unit, "due": local_time(c.due, zone), "late": time_left(c.due, now),
                 "marked": local_time(c.overdue_at, zone) if c.overdue_at else "not yet marked"}
                for c in dashboard.overdue_clocks(engine, now, LISTED)]
-    escalations = [{"id": d.id, "ui_url": _ui_url(services, d.id), "complaint_id": d.complaint_id,
-                    "complaint_url": _ui_url(services, complaint_workflow_id(d.complaint_id)), "kind": d.kind,
+    escalations = [{"id": d.id, "ui_url": services.web_ui_url(d.id), "complaint_id": d.complaint_id,
+                    "complaint_url": services.web_ui_url(complaint_workflow_id(d.complaint_id)), "kind": d.kind,
                     "unit": d.unit, "level": d.escalation_level, "due": local_time(d.due, zone),
                     "left": time_left(d.due, now) if d.due else ""}
                    for d in read_model.dispatches(escalated_only=True, open_only=True, now=now)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -10,17 +9,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
+from api.case_actions import act_on_case, act_on_complaint, found_or_404, row_only
 from api.dependencies import Services, ServicesDep, require
-from api.errors import update_or_409
-from api.routers.complaints import act_on_complaint
-from notifications.directory import units_above
+from api.timelines import DispatchEventView
 from rules.actors import Actor, Permission
 from rules.dispatch import DispatchKind, TicketPriority
-from rules.escalation import resolve_ladder
+from rules.escalation import dispatch_terms, ticket_priority
 from rules.reply_checks import Reply
+from workflows.case import Text
 from workflows.complaint import ComplaintWorkflow
 from workflows.dispatch import DispatchWorkflow
-from workflows.case import Text
 from workflows.dispatch_messages import (
     DispatchView,
     RaiseDispatch,
@@ -58,18 +56,6 @@ class Raised(BaseModel):
     complaint_id: str
 
 
-class DispatchEventView(BaseModel):
-    seq: int
-    at: datetime
-    actor_id: str
-    actor_role: str
-    actor_unit: str
-    action: str
-    from_status: str | None
-    to_status: str
-    detail: Any
-
-
 class DispatchDetail(DispatchView):
     events: list[DispatchEventView]
 
@@ -93,56 +79,31 @@ async def _raise(services: Services, complaint_id: str, req: RaiseDispatch) -> A
 @router.post("/complaints/{complaint_id}/tickets", status_code=201, response_model=Raised)
 async def open_ticket(complaint_id: str, body: TicketRequest, services: ServicesDep, actor: Raiser) -> Any:
     _unit_or_422(services, body.assisting_unit, "assisting_unit")
-    policy = services.policy
-    row = await run_in_threadpool(services.read_model.find, complaint_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
-    priority = body.priority or (TicketPriority.URGENT if row.urgency == "urgent" else TicketPriority.NORMAL)
-    urgent = priority is TicketPriority.URGENT
-    review_unit = next((u for u, d in policy.units.items() if d.kind == "group" and u.endswith("urgent")), None)
-    req = RaiseDispatch(
-        actor=actor,
-        kind=DispatchKind.TICKET,
-        priority=priority,
-        unit=body.assisting_unit,
-        instruction=body.instruction,
-        review_unit=review_unit if urgent else None,
-        ladder=resolve_ladder(policy, "urgent_ticket" if urgent else "normal_ticket", body.assisting_unit),
-        confirm_notice=_first(resolve_ladder(policy, "urgent_confirmed", body.assisting_unit)) if urgent else None,
-        review_overdue_notice=_first(resolve_ladder(policy, "urgent_review", body.assisting_unit)) if urgent else None,
-        reply_checks=policy.reply_checks,
-    )
+    row = await found_or_404(services.read_model.find, complaint_id, "complaint")
+    priority = ticket_priority(body.priority, row.urgency)
+    terms = dispatch_terms(services.policy, DispatchKind.TICKET, priority, body.assisting_unit)
+    req = RaiseDispatch(actor=actor, kind=DispatchKind.TICKET, priority=priority, unit=body.assisting_unit,
+                        instruction=body.instruction, **dict(terms), reply_checks=services.policy.reply_checks)
     return await _raise(services, complaint_id, req)
 
 
 @router.post("/complaints/{complaint_id}/dispatches", status_code=201, response_model=Raised)
 async def raise_dispatch(complaint_id: str, body: DispatchRequest, services: ServicesDep, actor: Raiser) -> Any:
     _unit_or_422(services, body.unit, "unit")
-    req = RaiseDispatch(
-        actor=actor,
-        kind=DispatchKind(body.kind),
-        unit=body.unit,
-        instruction=body.instruction,
-        ladder=resolve_ladder(services.policy, "overdue_dispatch", body.unit),
-        reply_checks=services.policy.reply_checks,
-    )
+    kind = DispatchKind(body.kind)
+    terms = dispatch_terms(services.policy, kind, TicketPriority.NORMAL, body.unit)
+    req = RaiseDispatch(actor=actor, kind=kind, unit=body.unit, instruction=body.instruction, **dict(terms),
+                        reply_checks=services.policy.reply_checks)
     return await _raise(services, complaint_id, req)
 
 
 async def _dispatch_or_404(services: Services, dispatch_id: str) -> Any:
-    found = await run_in_threadpool(services.read_model.dispatch, dispatch_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dispatch {dispatch_id}")
-    return found
+    return await found_or_404(services.read_model.dispatch, dispatch_id, "dispatch")
 
 
 async def _update_dispatch(services: Services, dispatch_id: str, update: Any, req: Any) -> Any:
-    async def current_status() -> str:
-        row, _ = await _dispatch_or_404(services, dispatch_id)
-        return str(row.status)
-
-    handle = services.temporal.get_workflow_handle(dispatch_id)
-    return await update_or_409(handle, update, req, current_status, f"dispatch {dispatch_id}")
+    return await act_on_case(services, dispatch_id, update, req, what=f"dispatch {dispatch_id}",
+                             row=row_only(services.read_model.dispatch, dispatch_id))
 
 
 @router.post("/dispatches/{dispatch_id}/review", response_model=DispatchView)
@@ -167,7 +128,7 @@ async def reply_to_dispatch(
 ) -> Any:
     """Only the unit the dispatch is addressed to, or a unit above it, may answer."""
     row, _ = await _dispatch_or_404(services, dispatch_id)
-    if actor.unit != row.unit and actor.unit not in units_above(services.policy, row.unit):
+    if not services.policy.org_chart.is_at_or_above(actor.unit, row.unit):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"dispatch {dispatch_id} is addressed to {row.unit}; {actor.unit} is neither that unit nor above it",
@@ -207,8 +168,3 @@ async def escalations_in_flight(services: ServicesDep, _: Reader) -> Any:
 
 def _view(row: Any) -> DispatchView:
     return DispatchView(dispatch_id=row.id, **{k: getattr(row, k) for k in DispatchView.model_fields if k != "dispatch_id"})
-
-
-def _first(steps: list[Any]) -> Any:
-    return steps[0] if steps else None
-

@@ -11,11 +11,11 @@ from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from api.case_actions import act_on_case, found_or_404, row_only
 from api.dependencies import Services, ServicesDep, require
-from api.errors import invalid_field, update_or_409
-from api.routers.dispatches import DispatchEventView as EventView
-from api.routers.measures import organisation_zone
-from notifications.directory import units_above
+from api.errors import invalid_field
+from api.figures import organisation_zone
+from api.timelines import DispatchEventView as EventView
 from readmodel.judgements import JudgementRow, JudgementStore, view_of
 from rules.actors import Actor, Permission
 from rules.judgement import AppealRights, appeal_rights, fault_naming_problems
@@ -78,10 +78,7 @@ async def appeal_rates(
 
 
 async def _judgement_or_404(services: Services, judgement_id: str) -> tuple[JudgementRow, list[Any]]:
-    found = await run_in_threadpool(store(services).get, judgement_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no judgement {judgement_id}")
-    return found
+    return await found_or_404(store(services).get, judgement_id, "judgement")
 
 
 @router.get("/judgements/{judgement_id}", response_model=JudgementDetail)
@@ -95,7 +92,7 @@ async def _acting_for(services: Services, judgement_id: str, actor: Actor, offic
     """The judgement, if the actor's unit is the lead or responsible office or above it (else 403)."""
     row, _ = await _judgement_or_404(services, judgement_id)
     unit = row.lead_unit if office == "lead" else row.responsible_office
-    if unit is None or (actor.unit != unit and actor.unit not in units_above(services.policy, unit)):
+    if unit is None or not services.policy.org_chart.is_at_or_above(actor.unit, unit):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"judgement {judgement_id} waits for the {office} office {unit};"
                                                        f" {actor.unit} is neither that unit nor above it")
     return row
@@ -104,13 +101,9 @@ async def _acting_for(services: Services, judgement_id: str, actor: Actor, offic
 async def _update(services: Services, judgement_id: str, update: Any, req: Any) -> Any:
     """Run an Update: a wrong step is 409 (with the current status), missing evidence 422, an
     office without the right to appeal 403 with the reason and its rate."""
-    async def current_status() -> str:
-        row, _ = await _judgement_or_404(services, judgement_id)
-        return str(row.status)
-
-    handle = services.temporal.get_workflow_handle(judgement_id)
     try:
-        return await update_or_409(handle, update, req, current_status, f"judgement {judgement_id}")
+        return await act_on_case(services, judgement_id, update, req, what=f"judgement {judgement_id}",
+                                 row=row_only(store(services).get, judgement_id))
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}

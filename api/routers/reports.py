@@ -17,13 +17,13 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
 from api.charts import Bar, bar_chart, percent, trend_chart
-from api.dependencies import ServicesDep, _bearer, current_actor, require
+from api.dependencies import ServicesDep, bearer_token, current_actor, require
+from api.figures import OverallFigure, category_label, figures, measure_chart, only_group, organisation_zone, overall
 from api.pages import local_time, page_actor, render
-from api.routers.measures import MeasureFigures, figures, organisation_zone
 from readmodel import measures as sql
 from readmodel.store import ReadModel
 from rules.actors import Permission
-from rules.measures import Better, Period, PeriodKind, share_above
+from rules.measures import Period, PeriodKind, share_above
 from rules.policy import Policy
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -44,20 +44,6 @@ class TrendPoint(BaseModel):
     numerator: int
     denominator: int
     rate: float | None  # None: nothing to measure that month
-    meets_target: bool | None
-
-
-class OverallFigure(BaseModel):
-    """A measure for the whole organisation in one period, against its target."""
-
-    key: str
-    label: str
-    label_zh: str
-    target: float | None
-    better: Better
-    numerator: int
-    denominator: int
-    rate: float | None  # None: nothing to measure in the period
     meets_target: bool | None
 
 
@@ -110,7 +96,7 @@ def monthly_report(read_model: ReadModel, policy: Policy, month: Period, now: da
     trend = {p.label: {m.key: m for m in found} for p, found in zip(months, counted)}
     measures = []
     for key, this_month in trend[month.label].items():
-        points = [TrendPoint(period=label, **_only_group(found[key])) for label, found in trend.items()]
+        points = [TrendPoint(period=label, **only_group(found[key])) for label, found in trend.items()]
         measures.append(MeasureTrend(**overall(this_month).model_dump(), trend=points))
     return MonthlyReport(
         month=month.label, start=start, end=end, organisation=policy.organisation, complaints=total,
@@ -122,25 +108,6 @@ def monthly_report(read_model: ReadModel, policy: Policy, month: Period, now: da
         at_fault_tickets=labelled(at_fault, unit, sum(at_fault.values())),
         measures=measures,
     )
-
-
-def category_label(policy: Policy, code: str) -> str:
-    found = policy.category(code)
-    return found.label if found else code  # a category since removed from the policy keeps its code
-
-
-def overall(measure: MeasureFigures) -> OverallFigure:
-    """The one figure of a measure counted for the whole organisation (not grouped)."""
-    return OverallFigure(key=measure.key, label=measure.label, label_zh=measure.label_zh, target=measure.target,
-                         better=measure.better, **_only_group(measure))
-
-
-def _only_group(measure: MeasureFigures) -> dict[str, Any]:
-    group = measure.groups[0] if measure.groups else None
-    if group is None:
-        return {"numerator": 0, "denominator": 0, "rate": None, "meets_target": None}
-    return {"numerator": group.numerator, "denominator": group.denominator, "rate": group.rate,
-            "meets_target": group.meets_target}
 
 
 CSV_COLUMNS = ("section", "key", "label", "period", "count", "numerator", "denominator", "value", "target", "meets_target")
@@ -188,15 +155,6 @@ def report_charts(report: MonthlyReport) -> dict[str, Any]:
     }
 
 
-def measure_chart(name: str, title: str, measures: list[OverallFigure] | list[MeasureTrend]) -> Any:
-    """Each measure's rate as a bar on a 0–100 % scale, its target across it; green meets, red misses."""
-    def tone(meets: bool | None) -> str:
-        return "none" if meets is None else "good" if meets else "bad"
-
-    return bar_chart(name, title, [Bar(m.label, m.rate or 0.0, percent(m.rate), tone(m.meets_target), m.target)
-                                   for m in measures], scale=1.0)
-
-
 def _chosen_format(format: Format | None, accept: str) -> Format:
     if format is not None:
         return format
@@ -208,7 +166,7 @@ def _chosen_format(format: Format | None, accept: str) -> Format:
             responses={200: {"content": {"text/csv": {}, "text/html": {}}}})
 async def get_monthly_report(
     request: Request, services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)],
     month: Annotated[str, Query(description="2026-10")],
     format: Annotated[Format | None, Query(description="json (default), csv or html; or ask by Accept")] = None,
 ) -> Any:
