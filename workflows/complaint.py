@@ -10,28 +10,20 @@ local activity and mirrored in the search attributes the Web UI filters on.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from notifications.directory import RoleHolder
-    from notifications.messages import (
-        NOTIFY_ACTIVITY,
-        NOTIFY_RETRY,
-        NOTIFY_SCHEDULE_TO_CLOSE,
-        NOTIFY_START_TO_CLOSE,
-        Channel,
-        NotifyRequest,
-    )
+    from notifications.messages import Channel, NotifyRequest
     from rules.actors import Actor, Role
     from rules.calendar import WorkingHoursRule
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
-    from workflows.case import SYSTEM_ACTOR, CaseSearch
-    from workflows.clocks import Clock, clock_started_detail, ClockKind
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, refuse
+    from workflows.clocks import Clock, ClockKind, ClockWatcher, clock_started_detail
     from workflows.complaint_messages import (
         RECORD_CHANGES_ACTIVITY,
         AgreePlan,
@@ -60,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
         TakeIntoHandling,
         TimelineEntry,
     )
-    from workflows.deadlines import COMPUTE_DEADLINE_ACTIVITY, Deadline, DeadlineRequest
+    from workflows.deadlines import Deadline, DeadlineRequest, look_up_deadline
     from workflows.dispatch_messages import (
         dispatch_workflow_id,
         DispatchOrder,
@@ -73,7 +65,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.dispatch import DISPATCH_CHANGES, DispatchWorkflow
     from workflows.judgement import JudgementWorkflow
     from workflows.judgement_messages import JudgementOpening, judgement_summary, judgement_workflow_id
-    from workflows.options import CALENDAR_LOOKUP, CONTINUE_AS_NEW_AFTER_EVENTS, INVALID_TRANSITION, READ_MODEL_WRITE
+    from workflows.notices import notify_beside
+    from workflows.options import READ_MODEL_WRITE
 
 # The customer clocks (DOMAIN §5), by the names the policy knows them by.
 FIRST_CONTACT = "first_contact"
@@ -89,9 +82,16 @@ DEADLINE_AT_INTAKE = "deadline-at-intake"
 CUSTOMER_CLOCKS = "customer-clocks"
 # Patch: closing a case whose ticket was answered opens its responsibility judgement (DOMAIN §7).
 JUDGEMENT_AT_CLOSING = "judgement-at-closing"
+# Patch: a clock already past due when the watcher comes to it gets a 1 ms timer, as a dispatch's,
+# a judgement's and a contact's do (before it, the clock fell due at once, with no timer).
+PAST_DUE_TIMER = "past-due-timer"
 # What a case filed today is built with (ComplaintFiling.built_with): the API starts every new case
 # with all of them, so none of its workflow tasks spends a marker and an upsert on asking.
-COMPLAINT_CHANGES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING)
+COMPLAINT_CHANGES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING, PAST_DUE_TIMER)
+
+# A complaint continues as new once its history is this long (and no dispatch is open): a case
+# open for weeks with 2-hourly progress updates stays far below Temporal's limits and replays fast.
+CONTINUE_AS_NEW_AFTER_EVENTS = 500
 
 
 @workflow.defn
@@ -105,7 +105,11 @@ class ComplaintWorkflow:
         self._one_time_resolution = True
         self._closed_at = None
         self._clocks: dict[str, Clock] = {}
-        self._clocks_changed = False
+        self._pausing = False  # the clock watcher steps aside for continue-as-new or closing
+        self._watcher = ClockWatcher(
+            lambda: self._clocks.values(), self._clock_due, lambda: self._closed() or self._pausing,
+            timer_when_past_due=lambda: built_in(PAST_DUE_TIMER, self._filing.built_with),
+        )
         self._opened = False  # the opening changes are taken care of; later changes may be written
         self._unwritten: list[ComplaintChange] = []  # opening changes to repeat with the next write
         self._dispatches_raised = 0
@@ -121,7 +125,6 @@ class ComplaintWorkflow:
         self._plan: list[PlanAction] = []
         self._linked_duplicates: list[str] = []
         self._notices: list[asyncio.Task[Any]] = []
-        self._pausing = False  # the clock watcher steps aside for continue-as-new or closing
         self._runs = 0
         if filing.resumed is not None:
             self._resume(filing.resumed)
@@ -131,11 +134,11 @@ class ComplaintWorkflow:
         if filing.resumed is not None:
             pass  # a fresh history for a long case: the state came with the input
         # The customer's first-contact clock runs from the channel's received time (DOMAIN §5).
-        elif self._has(DEADLINE_AT_INTAKE) and (clock := opening_clock(filing)) is not None:
+        elif built_in(DEADLINE_AT_INTAKE, self._filing.built_with) and (clock := opening_clock(filing)) is not None:
             # The API computed the deadline and wrote the opening rows; they go again with the
             # first later write, so a crash of the API between start and write loses nothing.
             self._clocks[FIRST_CONTACT] = clock
-            self._clocks_changed = True
+            self._watcher.reset()
             self._seq = 3
             self._unwritten = opening_changes(filing)
         else:
@@ -148,7 +151,7 @@ class ComplaintWorkflow:
         self._refresh_details()
         while True:
             self._pausing = False
-            watcher = asyncio.create_task(self._watch_clocks())
+            watcher = asyncio.create_task(self._watcher.watch())
             await workflow.wait_condition(lambda: self._closed() or self._fresh_history_due())
             self._pausing = True
             await watcher
@@ -198,7 +201,7 @@ class ComplaintWorkflow:
     def _check_resolve(self, req: Resolve) -> None:
         self._check(ComplaintAction.RESOLVE)
         if open_actions := [a.number for a in self._plan if a.done_at is None]:
-            self._refuse(f"the plan still has open actions {open_actions}: the case resolves when they are done")
+            refuse(f"the plan still has open actions {open_actions}: the case resolves when they are done", self._status.value)
 
     @workflow.update
     async def confirm_with_customer(self, req: ConfirmWithCustomer) -> ComplaintState:
@@ -236,7 +239,7 @@ class ComplaintWorkflow:
         self._check_first_contact_open()
         now = workflow.now()
         self._clocks[FIRST_CONTACT].met_at = now
-        self._clocks_changed = True
+        self._watcher.reset()
         detail = {
             "apology": req.apology,
             "why_it_matters": req.why_it_matters,
@@ -276,7 +279,7 @@ class ComplaintWorkflow:
         was_due = solution.due_local
         deadline = await self._deadline(SOLUTION, solution.unit, solution.started_at, clock="complex_solution")
         solution.due, solution.due_local, solution.calendar_version = deadline.due, deadline.due_local, deadline.calendar_version
-        self._clocks_changed = True
+        self._watcher.reset()
         detail = {"reason": req.reason, "medium": req.medium, "was_due_local": was_due, "due_local": deadline.due_local}
         return await self._commit(self._change(ComplaintAction.EXTEND_SOLUTION_CLOCK, req.actor, detail, clocks=True))
 
@@ -287,12 +290,12 @@ class ComplaintWorkflow:
     def _check_extension(self) -> None:
         solution = self._clocks.get(SOLUTION)
         if self._status is not ComplaintStatus.IN_HANDLING or solution is None or solution.met_at is not None:
-            self._refuse("the solution clock is extended while the complaint is in handling")
+            refuse("the solution clock is extended while the complaint is in handling", self._status.value)
         assert solution is not None
         if solution.extended:
-            self._refuse(f"the solution clock was already extended; it is due {solution.due_local}")
+            refuse(f"the solution clock was already extended; it is due {solution.due_local}", self._status.value)
         if solution.overdue_at is not None or workflow.now() >= solution.due:
-            self._refuse(f"too late: the customer had to be told before the solution was due at {solution.due_local}")
+            refuse(f"too late: the customer had to be told before the solution was due at {solution.due_local}", self._status.value)
 
     # -- complex cases (DOMAIN §4: convene, investigate, plan, carry out, report back) ---------
 
@@ -330,7 +333,7 @@ class ComplaintWorkflow:
                 started_at=workflow.now(), due=planned.due, due_local=planned.due.strftime("%Y-%m-%d %H:%M %z"),
                 unit=planned.department, calendar_version="agreed in the plan", kind=ClockKind.ACTION,
             )
-        self._clocks_changed = True
+        self._watcher.reset()
         detail = {"actions": [a.model_dump(mode="json") for a in req.actions]}
         return await self._commit(self._change(ComplaintAction.AGREE_PLAN, req.actor, detail, clocks=True, plan=True))
 
@@ -345,7 +348,7 @@ class ComplaintWorkflow:
         now = workflow.now()
         action.done_at, action.outcome = now, req.outcome
         self._clocks[_action_clock(action.number)].met_at = now
-        self._clocks_changed = True
+        self._watcher.reset()
         detail = {"number": action.number, "outcome": req.outcome, "in_time": now <= action.due}
         changes = [self._change(ComplaintAction.COMPLETE_ACTION, req.actor, detail, clocks=True, plan=True)]
         if all(a.done_at is not None for a in self._plan):
@@ -364,26 +367,26 @@ class ComplaintWorkflow:
 
     def _check_complex_step(self, step: ComplaintAction) -> None:
         if self._status is not ComplaintStatus.IN_HANDLING:
-            self._refuse(f"a complex case is worked while in handling; the complaint is {self._status.value}")
+            refuse(f"a complex case is worked while in handling; the complaint is {self._status.value}", self._status.value)
         if step is ComplaintAction.MAKE_COMPLEX and self._complex:
-            self._refuse("the case is complex already")
+            refuse("the case is complex already", self._status.value)
         if step is not ComplaintAction.MAKE_COMPLEX and not self._complex:
-            self._refuse("a supervisor must first make the case complex")
+            refuse("a supervisor must first make the case complex", self._status.value)
         if step is ComplaintAction.AGREE_PLAN:
             if not self._meeting_recorded:
-                self._refuse("record the coordination meeting before agreeing the plan")
+                refuse("record the coordination meeting before agreeing the plan", self._status.value)
             if any(a.done_at is None for a in self._plan):
-                self._refuse("the plan agreed already has open actions")
+                refuse("the plan agreed already has open actions", self._status.value)
 
     def _check_action_open(self, number: int) -> PlanAction:
         if self._status is not ComplaintStatus.IN_HANDLING:
-            self._refuse(f"plan actions are done while in handling; the complaint is {self._status.value}")
+            refuse(f"plan actions are done while in handling; the complaint is {self._status.value}", self._status.value)
         action = next((a for a in self._plan if a.number == number), None)
         if action is None:
-            self._refuse(f"the plan has no action {number}")
+            refuse(f"the plan has no action {number}", self._status.value)
         assert action is not None
         if action.done_at is not None:
-            self._refuse(f"action {number} is done already")
+            refuse(f"action {number} is done already", self._status.value)
         return action
 
     # -- duplicates ----------------------------------------------------------------------------
@@ -429,9 +432,8 @@ class ComplaintWorkflow:
 
     def _check_dispatchable(self) -> None:
         if self._status is not ComplaintStatus.IN_HANDLING:
-            raise ApplicationError(
-                f"dispatches are raised while a complaint is in handling; it is {self._status.value}",
-                {"current_status": self._status.value}, type=INVALID_TRANSITION, non_retryable=True)
+            refuse(f"dispatches are raised while a complaint is in handling; it is {self._status.value}",
+                   self._status.value)
 
     async def _start_dispatch(self, order: DispatchOrder) -> None:
         order = order.model_copy(update={"built_with": list(DISPATCH_CHANGES)})  # started on today's code
@@ -494,19 +496,16 @@ class ComplaintWorkflow:
         try:
             next_status(self._status, action)
         except InvalidTransition as err:
-            self._refuse(str(err))
-
-    def _refuse(self, reason: str) -> None:
-        raise ApplicationError(reason, {"current_status": self._status.value}, type=INVALID_TRANSITION, non_retryable=True)
+            refuse(str(err), self._status.value)
 
     def _check_open(self, what: str) -> None:
         if self._status is ComplaintStatus.CLOSED:
-            self._refuse(f"cannot {what}: the complaint is closed")
+            refuse(f"cannot {what}: the complaint is closed", self._status.value)
 
     def _check_first_contact_open(self) -> None:
         clock = self._clocks.get(FIRST_CONTACT)
         if self._status is ComplaintStatus.CLOSED or clock is None or clock.met_at is not None:
-            self._refuse("first contact is already recorded or the complaint is closed")
+            refuse("first contact is already recorded or the complaint is closed", self._status.value)
 
     def _closed(self) -> bool:
         return self._status is ComplaintStatus.CLOSED
@@ -515,13 +514,8 @@ class ComplaintWorkflow:
         """Asked at the first point where this version behaves differently, then remembered: a case
         started before the customer clocks replays as it ran, and adopts them from here on."""
         if self._customer_clocks is None:
-            self._customer_clocks = self._has(CUSTOMER_CLOCKS)
+            self._customer_clocks = built_in(CUSTOMER_CLOCKS, self._filing.built_with)
         return self._customer_clocks
-
-    def _has(self, change: str) -> bool:
-        """A case started with the change has it from birth; an older one asks workflow.patched,
-        which says yes from the point where this code first runs it (and on every replay after)."""
-        return change in self._filing.built_with or workflow.patched(change)
 
     async def _transition(self, action: ComplaintAction, actor: Actor, detail: dict[str, Any]) -> ComplaintState:
         change = self._move(action, actor, detail)
@@ -567,7 +561,7 @@ class ComplaintWorkflow:
         clock = self._clocks.get(name)
         if clock is not None and clock.running:
             clock.met_at = workflow.now()
-            self._clocks_changed = True
+            self._watcher.reset()
 
     def _change(
         self,
@@ -623,13 +617,7 @@ class ComplaintWorkflow:
 
     async def _clock(self, name: str, label: str, unit: str, start: Any, category: str | None = None) -> ComplaintChange:
         """Start a clock: its due instant comes from the calendar activity, never from workflow code."""
-        deadline = await workflow.execute_local_activity(
-            COMPUTE_DEADLINE_ACTIVITY,
-            DeadlineRequest(unit=unit, start=start, clock=name, category=category),
-            result_type=Deadline,
-            summary=f"{label}: due on {unit}'s calendar",
-            **CALENDAR_LOOKUP,
-        )
+        deadline = await look_up_deadline(DeadlineRequest(unit=unit, start=start, clock=name, category=category), label)
         self._clocks[name] = Clock(
             name=name,
             label=label,
@@ -639,7 +627,7 @@ class ComplaintWorkflow:
             unit=unit,
             calendar_version=deadline.calendar_version,
         )
-        self._clocks_changed = True
+        self._watcher.reset()
         detail = clock_started_detail(self._clocks[name], deadline.calendar)
         return self._change(ComplaintAction.START_CLOCK, SYSTEM_ACTOR, detail, clocks=True)
 
@@ -654,49 +642,21 @@ class ComplaintWorkflow:
             name=name, label=LABELS[name], started_at=start, due=deadline.due, due_local=deadline.due_local,
             unit=self._filing.lead_unit, calendar_version=deadline.calendar_version, kind=kind,
         )
-        self._clocks_changed = True
+        self._watcher.reset()
         return clock
 
     async def _deadline(self, name: str, unit: str, start: datetime, *, clock: str | None,
                         rule: WorkingHoursRule | None = None) -> Deadline:
         cls = self._filing.classification
-        return await workflow.execute_local_activity(
-            COMPUTE_DEADLINE_ACTIVITY,
-            DeadlineRequest(unit=unit, start=start, clock=clock, rule=rule, category=cls.category, level=cls.level),
-            result_type=Deadline,
-            summary=f"{LABELS.get(name, name)}: due on {unit}'s calendar",
-            **CALENDAR_LOOKUP,
-        )
-
-    async def _watch_clocks(self) -> None:
-        """One durable timer at a time, on the earliest running clock; reset when clocks change."""
-        stop = lambda: self._status is ComplaintStatus.CLOSED or self._pausing  # noqa: E731
-        while not stop():
-            running = [c for c in self._clocks.values() if c.running]
-            self._clocks_changed = False
-            if not running:
-                await workflow.wait_condition(lambda: self._clocks_changed or stop())
-                continue
-            clock = min(running, key=lambda c: c.due)
-            remaining = clock.due - workflow.now()
-            if remaining > timedelta(0):
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._clocks_changed or stop(),
-                        timeout=remaining,
-                        timeout_summary=f"{clock.label} due {clock.due_local}",
-                    )
-                    continue
-                except asyncio.TimeoutError:
-                    pass
-            await self._clock_due(clock)
+        request = DeadlineRequest(unit=unit, start=start, clock=clock, rule=rule, category=cls.category, level=cls.level)
+        return await look_up_deadline(request, LABELS.get(name, name))
 
     async def _clock_due(self, clock: Clock) -> None:
         if clock.kind is ClockKind.PROGRESS:
             await self._send_progress_update()
             return
         clock.overdue_at = workflow.now()
-        self._clocks_changed = True
+        self._watcher.reset()
         detail: dict[str, Any] = {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local}
         action = ComplaintAction.CLOCK_OVERDUE
         if self._uses_customer_clocks():
@@ -744,18 +704,8 @@ class ComplaintWorkflow:
                      f"notify {role.value} of {unit}: {occasion}")
 
     def _notify(self, request: NotifyRequest, summary: str) -> None:
-        """Beside the clocks, never in front of them: a gateway outage must not hold a deadline."""
-        async def send() -> None:
-            try:
-                await workflow.execute_activity(
-                    NOTIFY_ACTIVITY, request, start_to_close_timeout=NOTIFY_START_TO_CLOSE,
-                    schedule_to_close_timeout=NOTIFY_SCHEDULE_TO_CLOSE, retry_policy=NOTIFY_RETRY, summary=summary,
-                )
-            except ActivityError as err:  # recorded in the outbox and the history; the case goes on
-                workflow.logger.warning("notice %s not delivered: %s", request.step, err.cause or err)
-
         self._notices = [n for n in self._notices if not n.done()]
-        self._notices.append(asyncio.create_task(send()))
+        self._notices.append(notify_beside(request, summary))
 
     def _notices_done(self) -> bool:
         return all(n.done() for n in self._notices)
@@ -763,7 +713,9 @@ class ComplaintWorkflow:
     async def _open_judgement(self) -> None:
         """结案 → 判责单: the judgement runs on its own (ABANDON), outliving this workflow by weeks."""
         answered = [v for v in self._finished_dispatches if v.status is DispatchStatus.ANSWERED]
-        if not any(v.kind is DispatchKind.TICKET for v in answered) or not self._has(JUDGEMENT_AT_CLOSING):
+        if not any(v.kind is DispatchKind.TICKET for v in answered):
+            return
+        if not built_in(JUDGEMENT_AT_CLOSING, self._filing.built_with):
             return
         opening = JudgementOpening(
             complaint_id=self._filing.complaint_id, lead_unit=self._filing.lead_unit,
@@ -800,7 +752,7 @@ class ComplaintWorkflow:
         self._status, self._seq = carried.status, carried.seq
         self._handling_round, self._one_time_resolution = carried.handling_round, carried.one_time_resolution
         self._clocks = {c.name: c for c in carried.clocks}
-        self._clocks_changed = True
+        self._watcher.reset()
         self._missed_clocks, self._progress_updates = carried.missed_clocks, carried.progress_updates
         self._dispatches_raised = carried.dispatches_raised
         self._finished_dispatches = list(carried.finished_dispatches)

@@ -7,8 +7,8 @@ id ``contact-<contact id>``:
 - ``RescueRequestWorkflow`` (求助): handed over to the nearest service point (10 min) → closed.
 - ``NewFailureModeWorkflow`` (新故障模式): handed over to the nearest service point (60 min) → closed.
 
-Shared mechanics in ``_ContactDesk``: the opening clocks, one durable timer on the earliest running
-clock, a missed clock told to the supervisor of the unit that owed it and counted, every change
+Shared mechanics in ``_ContactDesk``: the opening clocks, the clock watcher (workflows/clocks.py:
+one durable timer on the earliest running clock), a missed clock told to the supervisor of the unit that owed it and counted, every change
 written to the read model by a local activity. Agent actions are Updates whose validators reject a
 wrong step (rules/contact.py) before anything enters history.
 """
@@ -16,11 +16,10 @@ wrong step (rules/contact.py) before anything enters history.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from notifications.messages import NotifyRequest
@@ -52,10 +51,10 @@ with workflow.unsafe.imports_passed_through():
         opening_requests,
     )
     from workflows.notices import notify_beside
-    from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
-    from workflows.case import SYSTEM_ACTOR, CaseSearch
-    from workflows.clocks import Clock, clock_started_detail
-    from workflows.deadlines import COMPUTE_DEADLINE_ACTIVITY, Deadline, DeadlineRequest
+    from workflows.options import READ_MODEL_WRITE
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, refuse
+    from workflows.clocks import Clock, ClockWatcher, clock_started_detail
+    from workflows.deadlines import DeadlineRequest, look_up_deadline
 
 S, A = ContactStatus, ContactAction
 
@@ -70,7 +69,7 @@ class _ContactDesk:
         self._status = S.RECEIVED
         self._seq = 0
         self._clocks: dict[str, Clock] = {}
-        self._clocks_changed = False
+        self._watcher = ClockWatcher(lambda: self._clocks.values(), self._missed_clock, lambda: self._status is S.CLOSED)
         self._missed = 0
         self._handed_to: str | None = None
         self._closed_at: datetime | None = None
@@ -79,14 +78,14 @@ class _ContactDesk:
 
     async def _handle(self, filing: ContactFiling) -> ContactState:
         """Open the clocks, watch them until the contact closes, let handlers and notices finish."""
-        deadlines = list(filing.opening) or [await self._deadline(name, req) for name, req in opening_requests(filing)]
+        deadlines = list(filing.opening) or [await look_up_deadline(req, CLOCK_LABELS[name]) for name, req in opening_requests(filing)]
         changes = opening_changes(filing, deadlines)
         self._clocks = {c.name: c for c in changes[-1].state.clocks}
         self._seq = len(changes)
         await self._record(changes)
         self._opened = True
         self._refresh_details()
-        await self._watch_clocks()
+        await self._watcher.watch()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and all(n.done() for n in self._notices))
         return self._view()
 
@@ -109,8 +108,7 @@ class _ContactDesk:
         try:
             next_status(self._kind, self._status, action)
         except InvalidContactStep as err:
-            raise ApplicationError(str(err), {"current_status": self._status.value},
-                                   type=INVALID_TRANSITION, non_retryable=True) from None
+            refuse(str(err), self._status.value)
 
     async def _step(self, action: ContactAction, actor: Actor, detail: dict[str, Any], *,
                     handed_to: str | None = None) -> ContactState:
@@ -125,52 +123,30 @@ class _ContactDesk:
             clock = self._clocks.get(name)
             if clock is not None and clock.met_at is None:
                 clock.met_at = now  # met late when it is already overdue: both instants stay
-                self._clocks_changed = True
+                self._watcher.reset()
         if self._status is S.CLOSED:
             self._closed_at = now
         changes = [self._change(action, actor, before, detail)]
         for name in started_by(self._kind, action):
-            deadline = await self._deadline(name, DeadlineRequest(unit=handed_to or self._filing.desk_unit, start=now, clock=name))
+            request = DeadlineRequest(unit=handed_to or self._filing.desk_unit, start=now, clock=name)
+            deadline = await look_up_deadline(request, CLOCK_LABELS[name])
             self._clocks[name] = clock = clock_from(name, now, deadline)
-            self._clocks_changed = True
+            self._watcher.reset()
             changes.append(self._change(A.START_CLOCK, SYSTEM_ACTOR, self._status, clock_started_detail(clock, deadline.calendar)))
         await self._commit(changes)
         return self._view()
 
     # -- clocks ---------------------------------------------------------------------------------
 
-    async def _watch_clocks(self) -> None:
-        """One durable timer at a time, on the earliest running clock; reset when clocks change."""
-        closed = lambda: self._status is S.CLOSED  # noqa: E731
-        while not closed():
-            self._clocks_changed = False
-            running = [c for c in self._clocks.values() if c.running]
-            if not running:
-                await workflow.wait_condition(lambda: self._clocks_changed or closed())
-                continue
-            clock = min(running, key=lambda c: c.due)
-            try:
-                await workflow.wait_condition(lambda: self._clocks_changed or closed(),
-                                              timeout=max(clock.due - workflow.now(), timedelta(milliseconds=1)),
-                                              timeout_summary=f"{clock.label} due {clock.due_local}")
-            except asyncio.TimeoutError:
-                await self._missed_clock(clock)
-
     async def _missed_clock(self, clock: Clock) -> None:
         """Overdue: counted, and the supervisor of the unit that owed it is told ("timeout warning")."""
         clock.overdue_at = workflow.now()
-        self._clocks_changed = True
+        self._watcher.reset()
         self._missed += 1
         self._notify_supervisor(clock)
         detail = {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local,
                   "notified": f"supervisor of {clock.unit}"}
         await self._commit([self._change(A.CLOCK_OVERDUE, SYSTEM_ACTOR, self._status, detail)])
-
-    async def _deadline(self, name: str, request: DeadlineRequest) -> Deadline:
-        return await workflow.execute_local_activity(
-            COMPUTE_DEADLINE_ACTIVITY, request, result_type=Deadline,
-            summary=f"{CLOCK_LABELS[name]}: due on {request.unit}'s calendar", **CALENDAR_LOOKUP,
-        )
 
     def _notify_supervisor(self, clock: Clock) -> None:
         contact_id = self._filing.contact_id

@@ -1,12 +1,16 @@
 """What a workflow asks the calendar activity (activities/calendar.py): when a clock falls due on a
-unit's calendar, a chain of deadlines, working minutes between two instants; and the activity names."""
+unit's calendar, a chain of deadlines, working minutes between two instants; the activity names and
+the one deadline look-up every workflow makes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from temporalio import workflow
+
 from rules.calendar import DeadlineRule
 from workflows.case import Message
+from workflows.options import CALENDAR_LOOKUP
 
 
 class DeadlineRequest(Message):
@@ -58,3 +62,12 @@ class WorkingTimeRequest(Message):
     start: datetime
     end: datetime
 
+
+
+async def look_up_deadline(request: DeadlineRequest, label: str | None = None) -> Deadline:
+    """When a clock falls due: a short local activity, its answer recorded in history (workflow
+    code never computes a due instant). `label` names the clock in the Web UI's summary."""
+    summary = f"due on {request.unit}'s calendar" if label is None else f"{label}: due on {request.unit}'s calendar"
+    return await workflow.execute_local_activity(
+        COMPUTE_DEADLINE_ACTIVITY, request, result_type=Deadline, summary=summary, **CALENDAR_LOOKUP,
+    )

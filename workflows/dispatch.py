@@ -10,11 +10,10 @@ and an answer at any step stops it. The complaint hears the outcome by signal.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from notifications.messages import NotifyRequest
@@ -24,10 +23,10 @@ with workflow.unsafe.imports_passed_through():
     from rules.escalation import LadderStep
     from rules.reply_checks import check_reply, ReplyOutcome
     from workflows.notices import notify_beside, notify_in_task
-    from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
-    from workflows.case import SYSTEM_ACTOR, CaseSearch
+    from workflows.options import CALENDAR_LOOKUP, READ_MODEL_WRITE
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, refuse
+    from workflows.clocks import done_or_due
     from workflows.deadlines import (
-        COMPUTE_DEADLINE_ACTIVITY,
         COMPUTE_DEADLINE_CHAIN_ACTIVITY,
         WORKING_MINUTES_ACTIVITY,
         Deadline,
@@ -35,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         DeadlineRequest,
         FollowingDeadline,
         WorkingTimeRequest,
+        look_up_deadline,
     )
     from workflows.dispatch_messages import (
         RECORD_DISPATCH_CHANGES_ACTIVITY,
@@ -58,11 +58,6 @@ LADDER_AT_CLOCK_START = "ladder-at-clock-start"
 NOTICES_IN_TASK = "notices-in-task"
 # What a dispatch raised today is built with (DispatchOrder.built_with).
 DISPATCH_CHANGES = (LADDER_AT_CLOCK_START, NOTICES_IN_TASK)
-
-
-def _until(due: datetime) -> timedelta:
-    # A due instant already past still gets a (1 ms) timer: the overdue path runs the same way.
-    return max(due - workflow.now(), timedelta(milliseconds=1))
 
 
 @workflow.defn
@@ -114,18 +109,14 @@ class DispatchWorkflow:
 
     async def _urgent_review(self) -> None:
         order = self._order
-        review = await self._deadline(order.review_unit or order.unit, order.raised_at, clock="urgent_review")
-        try:
-            await workflow.wait_condition(
-                lambda: self._view.status is not S.AWAITING_REVIEW,
-                timeout=_until(review.due),
-                timeout_summary=f"urgent review due {review.due_local}",
-            )
-        except asyncio.TimeoutError:
+        review = await look_up_deadline(DeadlineRequest(unit=order.review_unit or order.unit, start=order.raised_at,
+                                                         clock="urgent_review"))
+        reviewed = lambda: self._view.status is not S.AWAITING_REVIEW  # noqa: E731
+        if not await done_or_due(reviewed, review.due, f"urgent review due {review.due_local}"):
             if order.review_overdue_notice is not None:
                 self._notify(order.review_overdue_notice, "urgent-review-overdue",
                              "Urgent ticket not reviewed in time", f"review was due {review.due_local}")
-            await workflow.wait_condition(lambda: self._view.status is not S.AWAITING_REVIEW)
+            await workflow.wait_condition(reviewed)
 
     @workflow.update
     async def review(self, req: ReviewUrgentTicket) -> DispatchView:
@@ -149,15 +140,14 @@ class DispatchWorkflow:
 
     def _check_review(self) -> None:
         if self._view.status is not S.AWAITING_REVIEW:
-            raise ApplicationError(f"the ticket is {self._view.status.value}, not awaiting review",
-                                   {"current_status": self._view.status.value}, type=INVALID_TRANSITION, non_retryable=True)
+            refuse(f"the ticket is {self._view.status.value}, not awaiting review", self._view.status.value)
 
     # -- the clock and the ladder --------------------------------------------------------------
 
     async def _start_clock(self) -> None:
         order = self._order
         first = DeadlineRequest(unit=order.unit, start=workflow.now(), clock=order.kind.value)
-        if self._has(LADDER_AT_CLOCK_START):
+        if built_in(LADDER_AT_CLOCK_START, self._order.built_with):
             chain = DeadlineChainRequest(first=first, then=[
                 FollowingDeadline(unit=step.unit, rule=WorkingHoursRule(hours=step.wait_hours)) for step in order.ladder])
             deadline, *self._ladder_due = await workflow.execute_local_activity(
@@ -165,7 +155,7 @@ class DispatchWorkflow:
                 summary=f"due and escalation instants on {order.unit}'s calendar", **CALENDAR_LOOKUP,
             )
         else:
-            deadline = await self._deadline(first.unit, first.start, clock=first.clock)
+            deadline = await look_up_deadline(first)
         self._view.due, self._view.due_local = deadline.due, deadline.due_local
         detail: dict[str, Any] = {"due": deadline.due.isoformat(), "due_local": deadline.due_local,
                                   "calendar_version": deadline.calendar_version}
@@ -178,7 +168,8 @@ class DispatchWorkflow:
     async def _wait_for_answer(self) -> None:
         ended = lambda: self._view.status is not S.OPEN  # noqa: E731
         label = "reply" if self._order.kind is not DispatchKind.TICKET else "ticket reply"
-        if await self._answered_by(self._view.due, f"{label} due {self._view.due_local}", ended):
+        assert self._view.due is not None
+        if await done_or_due(ended, self._view.due, f"{label} due {self._view.due_local}"):
             return
         for level, step in enumerate(self._order.ladder, start=1):
             self._view.escalation_level = level
@@ -189,22 +180,15 @@ class DispatchWorkflow:
             if self._ladder_due is not None:
                 step_deadline = self._ladder_due[level - 1]
             else:  # a dispatch started before LADDER_AT_CLOCK_START: from the step's own instant
-                step_deadline = await self._deadline(step.unit, workflow.now(), rule=WorkingHoursRule(hours=step.wait_hours))
+                step_deadline = await look_up_deadline(DeadlineRequest(
+                    unit=step.unit, start=workflow.now(), rule=WorkingHoursRule(hours=step.wait_hours)))
             await self._commit(self._event("escalate", SYSTEM_ACTOR, self._view.status,
                                            {"level": level, "notify": step.role, "unit": step.unit,
                                             "answer_by": step_deadline.due_local}))
             summary = f"escalate to {_next_role(self._order.ladder, level)} at {step_deadline.due_local}"
-            if await self._answered_by(step_deadline.due, summary, ended):
+            if await done_or_due(ended, step_deadline.due, summary):
                 return
         await workflow.wait_condition(ended)  # the ladder is exhausted: still waiting for the answer
-
-    async def _answered_by(self, due: datetime | None, summary: str, ended: Any) -> bool:
-        assert due is not None
-        try:
-            await workflow.wait_condition(ended, timeout=_until(due), timeout_summary=summary)
-            return True
-        except asyncio.TimeoutError:
-            return ended()
 
     # -- replies -------------------------------------------------------------------------------
 
@@ -239,19 +223,13 @@ class DispatchWorkflow:
 
     def _check_open(self) -> None:
         if self._view.status is not S.OPEN:
-            raise ApplicationError(
-                f"the dispatch is {self._view.status.value}; it takes replies only while open",
-                {"current_status": self._view.status.value}, type=INVALID_TRANSITION, non_retryable=True)
+            refuse(f"the dispatch is {self._view.status.value}; it takes replies only while open", self._view.status.value)
 
     @workflow.query
     def view(self) -> DispatchView:
         return self._view
 
     # -- mechanics ----------------------------------------------------------------------------
-
-    def _has(self, change: str) -> bool:
-        """A dispatch started with the change has it from birth; an older one asks workflow.patched."""
-        return change in self._order.built_with or workflow.patched(change)
 
     def _event(self, action: str, actor: Actor, before: S | None, detail: dict[str, Any]) -> DispatchChange:
         self._seq += 1
@@ -271,13 +249,6 @@ class DispatchWorkflow:
             RECORD_DISPATCH_CHANGES_ACTIVITY, [change], summary=f"record {change.event.action}", **READ_MODEL_WRITE
         )
 
-    async def _deadline(self, unit: str, start: datetime, *, clock: str | None = None,
-                        rule: WorkingHoursRule | None = None) -> Deadline:
-        return await workflow.execute_local_activity(
-            COMPUTE_DEADLINE_ACTIVITY, DeadlineRequest(unit=unit, start=start, clock=clock, rule=rule),
-            result_type=Deadline, summary=f"due on {unit}'s calendar", **CALENDAR_LOOKUP,
-        )
-
     async def _working_minutes(self, start: datetime, end: datetime) -> int:
         return await workflow.execute_local_activity(
             WORKING_MINUTES_ACTIVITY, WorkingTimeRequest(unit=self._order.unit, start=start, end=end),
@@ -294,7 +265,7 @@ class DispatchWorkflow:
         )
         summary = f"notify {step.role} of {step.unit}: {occasion}"
         # A dispatch started before NOTICES_IN_TASK schedules the notify activity, as it did then.
-        send = notify_in_task if self._has(NOTICES_IN_TASK) else notify_beside
+        send = notify_in_task if built_in(NOTICES_IN_TASK, self._order.built_with) else notify_beside
         self._notices.append(send(request, summary))
 
 

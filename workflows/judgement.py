@@ -14,20 +14,14 @@ from the terms activity: the workflow never reads the policy.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from notifications.messages import (
-        NOTIFY_ACTIVITY,
-        NOTIFY_RETRY,
-        NOTIFY_SCHEDULE_TO_CLOSE,
-        NOTIFY_START_TO_CLOSE,
-        NotifyRequest,
-    )
+    from notifications.messages import NotifyRequest
     from rules.actors import Actor
     from rules.judgement import FINAL_STATUSES, AppealRights, JudgementStatus, missing_evidence
     from rules.policy import JudgementNotice
@@ -51,9 +45,11 @@ with workflow.unsafe.imports_passed_through():
         SendJudgement,
         judgement_workflow_id,
     )
-    from workflows.options import CALENDAR_LOOKUP, INVALID_TRANSITION, READ_MODEL_WRITE
-    from workflows.case import SYSTEM_ACTOR, CaseSearch
-    from workflows.deadlines import COMPUTE_DEADLINE_ACTIVITY, Deadline, DeadlineRequest
+    from workflows.options import CALENDAR_LOOKUP, READ_MODEL_WRITE
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, refuse
+    from workflows.clocks import done_or_due
+    from workflows.deadlines import Deadline, DeadlineRequest, look_up_deadline
+    from workflows.notices import notify_beside
 
 S = JudgementStatus
 ANSWERING = (S.AWAITING_RESPONSE, S.AWAITING_REFINEMENT)  # the responsible office's clock runs
@@ -108,13 +104,13 @@ class JudgementWorkflow:
         moved_on = lambda: self._view.status is not status  # noqa: E731
         office = v.responsible_office or "?"
         reminder_at, round_ = v.reminder_at, self._clock_round
-        if reminder_at is not None and not await self._by(moved_on, reminder_at, f"remind {office} at {self._reminder_local}"):
+        if reminder_at is not None and not await done_or_due(moved_on, reminder_at, f"remind {office} at {self._reminder_local}"):
             self._view.reminders += 1
             self._notify(terms.reminder, f"judgement-reminder-{round_}", "Responsibility judgement: one working day left",
                          f"Accept or appeal the judgement of complaint {v.complaint_id} by {v.due_local}.")
             await self._commit("remind", SYSTEM_ACTOR, status, {"due_local": v.due_local, "office": office})
         assert v.due is not None
-        if await self._by(moved_on, v.due, f"{office} answers by {v.due_local}"):
+        if await done_or_due(moved_on, v.due, f"{office} answers by {v.due_local}"):
             return
         if terms.silence_becomes_accepted:
             # No answer in time: final as accepted, and recorded as accepted by silence.
@@ -132,22 +128,13 @@ class JudgementWorkflow:
         terms, v = self._require_terms(), self._view
         moved_on = lambda: self._view.status is not S.IN_ARBITRATION  # noqa: E731
         assert v.due is not None
-        if await self._by(moved_on, v.due, f"arbitration decides by {v.due_local}"):
+        if await done_or_due(moved_on, v.due, f"arbitration decides by {v.due_local}"):
             return
         self._view.arbitration_overdue = True
         self._notify(terms.late_arbitration, "arbitration-overdue", "Appeal not decided in time",
                      f"Arbitration of the judgement of complaint {v.complaint_id} was due {v.due_local}.")
         await self._commit("arbitration_overdue", SYSTEM_ACTOR, S.IN_ARBITRATION, {"was_due": v.due_local})
         await workflow.wait_condition(moved_on)
-
-    async def _by(self, done: Any, due: datetime, summary: str) -> bool:
-        """Wait until `done()` or the due instant (a 1 ms timer if it is already past): True if done."""
-        try:
-            await workflow.wait_condition(done, timeout=max(due - workflow.now(), timedelta(milliseconds=1)),
-                                          timeout_summary=summary[:200])
-            return True
-        except asyncio.TimeoutError:
-            return done()
 
     async def _office_deadlines(self, start: datetime) -> tuple[Deadline, Deadline | None]:
         """The responsible office's clock (5 working days on its calendar) and its reminder."""
@@ -208,7 +195,7 @@ class JudgementWorkflow:
     def _check_send(self) -> None:
         self._check_step(S.DRAFT, "send it")
         if self._view.responsible_office is None or self._view.party is None:
-            self._refuse("name the responsible office and the party before sending")
+            refuse("name the responsible office and the party before sending", self._view.status.value)
 
     # -- the responsible office: accept (or name the smallest unit) or appeal --------------------
 
@@ -232,7 +219,8 @@ class JudgementWorkflow:
     def _check_answering(self) -> S:
         status = self._view.status
         if status not in ANSWERING:
-            self._refuse(f"the judgement is {status.value}; the responsible office answers only while it awaits an answer")
+            refuse(f"the judgement is {status.value}; the responsible office answers only while it awaits an answer",
+                   status.value)
         return status
 
     @workflow.update
@@ -300,18 +288,15 @@ class JudgementWorkflow:
 
     def _require_terms(self) -> JudgementTerms:
         if self._terms is None:
-            self._refuse("the judgement is being generated; try again in a moment")
+            refuse("the judgement is being generated; try again in a moment", self._view.status.value)
         assert self._terms is not None
         return self._terms
 
     def _check_step(self, status: S, what: str) -> None:
         self._require_terms()
         if self._view.status is not status:
-            self._refuse(f"the judgement is {self._view.status.value}; it must be {status.value} to {what}")
-
-    def _refuse(self, message: str) -> None:
-        raise ApplicationError(message, {"current_status": self._view.status.value}, type=INVALID_TRANSITION,
-                               non_retryable=True)
+            refuse(f"the judgement is {self._view.status.value}; it must be {status.value} to {what}",
+                   self._view.status.value)
 
     def _finish(self) -> None:
         self._view.final_at, self._view.acting_unit, self._view.reminder_at = workflow.now(), None, None
@@ -349,26 +334,12 @@ class JudgementWorkflow:
         )
 
     async def _deadline(self, unit: str, start: datetime, clock: str) -> Deadline:
-        return await workflow.execute_local_activity(
-            COMPUTE_DEADLINE_ACTIVITY, DeadlineRequest(unit=unit, start=start, clock=clock),
-            result_type=Deadline, summary=f"{clock.replace('_', ' ')}: due on {unit}'s calendar", **CALENDAR_LOOKUP,
-        )
+        return await look_up_deadline(DeadlineRequest(unit=unit, start=start, clock=clock), clock.replace("_", " "))
 
     def _notify(self, notice: JudgementNotice, occasion: str, subject: str, text: str) -> None:
         """Beside the clock, never in front of it: a gateway outage must not hold a deadline."""
         unit = self._view.responsible_office if notice.of_unit == "responsible_office" else notice.of_unit
         request = NotifyRequest(case_id=self._view.judgement_id, step=occasion, role=notice.notify, unit=unit,
                                 subject=f"[{self._view.complaint_id}] {subject}", text=text)
-
-        async def send() -> None:
-            try:
-                await workflow.execute_activity(
-                    NOTIFY_ACTIVITY, request, start_to_close_timeout=NOTIFY_START_TO_CLOSE,
-                    schedule_to_close_timeout=NOTIFY_SCHEDULE_TO_CLOSE, retry_policy=NOTIFY_RETRY,
-                    summary=f"notify {notice.notify.value} of {unit}: {occasion}",
-                )
-            except ActivityError as err:  # recorded in the outbox and the history; the judgement goes on
-                workflow.logger.warning("notice %s not delivered: %s", occasion, err.cause or err)
-
-        self._notices.append(asyncio.ensure_future(send()))
+        self._notices.append(notify_beside(request, f"notify {notice.notify.value} of {unit}: {occasion}"))
 

@@ -1,4 +1,4 @@
-"""Activity options and error types shared by the workflows."""
+"""Activity options shared by the workflows."""
 
 from __future__ import annotations
 
@@ -17,9 +17,3 @@ CALENDAR_LOOKUP = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)),
 )
-
-INVALID_TRANSITION = "InvalidTransition"
-
-# A complaint continues as new once its history is this long (and no dispatch is open): a case
-# open for weeks with 2-hourly progress updates stays far below Temporal's limits and replays fast.
-CONTINUE_AS_NEW_AFTER_EVENTS = 500

@@ -34,7 +34,7 @@ from workflows.contact_messages import (
     RecordDepartmentAnswer,
     contact_workflow_id,
 )
-from workflows.options import INVALID_TRANSITION
+from workflows.case import INVALID_TRANSITION
 
 AGENT = Actor(id="agent-wang", name="Wang Fang", role=Role.FRONT_SEAT, unit="call-centre")
 DEPARTMENT = Actor(id="gd-chen", name="Chen Jing", role=Role.REGIONAL_CS, unit="gd")

@@ -31,7 +31,7 @@ from tests.workflows.test_clocks import filing, start
 from tests.workflows.test_dispatches import SHANGHAI, plain_monday, skip_to
 from worker import ACTIVITY_THREADS, build_worker
 from workflows.complaint import ComplaintWorkflow
-from workflows.options import CONTINUE_AS_NEW_AFTER_EVENTS
+from workflows.complaint import CONTINUE_AS_NEW_AFTER_EVENTS
 from workflows.clocks import Clock
 from workflows.complaint_messages import (
     AgreePlan,
