@@ -88,11 +88,6 @@ class Directory:
         return [h for h in self._holders if h.role == role and h.unit == unit]
 
 
-def units_above(policy: Policy, unit: str) -> list[str]:
-    """The unit's ancestors, nearest first (see OrgChart.ancestors)."""
-    return policy.org_chart.ancestors(unit)
-
-
 def nearest_holders_above(
     policy: Policy, directory: Directory, unit: str, role: Role | str
 ) -> tuple[str, list[RoleHolder]] | None:

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rules.actors import Permission, Role
 from rules.reply_checks import ReplyCheckRules
 from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, WorkingHoursRule
-from rules.judgement import JudgementNotice as JudgementNotice  # until workflows/judgement.py imports it from rules.judgement
 from rules.judgement import JudgementRules, arbitration_deadline, response_deadline, response_reminder
 from rules.keywords import Keywords
 from rules.org_chart import OrgChart, UnitKind
@@ -266,10 +265,6 @@ class Policy(_Strict):
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("org_chart", None)  # a copy with other units must not keep this chart
         return copied
-
-    def office_of(self, unit_id: str) -> str:
-        """The customer-service office a unit reports to (see OrgChart.office_of)."""
-        return self.org_chart.office_of(unit_id)
 
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)

@@ -23,8 +23,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from notifications.messages import NotifyRequest
     from rules.actors import Actor
-    from rules.judgement import FINAL_STATUSES, AppealRights, JudgementStatus, missing_evidence
-    from rules.policy import JudgementNotice
+    from rules.judgement import FINAL_STATUSES, AppealRights, JudgementNotice, JudgementStatus, missing_evidence
     from workflows.judgement_messages import (
         APPEAL_RIGHTS_ACTIVITY,
         APPEAL_RIGHTS_SUSPENDED,

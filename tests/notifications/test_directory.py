@@ -9,7 +9,6 @@ from notifications.directory import (
     Directory,
     DirectoryError,
     nearest_holders_above,
-    units_above,
 )
 from notifications.messages import NotifyRequest
 from rules.actors import Role
@@ -63,7 +62,7 @@ def test_the_level_above_a_unit_walks_the_parents(policy: Policy) -> None:
     assert chart.parent_of("gd-gz-tianhe") == "gd-gz"
     assert chart.parent_of("gd-gz") == "gd"
     assert chart.parent_of("hq") is None
-    assert units_above(policy, "gd-gz-tianhe") == ["gd-gz", "gd", "hq"]
+    assert chart.ancestors("gd-gz-tianhe") == ["gd-gz", "gd", "hq"]
     assert chart.nearest("gd-gz-tianhe", UnitKind.PROVINCE) == "gd"
     assert chart.nearest("gd", "province") == "gd"
     assert chart.nearest("hq-cs", UnitKind.PROVINCE) is None

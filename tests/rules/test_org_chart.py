@@ -84,7 +84,7 @@ def test_the_policy_builds_its_chart_once_and_a_reloaded_file_gets_a_new_one() -
     path = ROOT / "policies" / "express_carrier.yaml"
     policy = load_policy(path)
     assert policy.org_chart is policy.org_chart
-    assert policy.office_of("gd-gz-tianhe") == policy.org_chart.office_of("gd-gz-tianhe") == "gd-gz"
+    assert policy.org_chart.office_of("gd-gz-tianhe") == "gd-gz"
     reloaded = load_policy(path)
     assert reloaded == policy and reloaded.org_chart is not policy.org_chart
     trimmed = policy.model_copy(update={"units": {"hq": policy.units["hq"]}})
