@@ -21,6 +21,26 @@ with workflow.unsafe.imports_passed_through():
     from notifications.messages import Channel, NotifyRequest
     from rules.actors import Actor, Role
     from rules.calendar import WorkingHoursRule
+    from rules.complex_case import (
+        action_clock,
+        action_number,
+        completion_refusal,
+        resolve_refusal,
+        resolved_by_plan,
+        step_refusal,
+    )
+    from rules.customer_clocks import (
+        CLOCKS_OF,
+        EXTENDED_SOLUTION,
+        FIRST_CONTACT,
+        LABELS,
+        PROGRESS,
+        SOLUTION,
+        extension_refusal,
+        first_contact_refusal,
+        progress_interval,
+        runs_from,
+    )
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
     from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, refuse
     from workflows.clocks import Clock, ClockKind, ClockWatcher, clock_started_detail
@@ -68,14 +88,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.notices import notify_beside
     from workflows.options import READ_MODEL_WRITE
 
-# The customer clocks (DOMAIN §5), by the names the policy knows them by.
-FIRST_CONTACT = "first_contact"
-SOLUTION = "solution"
-PROGRESS = "progress_update"
-CONFIRMATION = "written_confirmation"
-CALLBACK = "satisfaction_callback"
-LABELS = {FIRST_CONTACT: "first contact", SOLUTION: "solution", PROGRESS: "next progress update",
-          CONFIRMATION: "written confirmation", CALLBACK: "satisfaction call-back"}
 # Patch: the first-contact deadline arrives in the input (computed at intake), not from an activity.
 DEADLINE_AT_INTAKE = "deadline-at-intake"
 # Patch: the clocks after first contact, notices of missed clocks, complex cases, continue-as-new.
@@ -200,8 +212,8 @@ class ComplaintWorkflow:
     @resolve.validator
     def _check_resolve(self, req: Resolve) -> None:
         self._check(ComplaintAction.RESOLVE)
-        if open_actions := [a.number for a in self._plan if a.done_at is None]:
-            refuse(f"the plan still has open actions {open_actions}: the case resolves when they are done", self._status.value)
+        if reason := resolve_refusal(self._open_actions()):
+            refuse(reason, self._status.value)
 
     @workflow.update
     async def confirm_with_customer(self, req: ConfirmWithCustomer) -> ComplaintState:
@@ -277,7 +289,7 @@ class ComplaintWorkflow:
         solution = self._clocks[SOLUTION]
         solution.extended = True  # at once, so a second request is refused while this one runs
         was_due = solution.due_local
-        deadline = await self._deadline(SOLUTION, solution.unit, solution.started_at, clock="complex_solution")
+        deadline = await self._deadline(SOLUTION, solution.unit, solution.started_at, clock=EXTENDED_SOLUTION)
         solution.due, solution.due_local, solution.calendar_version = deadline.due, deadline.due_local, deadline.calendar_version
         self._watcher.reset()
         detail = {"reason": req.reason, "medium": req.medium, "was_due_local": was_due, "due_local": deadline.due_local}
@@ -288,14 +300,8 @@ class ComplaintWorkflow:
         self._check_extension()
 
     def _check_extension(self) -> None:
-        solution = self._clocks.get(SOLUTION)
-        if self._status is not ComplaintStatus.IN_HANDLING or solution is None or solution.met_at is not None:
-            refuse("the solution clock is extended while the complaint is in handling", self._status.value)
-        assert solution is not None
-        if solution.extended:
-            refuse(f"the solution clock was already extended; it is due {solution.due_local}", self._status.value)
-        if solution.overdue_at is not None or workflow.now() >= solution.due:
-            refuse(f"too late: the customer had to be told before the solution was due at {solution.due_local}", self._status.value)
+        if reason := extension_refusal(self._status, self._clocks.get(SOLUTION), workflow.now()):
+            refuse(reason, self._status.value)
 
     # -- complex cases (DOMAIN §4: convene, investigate, plan, carry out, report back) ---------
 
@@ -328,8 +334,8 @@ class ComplaintWorkflow:
         for number, planned in enumerate(req.actions, start=first):
             self._plan.append(PlanAction(number=number, department=planned.department, owner=planned.owner,
                                          description=planned.description, due=planned.due))
-            self._clocks[_action_clock(number)] = Clock(
-                name=_action_clock(number), label=f"action {number} ({planned.owner}, {planned.department})",
+            self._clocks[action_clock(number)] = Clock(
+                name=action_clock(number), label=f"action {number} ({planned.owner}, {planned.department})",
                 started_at=workflow.now(), due=planned.due, due_local=planned.due.strftime("%Y-%m-%d %H:%M %z"),
                 unit=planned.department, calendar_version="agreed in the plan", kind=ClockKind.ACTION,
             )
@@ -347,11 +353,11 @@ class ComplaintWorkflow:
         action = self._check_action_open(req.number)
         now = workflow.now()
         action.done_at, action.outcome = now, req.outcome
-        self._clocks[_action_clock(action.number)].met_at = now
+        self._clocks[action_clock(action.number)].met_at = now
         self._watcher.reset()
         detail = {"number": action.number, "outcome": req.outcome, "in_time": now <= action.due}
         changes = [self._change(ComplaintAction.COMPLETE_ACTION, req.actor, detail, clocks=True, plan=True)]
-        if all(a.done_at is not None for a in self._plan):
+        if resolved_by_plan(self._open_actions()):
             summary = "; ".join(f"{a.number}. {a.description}: {a.outcome}" for a in self._plan)
             resolved = self._move(ComplaintAction.RESOLVE, req.actor, {"solution": summary[:4000], "by_plan": True})
             changes.append(await self._with_clocks(ComplaintAction.RESOLVE, resolved))
@@ -366,28 +372,19 @@ class ComplaintWorkflow:
         self._check_action_open(req.number)
 
     def _check_complex_step(self, step: ComplaintAction) -> None:
-        if self._status is not ComplaintStatus.IN_HANDLING:
-            refuse(f"a complex case is worked while in handling; the complaint is {self._status.value}", self._status.value)
-        if step is ComplaintAction.MAKE_COMPLEX and self._complex:
-            refuse("the case is complex already", self._status.value)
-        if step is not ComplaintAction.MAKE_COMPLEX and not self._complex:
-            refuse("a supervisor must first make the case complex", self._status.value)
-        if step is ComplaintAction.AGREE_PLAN:
-            if not self._meeting_recorded:
-                refuse("record the coordination meeting before agreeing the plan", self._status.value)
-            if any(a.done_at is None for a in self._plan):
-                refuse("the plan agreed already has open actions", self._status.value)
+        if reason := step_refusal(step, self._status, complex_case=self._complex,
+                                  meeting_recorded=self._meeting_recorded, open_actions=self._open_actions()):
+            refuse(reason, self._status.value)
 
     def _check_action_open(self, number: int) -> PlanAction:
-        if self._status is not ComplaintStatus.IN_HANDLING:
-            refuse(f"plan actions are done while in handling; the complaint is {self._status.value}", self._status.value)
-        action = next((a for a in self._plan if a.number == number), None)
-        if action is None:
-            refuse(f"the plan has no action {number}", self._status.value)
-        assert action is not None
-        if action.done_at is not None:
-            refuse(f"action {number} is done already", self._status.value)
-        return action
+        planned = [a.number for a in self._plan]
+        done = [a.number for a in self._plan if a.done_at is not None]
+        if reason := completion_refusal(number, self._status, planned, done):
+            refuse(reason, self._status.value)
+        return next(a for a in self._plan if a.number == number)
+
+    def _open_actions(self) -> list[int]:
+        return [a.number for a in self._plan if a.done_at is None]
 
     # -- duplicates ----------------------------------------------------------------------------
 
@@ -503,9 +500,8 @@ class ComplaintWorkflow:
             refuse(f"cannot {what}: the complaint is closed", self._status.value)
 
     def _check_first_contact_open(self) -> None:
-        clock = self._clocks.get(FIRST_CONTACT)
-        if self._status is ComplaintStatus.CLOSED or clock is None or clock.met_at is not None:
-            refuse("first contact is already recorded or the complaint is closed", self._status.value)
+        if reason := first_contact_refusal(self._status, self._clocks.get(FIRST_CONTACT)):
+            refuse(reason, self._status.value)
 
     def _closed(self) -> bool:
         return self._status is ComplaintStatus.CLOSED
@@ -550,9 +546,7 @@ class ComplaintWorkflow:
         now = workflow.now()
         started = {}
         for name in starts:
-            # The first round's solution is owed from when the customer complained; a reopened
-            # round's from the reopening.
-            begin = self._filing.intake.received_at if name == SOLUTION and self._handling_round == 0 else now
+            begin = runs_from(name, self._handling_round, self._filing.intake.received_at, now)
             kind = ClockKind.PROGRESS if name == PROGRESS else ClockKind.CUSTOMER
             started[name] = (await self._start_clock(name, begin, kind=kind)).due_local
         return _with_detail(change, {"clocks_started": started} if started else {}, self._clock_list())
@@ -634,9 +628,7 @@ class ComplaintWorkflow:
     async def _start_clock(self, name: str, start: datetime, *, kind: ClockKind) -> Clock:
         """A customer clock on the lead office's calendar, its length from the policy by category
         and level (or the update interval the customer asked for)."""
-        rule = None
-        if name == PROGRESS and self._filing.intake.progress_update_hours is not None:
-            rule = WorkingHoursRule(hours=self._filing.intake.progress_update_hours)
+        rule = progress_interval(self._filing.intake.progress_update_hours) if name == PROGRESS else None
         deadline = await self._deadline(name, self._filing.lead_unit, start, clock=None if rule else name, rule=rule)
         self._clocks[name] = clock = Clock(
             name=name, label=LABELS[name], started_at=start, due=deadline.due, due_local=deadline.due_local,
@@ -663,7 +655,7 @@ class ComplaintWorkflow:
             # Missed: the supervisor of the unit that owed it hears of it ("timeout warning", seed 002).
             if clock.kind is ClockKind.ACTION:
                 action = ComplaintAction.ACTION_OVERDUE
-                number = _action_number(clock.name)
+                number = action_number(clock.name)
                 self._plan[number - 1].overdue_at = clock.overdue_at
                 detail["number"] = number
                 subject, text = f"Planned action {number} overdue", f"{clock.label} was due {clock.due_local}"
@@ -776,27 +768,9 @@ class ComplaintWorkflow:
         )
 
 
-# Which customer clocks each transition stops, and which it starts (DOMAIN §5).
-CLOCKS_OF: dict[ComplaintAction, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    ComplaintAction.TAKE_INTO_HANDLING: ((), (SOLUTION, PROGRESS)),
-    ComplaintAction.RESOLVE: ((SOLUTION, PROGRESS), (CONFIRMATION, CALLBACK)),
-    ComplaintAction.CONFIRM_WITH_CUSTOMER: ((CONFIRMATION,), ()),
-    ComplaintAction.RECORD_SATISFIED_CALLBACK: ((CALLBACK,), ()),
-    ComplaintAction.RECORD_DISSATISFIED_CALLBACK: ((CALLBACK,), (SOLUTION, PROGRESS)),
-}
-
-
 def _with_detail(change: ComplaintChange, extra: dict[str, Any], clocks: list[Clock]) -> ComplaintChange:
     entry = change.entry.model_copy(update={"detail": {**change.entry.detail, **extra}})
     return change.model_copy(update={"entry": entry, "clocks": clocks})
-
-
-def _action_clock(number: int) -> str:
-    return f"action-{number}"
-
-
-def _action_number(clock_name: str) -> int:
-    return int(clock_name.removeprefix("action-"))
 
 
 def _callback_action(req: RecordCallback) -> ComplaintAction:
