@@ -8,18 +8,17 @@ needs (a retried filing, the customer's or the parcel's earlier complaints).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, or_
+from sqlalchemy import Connection, bindparam, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from readmodel import knowledge
 from readmodel.tables import ComplaintRow, TimelineEventRow
-from readmodel.writes import ForwardWriter, Store, timeline_columns
+from readmodel.writes import Forward, ForwardStore, timeline_columns
 from rules.repeats import EarlierComplaint
 from workflows.complaint_messages import ComplaintChange
 
@@ -43,50 +42,26 @@ EARLIER_COMPLAINTS_LIMIT = 50
 SORTABLE = {"received_at", "filed_at", "updated_at", "level", "status", "category"}
 
 
-class ComplaintStore(Store):
+class ComplaintStore(ForwardStore[ComplaintChange]):
     """Complaint reads and idempotent writes on the read model's engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
-        super().__init__(engine, write_lock)
-        self._writer = ForwardWriter(engine.dialect.name, ComplaintRow.__table__, TimelineEventRow.__table__)  # type: ignore[attr-defined]
-
-    # -- writes -------------------------------------------------------------------------------
+    rows, events, owner = ComplaintRow, TimelineEventRow, "complaint_id"
 
     def record(self, changes: Sequence[ComplaintChange]) -> None:
-        """Apply changes in one transaction. Idempotent: a timeline row is keyed by workflow id and
-        seq, and the complaint row only moves forward (a replayed older change never wins)."""
-        with self._write_lock, self.engine.begin() as conn:
+        """Apply changes in one transaction, one write per complaint (intake writes three changes
+        at once): its row in the state after the last of them, all their timeline rows in one
+        statement, and at a closing the knowledge entry, once, in the closing's transaction."""
+        with self.transaction() as conn:
             for complaint_changes in _per_complaint(changes):
-                self._record_changes(conn, complaint_changes)
-
-    def _record_changes(self, conn: Connection, changes: list[ComplaintChange]) -> None:
-        """One complaint's changes, in seq order: its row written once, in the state after the last
-        of them, and all their timeline rows in one statement (intake writes three at once)."""
-        state: dict[str, Any] = {}
-        created_by: ComplaintChange | None = None
-        for change in changes:
-            state |= _state_after(change)
-            created_by = created_by or (change if change.filing is not None else None)
-        created = _row_from_filing(created_by) if created_by is not None else None
-        self._writer.write(conn, changes[0].complaint_id, state,
-                           [timeline_columns(c.workflow_id, c.complaint_id, c.entry) for c in changes], created)
-        for change in changes:
-            if change.status.value == "closed":
-                knowledge.capture(conn, change)  # the knowledge entry, once, in the closing's transaction
+                self.advance(conn, _forward(complaint_changes))
+                for change in complaint_changes:
+                    if change.status.value == "closed":
+                        knowledge.capture(conn, change)
 
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, complaint_id: str) -> tuple[ComplaintRow, list[TimelineEventRow]] | None:
-        with Session(self.engine) as session:
-            row = session.get(ComplaintRow, complaint_id)
-            if row is None:
-                return None
-            events = session.exec(
-                select(TimelineEventRow)
-                .where(TimelineEventRow.complaint_id == complaint_id)
-                .order_by(TimelineEventRow.seq)  # type: ignore[arg-type]
-            ).all()
-            return row, list(events)
+        return self.with_events(complaint_id)
 
     def find(self, complaint_id: str) -> ComplaintRow | None:
         with Session(self.engine) as session:
@@ -168,6 +143,18 @@ def _per_complaint(changes: Sequence[ComplaintChange]) -> list[list[ComplaintCha
     for change in changes:
         by_complaint.setdefault(change.complaint_id, []).append(change)
     return [sorted(run, key=lambda c: c.entry.seq) for run in by_complaint.values()]
+
+
+def _forward(changes: list[ComplaintChange]) -> Forward:
+    """One complaint's changes, in seq order, as one write."""
+    state: dict[str, Any] = {}
+    created_by: ComplaintChange | None = None
+    for change in changes:
+        state |= _state_after(change)
+        created_by = created_by or (change if change.filing is not None else None)
+    return Forward(changes[0].complaint_id, state,
+                   [timeline_columns(c.workflow_id, c.complaint_id, c.entry) for c in changes],
+                   _row_from_filing(created_by) if created_by is not None else None)
 
 
 def _state_after(change: ComplaintChange) -> dict[str, Any]:

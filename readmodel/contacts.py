@@ -6,48 +6,36 @@ idempotent, an event is keyed by workflow id + seq and the row only moves forwar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from readmodel.tables import ContactRow, TimelineEventRow
-from readmodel.writes import ForwardWriter, Store, timeline_columns
+from readmodel.writes import Forward, ForwardStore, timeline_columns
 from workflows.contact_messages import ContactChange, ContactFiling
 
 
-class ContactStore(Store):
-    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
-        super().__init__(engine, write_lock)
-        self._writer = ForwardWriter(engine.dialect.name, ContactRow.__table__, TimelineEventRow.__table__)  # type: ignore[attr-defined]
+class ContactStore(ForwardStore[ContactChange]):
+    """Contact reads and idempotent writes on the read model's engine (SQLite or PostgreSQL)."""
 
-    def record(self, changes: Sequence[ContactChange]) -> None:
-        with self._write_lock, self.engine.begin() as conn:
-            for change in changes:
-                state, event = change.state, change.event
-                row = {"status": state.status.value, "handed_to": state.handed_to,
-                       "clocks": [c.model_dump(mode="json") for c in state.clocks],
-                       "missed_clocks": state.missed_clocks, "closed_at": state.closed_at,
-                       "last_seq": event.seq, "updated_at": datetime.now(UTC)}
-                created = _row_from_filing(change.workflow_id, change.filing) if change.filing is not None else None
-                self._writer.write(conn, state.contact_id, row,
-                                   [timeline_columns(change.workflow_id, state.contact_id, event)], created)
+    rows, events, owner = ContactRow, TimelineEventRow, "complaint_id"
+
+    def forward(self, change: ContactChange) -> Forward:
+        state, event = change.state, change.event
+        row = {"status": state.status.value, "handed_to": state.handed_to,
+               "clocks": [c.model_dump(mode="json") for c in state.clocks],
+               "missed_clocks": state.missed_clocks, "closed_at": state.closed_at,
+               "last_seq": event.seq, "updated_at": datetime.now(UTC)}
+        created = _row_from_filing(change.workflow_id, change.filing) if change.filing is not None else None
+        return Forward(state.contact_id, row, [timeline_columns(change.workflow_id, state.contact_id, event)], created)
 
     def find(self, contact_id: str) -> ContactRow | None:
         with Session(self.engine) as session:
             return session.get(ContactRow, contact_id)
 
     def get(self, contact_id: str) -> tuple[ContactRow, list[TimelineEventRow]] | None:
-        with Session(self.engine) as session:
-            row = session.get(ContactRow, contact_id)
-            if row is None:
-                return None
-            events = session.exec(select(TimelineEventRow).where(TimelineEventRow.complaint_id == contact_id)
-                                  .order_by(TimelineEventRow.seq)).all()  # type: ignore[arg-type]
-            return row, list(events)
+        return self.with_events(contact_id)
 
 
 def _row_from_filing(workflow_id: str, filing: ContactFiling) -> dict[str, Any]:

@@ -5,35 +5,28 @@ a complaint's dispatches, the escalated ones."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from readmodel.tables import DispatchEventRow, DispatchRow
-from readmodel.writes import ForwardWriter, Store, event_columns
+from readmodel.writes import Forward, ForwardStore, event_columns
 from workflows.dispatch_messages import DispatchChange
 
 
-class DispatchStore(Store):
+class DispatchStore(ForwardStore[DispatchChange]):
     """Dispatch reads and idempotent writes on the read model's engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
-        super().__init__(engine, write_lock)
-        self._writer = ForwardWriter(engine.dialect.name, DispatchRow.__table__, DispatchEventRow.__table__)  # type: ignore[attr-defined]
+    rows, events, owner = DispatchRow, DispatchEventRow, "dispatch_id"
 
-    def record(self, changes: Sequence[DispatchChange]) -> None:
-        """Idempotent: the row only moves forward (a replayed older change never wins), each event is written once."""
-        with self._write_lock, self.engine.begin() as conn:
-            for change in changes:
-                view, event = change.view, change.event
-                row = {**view.model_dump(mode="python", exclude={"dispatch_id"}), "last_seq": event.seq}
-                row = {k: (v.value if hasattr(v, "value") else v) for k, v in row.items()}
-                self._writer.write(conn, view.dispatch_id, row, [{
-                    **event_columns(view.dispatch_id, event), "dispatch_id": view.dispatch_id,
-                    "complaint_id": view.complaint_id}], created={"id": view.dispatch_id})
+    def forward(self, change: DispatchChange) -> Forward:
+        view, event = change.view, change.event
+        row = {**view.model_dump(mode="python", exclude={"dispatch_id"}), "last_seq": event.seq}
+        row = {k: (v.value if hasattr(v, "value") else v) for k, v in row.items()}
+        events = [{**event_columns(view.dispatch_id, event), "dispatch_id": view.dispatch_id,
+                   "complaint_id": view.complaint_id}]
+        return Forward(view.dispatch_id, row, events, created={"id": view.dispatch_id})
 
     def matching(self, *, complaint_id: str | None = None, units: Sequence[str] | None = None,
                  open_only: bool = False, escalated_only: bool = False,
@@ -55,13 +48,7 @@ class DispatchStore(Store):
         return sorted(rows, key=lambda r: (not (r.due is not None and r.due < now and r.status == "open"), r.due or far, r.id))
 
     def get(self, dispatch_id: str) -> tuple[DispatchRow, list[DispatchEventRow]] | None:
-        with Session(self.engine) as session:
-            row = session.get(DispatchRow, dispatch_id)
-            if row is None:
-                return None
-            events = session.exec(select(DispatchEventRow).where(DispatchEventRow.dispatch_id == dispatch_id)
-                                  .order_by(DispatchEventRow.seq)).all()  # type: ignore[arg-type]
-            return row, list(events)
+        return self.with_events(dispatch_id)
 
     def __call__(self, **criteria: Any) -> list[DispatchRow]:
         """`read_model.dispatches(...)` as the API calls it today: `matching`. Goes with the API rework."""

@@ -7,17 +7,13 @@ and the invalid-appeal counts per office and month that decide the right to appe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from readmodel import measures
 from readmodel.tables import JudgementEventRow, JudgementRow
-from readmodel.writes import ForwardWriter, Store, event_columns
+from readmodel.writes import Forward, ForwardStore, event_columns
 from rules.judgement import FINAL_STATUSES
 from workflows.judgement_messages import JudgementChange, JudgementView
 
@@ -28,32 +24,21 @@ OPEN_STATUSES = ("draft", "awaiting_response", "in_arbitration", "awaiting_refin
 assert not set(OPEN_STATUSES) & {s.value for s in FINAL_STATUSES}
 
 
-class JudgementStore(Store):
+class JudgementStore(ForwardStore[JudgementChange]):
     """Judgement reads and idempotent writes on the read model's engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
-        super().__init__(engine, write_lock)
-        self._writer = ForwardWriter(engine.dialect.name, JudgementRow.__table__, JudgementEventRow.__table__)  # type: ignore[attr-defined]
+    rows, events, owner = JudgementRow, JudgementEventRow, "judgement_id"
 
-    def record(self, changes: Sequence[JudgementChange]) -> None:
-        with self._write_lock, self.engine.begin() as conn:
-            for change in changes:
-                view, event = change.view, change.event
-                row = {**view.model_dump(mode="python", exclude={"judgement_id"}),
-                       "last_seq": event.seq, "updated_at": datetime.now(UTC)}
-                row["status"] = view.status.value
-                self._writer.write(conn, view.judgement_id, row, [{
-                    **event_columns(change.workflow_id, event), "judgement_id": view.judgement_id,
-                    "complaint_id": view.complaint_id}], created={"id": view.judgement_id})
+    def forward(self, change: JudgementChange) -> Forward:
+        view, event = change.view, change.event
+        row = {**view.model_dump(mode="python", exclude={"judgement_id"}),
+               "last_seq": event.seq, "updated_at": datetime.now(UTC), "status": view.status.value}
+        events = [{**event_columns(change.workflow_id, event), "judgement_id": view.judgement_id,
+                   "complaint_id": view.complaint_id}]
+        return Forward(view.judgement_id, row, events, created={"id": view.judgement_id})
 
     def get(self, judgement_id: str) -> tuple[JudgementRow, list[JudgementEventRow]] | None:
-        with Session(self.engine) as session:
-            row = session.get(JudgementRow, judgement_id)
-            if row is None:
-                return None
-            events = session.exec(select(JudgementEventRow).where(JudgementEventRow.judgement_id == judgement_id)
-                                  .order_by(JudgementEventRow.seq)).all()  # type: ignore[arg-type]
-            return row, list(events)
+        return self.with_events(judgement_id)
 
     def of_complaint(self, complaint_id: str) -> list[JudgementView]:
         with Session(self.engine) as session:

@@ -8,14 +8,16 @@ wins), and an event row is keyed by "<workflow id>:<seq>" and inserted once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, bindparam
+from sqlalchemy import Connection, Engine, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
 
 from rules.actors import Actor
 
@@ -39,33 +41,75 @@ class Store:
         (`read_model.judgements`, ...): this stays while the API still calls it."""
         return cls(read_model.engine, read_model.write_lock)
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction, under the writer mutex."""
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
-class ForwardWriter:
-    """Writes one row table and its event table: the row forward, each event once. The statements
-    are built once per shape of columns: building them is most of a write's CPU."""
 
-    def __init__(self, dialect: str, rows: Table, events: Table) -> None:
-        self._insert = insert_for(dialect)
-        self._rows, self._events = rows, events
+@dataclass(frozen=True)
+class Forward:
+    """One write of a row and its events. `state`: the columns that move forward, `last_seq` among
+    them; `created`: the columns only a creation sets, or None for a change of a row made before
+    (an unknown row stays unmade, its events are still written)."""
+
+    row_id: str
+    state: Mapping[str, Any]
+    events: Sequence[Mapping[str, Any]]
+    created: Mapping[str, Any] | None = None
+
+
+Change = TypeVar("Change")
+
+
+class ForwardStore(Store, Generic[Change]):
+    """A store whose rows move forward and whose events are inserted once. The statements are
+    built once per shape of columns: building them is most of a write's CPU."""
+
+    rows: ClassVar[Any]  # the row table's model
+    events: ClassVar[Any]  # the event table's model
+    owner: ClassVar[str]  # the event column that holds the row's id
+
+    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any] | None = None) -> None:
+        super().__init__(engine, write_lock)
+        self._insert = insert_for(engine.dialect.name)
         self._statements: dict[tuple[str, tuple[str, ...]], Any] = {}
 
-    def write(self, conn: Connection, row_id: str, state: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
-              created: Mapping[str, Any] | None = None) -> None:
-        """`state`: the columns that move forward, `last_seq` among them; `created`: the columns
-        only a creation sets, or None for a change of a row made before (an unknown row stays
-        unmade, its events are still written)."""
-        if created is not None:
-            conn.execute(self._statement("create", tuple(state)), {**created, **state})
+    def record(self, changes: Sequence[Change]) -> None:
+        """Write the changes in one transaction, each through `forward`. Idempotent: a retried or
+        replayed write finds its event rows and never moves a row back."""
+        with self.transaction() as conn:
+            for change in changes:
+                self.advance(conn, self.forward(change))
+
+    def forward(self, change: Change) -> Forward:
+        """What one change writes: the store's own mapping from its workflow's message."""
+        raise NotImplementedError
+
+    def advance(self, conn: Connection, write: Forward) -> None:
+        """The row forward (only over an older `last_seq`), then its events, each once."""
+        if write.created is not None:
+            conn.execute(self._statement("create", tuple(write.state)), {**write.created, **write.state})
         else:
-            conn.execute(self._statement("advance", tuple(state)), {**state, "row_id": row_id})
-        if events:
-            conn.execute(self._statement("events", ()), list(events))
+            conn.execute(self._statement("advance", tuple(write.state)), {**write.state, "row_id": write.row_id})
+        if write.events:
+            conn.execute(self._statement("events", ()), list(write.events))
+
+    def with_events(self, row_id: str) -> tuple[Any, list[Any]] | None:
+        """The row and its events in seq order, or None for an unknown row."""
+        with Session(self.engine) as session:
+            row = session.get(self.rows, row_id)
+            if row is None:
+                return None
+            owner = getattr(self.events, self.owner)
+            return row, list(session.exec(select(self.events).where(owner == row_id).order_by(self.events.seq)).all())
 
     def _statement(self, kind: str, columns: tuple[str, ...]) -> Any:
         key = (kind, columns)
         if (stmt := self._statements.get(key)) is not None:
             return stmt
-        rows = self._rows
+        rows, events = self.rows.__table__, self.events.__table__
         if kind == "create":
             # Create the row; a replayed creation only moves it forward, never back.
             insert = self._insert(rows)
@@ -81,7 +125,7 @@ class ForwardWriter:
                 .values({k: bindparam(k) for k in columns})
             )
         else:
-            stmt = self._insert(self._events).on_conflict_do_nothing(index_elements=[self._events.c.id])
+            stmt = self._insert(events).on_conflict_do_nothing(index_elements=[events.c.id])
         self._statements[key] = stmt
         return stmt
 
