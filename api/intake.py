@@ -29,7 +29,7 @@ from rules.classification import Classification, ComplainantHistory, classify
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintStatus
 from rules.repeats import duplicate_of, repeat_of
-from workflows.complaint import COMPLAINT_CHANGES, ComplaintWorkflow
+from workflows.complaint import COMPLAINT_PATCHES, ComplaintWorkflow
 from workflows.complaint_messages import (
     ComplaintFiling,
     LinkDuplicate,
@@ -148,7 +148,7 @@ async def file_complaint(
         ))
         filing = ComplaintFiling(
             complaint_id=new_id, intake=intake, classification=classification, filed_by=actor, filed_at=now,
-            lead_unit=actor.unit, first_contact=first_contact, repeat_of=repeats, built_with=list(COMPLAINT_CHANGES),
+            lead_unit=actor.unit, first_contact=first_contact, repeat_of=repeats, built_with=list(COMPLAINT_PATCHES),
         )
         if await _start(services, filing):
             workflow_id = complaint_workflow_id(new_id)

@@ -12,15 +12,18 @@ from typing import Annotated, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 
 from rules.actors import Actor
 
 
 class CaseSearch:
-    """Typed search attributes on every complaint workflow (no personal data: they are not encrypted)."""
+    """Typed search attributes of every case kind (no personal data: they are not encrypted).
+    Registered names stay as they are (running cases and operators' saved queries use them): a
+    new meaning gets a name beside the old one."""
 
+    # The complaint's id, on the complaint and on its dispatches and judgement: one query finds them all.
     COMPLAINT_ID = SearchAttributeKey.for_keyword("ComplaintId")
     STATUS = SearchAttributeKey.for_keyword("ComplaintStatus")
     CATEGORY = SearchAttributeKey.for_keyword("Category")
@@ -33,8 +36,13 @@ class CaseSearch:
     JUDGEMENT_STATUS = SearchAttributeKey.for_keyword("JudgementStatus")  # on judgements (DOMAIN §7)
     RESPONSIBLE_OFFICE = SearchAttributeKey.for_keyword("ResponsibleOffice")  # on judgements: the office at fault
 
+    # On contacts (consultation, rescue request, new failure mode), which are not complaints; a contact
+    # also carries ComplaintId and ComplaintStatus, as it did before these existed, for saved queries.
+    CONTACT_ID = SearchAttributeKey.for_keyword("ContactId")
+    CONTACT_STATUS = SearchAttributeKey.for_keyword("ContactStatus")
+
     ALL = (COMPLAINT_ID, STATUS, CATEGORY, URGENCY, LEVEL, CHANNEL, TRACKING_NUMBER, ESCALATION_LEVEL,
-           JUDGEMENT_STATUS, RESPONSIBLE_OFFICE)
+           JUDGEMENT_STATUS, RESPONSIBLE_OFFICE, CONTACT_ID, CONTACT_STATUS)
 
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -65,6 +73,11 @@ INVALID_TRANSITION = "InvalidTransition"
 def refuse(reason: str, current_status: str) -> NoReturn:
     """Refuse a step the case cannot take now; from a validator nothing enters history."""
     raise ApplicationError(reason, {"current_status": current_status}, type=INVALID_TRANSITION, non_retryable=True)
+
+
+def case_of(complaint_id: str) -> TypedSearchAttributes:
+    """What a complaint's dispatches and judgement start with: `ComplaintId = 'C…'` lists them all."""
+    return TypedSearchAttributes([SearchAttributePair(CaseSearch.COMPLAINT_ID, complaint_id)])
 
 
 def built_in(change: str, built_with: Collection[str]) -> bool:

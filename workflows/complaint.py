@@ -21,28 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from notifications.messages import Channel, NotifyRequest
     from rules.actors import Actor, Role
     from rules.calendar import WorkingHoursRule
-    from rules.complex_case import (
-        action_clock,
-        action_number,
-        completion_refusal,
-        resolve_refusal,
-        resolved_by_plan,
-        step_refusal,
-    )
-    from rules.customer_clocks import (
-        CLOCKS_OF,
-        EXTENDED_SOLUTION,
-        FIRST_CONTACT,
-        LABELS,
-        PROGRESS,
-        SOLUTION,
-        extension_refusal,
-        first_contact_refusal,
-        progress_interval,
-        runs_from,
-    )
+    from rules.complex_case import (action_clock, action_number, completion_refusal, resolve_refusal,
+                                    resolved_by_plan, step_refusal)
+    from rules.customer_clocks import (CLOCKS_OF, EXTENDED_SOLUTION, FIRST_CONTACT, LABELS, PROGRESS, SOLUTION,
+                                       extension_refusal, first_contact_refusal, progress_interval, runs_from)
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
-    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, refuse
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, case_of, refuse
     from workflows.clocks import Clock, ClockKind, ClockWatcher, clock_started_detail
     from workflows.complaint_messages import (
         RECORD_CHANGES_ACTIVITY,
@@ -82,7 +66,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rules.dispatch import DispatchKind, DispatchStatus
     from rules.judgement import DispatchFinding
-    from workflows.dispatch import DISPATCH_CHANGES, DispatchWorkflow
+    from workflows.dispatch import DISPATCH_PATCHES, DispatchWorkflow
     from workflows.judgement import JudgementWorkflow
     from workflows.judgement_messages import JudgementOpening, judgement_summary, judgement_workflow_id
     from workflows.notices import notify_beside
@@ -99,7 +83,7 @@ JUDGEMENT_AT_CLOSING = "judgement-at-closing"
 PAST_DUE_TIMER = "past-due-timer"
 # What a case filed today is built with (ComplaintFiling.built_with): the API starts every new case
 # with all of them, so none of its workflow tasks spends a marker and an upsert on asking.
-COMPLAINT_CHANGES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING, PAST_DUE_TIMER)
+COMPLAINT_PATCHES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING, PAST_DUE_TIMER)
 
 # A complaint continues as new once its history is this long (and no dispatch is open): a case
 # open for weeks with 2-hourly progress updates stays far below Temporal's limits and replays fast.
@@ -433,7 +417,7 @@ class ComplaintWorkflow:
                    self._status.value)
 
     async def _start_dispatch(self, order: DispatchOrder) -> None:
-        order = order.model_copy(update={"built_with": list(DISPATCH_CHANGES)})  # started on today's code
+        order = order.model_copy(update={"built_with": list(DISPATCH_PATCHES)})  # started on today's code
         self._orders[order.dispatch_id] = order
         self._open_dispatches[order.dispatch_id] = await workflow.start_child_workflow(
             DispatchWorkflow.run,
@@ -441,6 +425,7 @@ class ComplaintWorkflow:
             id=order.dispatch_id,
             parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"{order.kind.value.replace('_', ' ')} to {order.unit} for complaint {order.complaint_id}",
+            search_attributes=case_of(order.complaint_id),
         )
 
     @workflow.signal
@@ -718,6 +703,7 @@ class ComplaintWorkflow:
         await workflow.start_child_workflow(
             JudgementWorkflow.run, opening, id=judgement_workflow_id(opening.complaint_id),
             parent_close_policy=ParentClosePolicy.ABANDON, static_summary=judgement_summary(opening),
+            search_attributes=case_of(opening.complaint_id),
         )
 
     # -- a fresh history for a long case -------------------------------------------------------

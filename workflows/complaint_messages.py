@@ -42,9 +42,9 @@ class ComplaintFiling(Message):
     repeat_of: list[str] = []
     # Set only when a long case continues as new: where the previous run left it.
     resumed: ComplaintCarryOver | None = None
-    # The workflow changes (patch ids) this case was started with. It takes them without asking
-    # workflow.patched, so its history carries no patch marker and no version search attribute
-    # upsert; a case started before this field existed asks workflow.patched as it always did.
+    # The workflow patches (workflows/complaint.py COMPLAINT_PATCHES) this case was started with. It
+    # takes them without asking workflow.patched, so its history carries no patch marker and no
+    # version search attribute upsert; a case started before this field existed asks as it always did.
     built_with: list[str] = []
 
 

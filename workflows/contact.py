@@ -52,11 +52,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.notices import notify_beside
     from workflows.options import READ_MODEL_WRITE
-    from workflows.case import SYSTEM_ACTOR, CaseSearch, refuse
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, refuse
     from workflows.clocks import Clock, ClockWatcher, clock_started_detail
     from workflows.deadlines import DeadlineRequest, look_up_deadline
 
 S, A = ContactStatus, ContactAction
+
+# Patch: a contact's status goes to ContactStatus as well as ComplaintStatus (contacts are not complaints).
+CONTACT_STATUS_ATTRIBUTE = "contact-status-attribute"
+# What a contact filed today is built with (ContactFiling.built_with).
+CONTACT_PATCHES = (CONTACT_STATUS_ATTRIBUTE,)
 
 
 class _ContactDesk:
@@ -176,7 +181,10 @@ class _ContactDesk:
     async def _commit(self, changes: list[ContactChange]) -> None:
         await self._record(changes)
         if changes[0].event.from_status is not self._status:
-            workflow.upsert_search_attributes([CaseSearch.STATUS.value_set(self._status.value)])
+            status = [CaseSearch.STATUS.value_set(self._status.value)]
+            if built_in(CONTACT_STATUS_ATTRIBUTE, self._filing.built_with):
+                status.append(CaseSearch.CONTACT_STATUS.value_set(self._status.value))
+            workflow.upsert_search_attributes(status)
         self._refresh_details()
 
     async def _record(self, changes: list[ContactChange]) -> None:

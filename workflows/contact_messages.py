@@ -37,6 +37,9 @@ class ContactFiling(Message):
     # The opening clocks' deadlines, computed at intake on the desk's calendar (the same function
     # as the calendar activity); empty: the workflow asks the calendar activity itself.
     opening: list[Deadline] = []
+    # The workflow patches this contact is started with (workflows/contact.py CONTACT_PATCHES); a
+    # contact started before the field existed has none and asks workflow.patched.
+    built_with: list[str] = []
 
 
 def opening_requests(filing: ContactFiling) -> list[tuple[str, DeadlineRequest]]:
@@ -161,9 +164,12 @@ def contact_details(filing: ContactFiling) -> str:
 
 
 def contact_search_attributes(filing: ContactFiling) -> TypedSearchAttributes:
-    """The complaint desk's attributes where they mean the same (the case id, its status, the
-    channel); the workflow type tells the kind apart."""
-    pairs = [SearchAttributePair(CaseSearch.COMPLAINT_ID, filing.contact_id),
+    """The contact's own id and status (ContactId, ContactStatus); ComplaintId and ComplaintStatus
+    carry them too, as before those existed, so saved queries keep finding contacts; the channel and
+    tracking number mean the same as on a complaint. The workflow type tells the kind apart."""
+    pairs = [SearchAttributePair(CaseSearch.CONTACT_ID, filing.contact_id),
+             SearchAttributePair(CaseSearch.CONTACT_STATUS, ContactStatus.RECEIVED.value),
+             SearchAttributePair(CaseSearch.COMPLAINT_ID, filing.contact_id),
              SearchAttributePair(CaseSearch.STATUS, ContactStatus.RECEIVED.value),
              SearchAttributePair(CaseSearch.CHANNEL, filing.intake.channel.value)]
     if filing.intake.tracking_number:

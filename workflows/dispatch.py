@@ -50,14 +50,14 @@ with workflow.unsafe.imports_passed_through():
 
 S = DispatchStatus
 
-# Change: the due instant and the ladder's answer-by instants come from one calendar look-up when
+# Patch: the due instant and the ladder's answer-by instants come from one calendar look-up when
 # the clock starts, each step owed from the instant the one before ran out; the overdue path (the
 # 10:00 check-window peak) then runs no look-up in front of its notices.
 LADDER_AT_CLOCK_START = "ladder-at-clock-start"
-# Change: notices go out in the workflow task that decides them (workflows.notices.notify_in_task).
+# Patch: notices go out in the workflow task that decides them (workflows.notices.notify_in_task).
 NOTICES_IN_TASK = "notices-in-task"
 # What a dispatch raised today is built with (DispatchOrder.built_with).
-DISPATCH_CHANGES = (LADDER_AT_CLOCK_START, NOTICES_IN_TASK)
+DISPATCH_PATCHES = (LADDER_AT_CLOCK_START, NOTICES_IN_TASK)
 
 
 @workflow.defn

@@ -41,8 +41,8 @@ class DispatchOrder(Message):
     parent_workflow_id: str
     replaces: str | None = None  # the dispatch this one redispatches
     reply_checks: ReplyCheckRules  # the policy's checks at raising time
-    # The workflow changes (patch ids) this dispatch was started with: taken without asking
-    # workflow.patched (no marker, no version upsert); an older dispatch asks as it always did.
+    # The workflow patches (workflows/dispatch.py DISPATCH_PATCHES) this dispatch was started with:
+    # taken without asking workflow.patched (no marker, no version upsert); an older one asks.
     built_with: list[str] = []
 
 

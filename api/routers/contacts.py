@@ -25,7 +25,7 @@ from rules.actors import Actor, Permission
 from rules.customer_data import phone_shown_to
 from rules.contact import TRANSITIONS, ContactAction, ContactIntake, ContactKind, ContactStatus, InvalidContactStep
 from rules.org_chart import UnitKind
-from workflows.contact import CONTACT_WORKFLOWS, ConsultationWorkflow
+from workflows.contact import CONTACT_PATCHES, CONTACT_WORKFLOWS, ConsultationWorkflow
 from workflows.contact_messages import (
     AnswerAtOnce,
     AnswerContactAtOnce,
@@ -123,7 +123,7 @@ async def file_contact(
     existing = await run_in_threadpool(store.find, contact_id)
     if existing is None:
         filing = ContactFiling(contact_id=contact_id, intake=intake, filed_by=actor, filed_at=datetime.now(UTC),
-                               desk_unit=actor.unit)
+                               desk_unit=actor.unit, built_with=list(CONTACT_PATCHES))
         # The calendar activity's own function: the deadlines travel in the input, recorded in history.
         filing = filing.model_copy(update={"opening": [deadline_for(policy, req) for _, req in opening_requests(filing)]})
         try:

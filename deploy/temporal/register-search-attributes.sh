@@ -1,9 +1,9 @@
 #!/bin/sh
 # One-shot, in the temporalio/admin-tools image (docker-compose service `temporal-setup`):
-# create the namespace and register the complaint search attributes before any worker or API starts
+# create the namespace and register the search attributes of every case kind before any worker or API starts
 # (a workflow started with an unregistered search attribute is refused).
 #
-# SEARCH_ATTRIBUTES lists "Name=Type" pairs; they must be exactly workflows/shared.py ComplaintSearch.ALL
+# SEARCH_ATTRIBUTES lists "Name=Type" pairs; they must be exactly workflows/case.py CaseSearch.ALL
 # (tests/ops/test_compose.py checks it). Safe to run again: the server accepts the same name and type
 # again, and refuses a name registered with another type (which fails this script, as it should).
 set -eu

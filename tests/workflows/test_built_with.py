@@ -15,7 +15,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.test_clocks import AGENT, complaint_worker, filing, first_contact, start
-from workflows.complaint import COMPLAINT_CHANGES, ComplaintWorkflow
+from workflows.complaint import COMPLAINT_PATCHES, ComplaintWorkflow
 from workflows.complaint_messages import RecordFirstContact, TakeIntoHandling
 
 PATCH_MARKER = "core_patch"
@@ -50,7 +50,7 @@ async def test_a_case_built_with_the_changes_runs_the_customer_clocks_without_pa
     now = await time_env.get_current_time()
     async with complaint_worker(time_env, tmp_path, queue):
         today = await start(time_env, filing(now - timedelta(minutes=1)), queue)
-        assert filing(now).built_with == list(COMPLAINT_CHANGES)  # the factory files as the API does
+        assert filing(now).built_with == list(COMPLAINT_PATCHES)  # the factory files as the API does
 
         assert await into_handling(time_env, today) == ["progress_update", "solution"]
         assert await patch_markers(today) == []

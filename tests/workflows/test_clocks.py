@@ -34,7 +34,7 @@ from temporal_client import DATA_CONVERTER
 from tests.conftest import end_workflows, stack_settings
 from tests.factories import complaint_body
 from worker import ACTIVITY_THREADS, WORKFLOWS, build_worker
-from workflows.complaint import COMPLAINT_CHANGES, ComplaintWorkflow
+from workflows.complaint import COMPLAINT_PATCHES, ComplaintWorkflow
 from workflows.clocks import Clock
 from workflows.complaint_messages import complaint_workflow_id, ComplaintFiling, RecordFirstContact
 
@@ -62,7 +62,7 @@ def filing(received_at: datetime, category: str = "delay") -> ComplaintFiling:
         filed_by=AGENT,
         filed_at=received_at,
         lead_unit="gd",
-        built_with=list(COMPLAINT_CHANGES),  # as the API files a case today
+        built_with=list(COMPLAINT_PATCHES),  # as the API files a case today
     )
 
 

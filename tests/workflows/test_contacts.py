@@ -25,7 +25,13 @@ from tests.notifications.receivers import SmsGateway
 from tests.workflows.test_clocks import next_plain_friday, timer_summaries
 from tests.workflows import test_dispatches
 from tests.workflows.test_dispatches import SHANGHAI, plain_monday, skip_to
-from workflows.contact import CONTACT_WORKFLOWS, ConsultationWorkflow, NewFailureModeWorkflow, RescueRequestWorkflow
+from workflows.contact import (
+    CONTACT_PATCHES,
+    CONTACT_WORKFLOWS,
+    ConsultationWorkflow,
+    NewFailureModeWorkflow,
+    RescueRequestWorkflow,
+)
 from workflows.contact_messages import (
     AnswerContactAtOnce,
     CallCustomerBack,
@@ -53,7 +59,7 @@ async def receive(stack: Stack, kind: str, at: datetime, **intake: object) -> Wo
             "kind": kind, "channel": "hotline", "received_at": at.isoformat(),
             "customer": {"name": "Li Na", "phone": "13800138000"}, "description": "Where is my parcel?", **intake,
         }),
-        filed_by=AGENT, filed_at=at, desk_unit=AGENT.unit,
+        filed_by=AGENT, filed_at=at, desk_unit=AGENT.unit, built_with=list(CONTACT_PATCHES),  # as the API files it
     )
     return await stack.env.client.start_workflow(
         CONTACT_WORKFLOWS[filing.intake.kind].run, filing, id=contact_workflow_id(filing.contact_id),

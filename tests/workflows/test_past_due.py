@@ -20,7 +20,7 @@ from tests.workflows.test_built_with import PATCH_MARKER, patch_markers
 from tests.workflows.test_clocks import complaint_worker, filing, first_contact, start, timer_summaries
 from worker import WORKFLOWS
 from workflows.clocks import Clock
-from workflows.complaint import COMPLAINT_CHANGES, PAST_DUE_TIMER
+from workflows.complaint import COMPLAINT_PATCHES, PAST_DUE_TIMER
 from workflows.complaint_messages import ComplaintFiling
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -64,7 +64,7 @@ async def test_a_complaint_built_before_the_change_asks_workflow_patched_when_a_
     time_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     queue = f"past-due-{uuid.uuid4().hex[:8]}"
-    older = [c for c in COMPLAINT_CHANGES if c != PAST_DUE_TIMER]
+    older = [c for c in COMPLAINT_PATCHES if c != PAST_DUE_TIMER]
     async with complaint_worker(time_env, tmp_path, queue):
         case = received_three_days_ago(await time_env.get_current_time()).model_copy(update={"built_with": older})
         handle = await start(time_env, case, queue)

@@ -1,4 +1,4 @@
-"""Operations find complaints in the Web UI by their search attributes (dev server visibility)."""
+"""Operations find cases in the Web UI by their search attributes (dev server visibility)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import asyncio
 from temporalio.client import Client
 
 from tests.api.test_complaint_lifecycle import act, file
-from tests.conftest import Stack
+from tests.api.test_contacts import desk as desk_contacts  # noqa: F401 (fixture: ends the contacts left open)
+from tests.api.test_contacts import file as file_contact, post
+from tests.conftest import Stack, auth
 from tests.factories import complaint_body, urgent_body
+from tests.workflows.test_dispatches import complaint_in_handling, dispatch, raise_, reply
+from tests.workflows.test_judgement_at_closing import close_with_a_satisfied_customer
 from workflows.case import CaseSearch
+from workflows.judgement_messages import judgement_workflow_id
 
 
 async def workflow_ids(client: Client, query: str, expected: int) -> set[str]:
@@ -68,3 +73,35 @@ async def test_status_is_upserted_on_every_transition(stack: Stack) -> None:
     found = await workflow_ids(stack.env.client, f"ComplaintId = '{cid}' AND ComplaintStatus = 'closed'", 1)
 
     assert found == {created["workflow_id"]}
+
+
+async def test_every_execution_of_one_case_is_found_by_its_complaint_id(stack: Stack) -> None:
+    """`ComplaintId = 'C…'` in the Web UI lists the complaint, its dispatches and its judgement."""
+    cid = await complaint_in_handling(stack)
+    direct = await raise_(stack, cid, "gd-gz")
+    resp = await stack.http.post(f"/complaints/{cid}/tickets", headers=auth("front_seat"),
+                                 json={"assisting_unit": "gd-gz", "instruction": "Find the parcel"})
+    assert resp.status_code == 201, resp.text
+    ticket = resp.json()["dispatch_id"]
+    await dispatch(stack, ticket)
+    await reply(stack, ticket, "The Tianhe station courier left the parcel at the depot for two days.",
+                role="regional_cs", failing_link="delivery")
+    await close_with_a_satisfied_customer(stack, cid)  # an answered ticket: the judgement opens
+    await stack.env.client.get_workflow_handle(f"complaint-{cid}").result()
+
+    found = await workflow_ids(stack.env.client, f"ComplaintId = '{cid}'", 4)
+
+    assert found == {f"complaint-{cid}", direct, ticket, judgement_workflow_id(cid)}
+
+
+async def test_a_contact_is_found_by_its_own_id_and_status(desk_contacts: Stack) -> None:
+    stack = desk_contacts
+    created = await file_contact(stack)
+    kid = created["contact_id"]
+    await post(stack, f"/contacts/{kid}/hand-over", {"unit": "gd", "note": "the owning department"})
+
+    by_contact = await workflow_ids(stack.env.client, f"ContactId = '{kid}' AND ContactStatus = 'handed_over'", 1)
+    # the names contacts were written under before, for saved queries
+    by_old_names = await workflow_ids(stack.env.client, f"ComplaintId = '{kid}' AND ComplaintStatus = 'handed_over'", 1)
+
+    assert by_contact == by_old_names == {f"contact-{kid}"}
