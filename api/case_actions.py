@@ -67,7 +67,7 @@ async def act_on_case(
 
 async def act_on_complaint(services: Services, complaint_id: str, update: Any, request: Any) -> Any:
     """An agent's action on a complaint (the lifecycle steps, raising a dispatch)."""
-    find = services.read_model.find
+    find = services.read_model.complaints.find
     await found_or_404(find, complaint_id, "complaint")
     return await act_on_case(services, complaint_workflow_id(complaint_id), update, request,
                              what=f"complaint {complaint_id}", row=lambda: find(complaint_id))

@@ -129,7 +129,7 @@ async def file_complaint(
     duplicate_window = timedelta(hours=policy.priority.duplicate_window_hours)
     repeat_window = timedelta(days=policy.priority.repeat_window_days)
     existing, earlier = await run_in_threadpool(
-        lambda: read_model.intake_context(
+        lambda: read_model.complaints.intake_context(
             new_id, phone=intake.complainant.phone, tracking_number=intake.tracking_number,
             since=intake.received_at - max(repeat_window, duplicate_window),
         )
@@ -157,7 +157,7 @@ async def file_complaint(
                 classification=classification, replayed=False, repeat_of=repeats,
                 temporal_ui_url=services.web_ui_url(workflow_id),
             ), opened=True)
-        existing = await run_in_threadpool(read_model.find, new_id)
+        existing = await run_in_threadpool(read_model.complaints.find, new_id)
         if existing is None:
             raise HTTPException(status.HTTP_409_CONFLICT, "this idempotency key belongs to a complaint being filed")
     return _found(services, existing, replayed=True)
@@ -182,7 +182,7 @@ async def _start(services: Services, filing: ComplaintFiling) -> bool:
         return False
     # Written here too (idempotently, same rows as the workflow's first write) so the complaint is
     # readable the moment the caller has its id.
-    await run_in_threadpool(services.read_model.record, opening_changes(filing))
+    await run_in_threadpool(services.read_model.complaints.record, opening_changes(filing))
     return True
 
 
@@ -198,4 +198,4 @@ async def _link_duplicate(
         await handle.execute_update(ComplaintWorkflow.link_duplicate, link)
     except (WorkflowUpdateFailedError, RPCError):
         return None
-    return await run_in_threadpool(services.read_model.find, open_id)
+    return await run_in_threadpool(services.read_model.complaints.find, open_id)

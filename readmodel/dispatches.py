@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session, select
 
@@ -49,7 +48,3 @@ class DispatchStore(ForwardStore[DispatchChange]):
 
     def get(self, dispatch_id: str) -> tuple[DispatchRow, list[DispatchEventRow]] | None:
         return self.with_events(dispatch_id)
-
-    def __call__(self, **criteria: Any) -> list[DispatchRow]:
-        """`read_model.dispatches(...)` as the API calls it today: `matching`. Goes with the API rework."""
-        return self.matching(**criteria)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +16,15 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
 
 from readmodel import knowledge
-from readmodel.complaints import SORTABLE, ComplaintFilter, ComplaintStore
+from readmodel.complaints import ComplaintStore
 from readmodel.contacts import ContactStore
 from readmodel.dispatches import DispatchStore
 from readmodel.judgements import JudgementStore
 from readmodel.knowledge import KnowledgeBase
 from readmodel.outbox import Outbox
-from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow  # every table, for create_schema
-from rules.repeats import EarlierComplaint
-from workflows.complaint_messages import ComplaintChange
-from workflows.dispatch_messages import DispatchChange
+import readmodel.tables  # noqa: F401  (every table joins SQLModel.metadata for create_schema)
 
-__all__ = ["SORTABLE", "ComplaintFilter", "ReadModel", "make_engine"]  # the first two: still imported from here by the API
+__all__ = ["ReadModel", "make_engine"]
 
 
 def make_engine(url: str) -> Engine:
@@ -93,32 +88,3 @@ class ReadModel:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-    # -- delegations to the stores, while the API still calls them here (they go with its rework) --
-
-    def record(self, changes: Sequence[ComplaintChange]) -> None:
-        self.complaints.record(changes)
-
-    def get(self, complaint_id: str) -> tuple[ComplaintRow, list[TimelineEventRow]] | None:
-        return self.complaints.get(complaint_id)
-
-    def find(self, complaint_id: str) -> ComplaintRow | None:
-        return self.complaints.find(complaint_id)
-
-    def search(self, flt: ComplaintFilter, *, offset: int, limit: int, sort: str,
-               descending: bool) -> tuple[list[ComplaintRow], int]:
-        return self.complaints.search(flt, offset=offset, limit=limit, sort=sort, descending=descending)
-
-    def earlier_complaints(self, *, phone: str, tracking_number: str | None, since: datetime, exclude_id: str) -> int:
-        return self.complaints.earlier_complaints(phone=phone, tracking_number=tracking_number, since=since,
-                                                  exclude_id=exclude_id)
-
-    def intake_context(self, complaint_id: str, *, phone: str, tracking_number: str | None,
-                       since: datetime) -> tuple[ComplaintRow | None, list[EarlierComplaint]]:
-        return self.complaints.intake_context(complaint_id, phone=phone, tracking_number=tracking_number, since=since)
-
-    def record_dispatch(self, changes: Sequence[DispatchChange]) -> None:
-        self.dispatches.record(changes)
-
-    def dispatch(self, dispatch_id: str) -> tuple[DispatchRow, list[DispatchEventRow]] | None:
-        return self.dispatches.get(dispatch_id)

@@ -35,12 +35,6 @@ class Store:
         self.engine = engine
         self._write_lock = write_lock or contextlib.nullcontext()
 
-    @classmethod
-    def of(cls, read_model: Any) -> Any:
-        """A store on a ReadModel's engine and writer mutex. Prefer the ReadModel's own store
-        (`read_model.judgements`, ...): this stays while the API still calls it."""
-        return cls(read_model.engine, read_model.write_lock)
-
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One write transaction, under the writer mutex."""

@@ -18,8 +18,7 @@ from api.errors import invalid_field
 from api.intake import ComplaintCreated, classification_of
 from api.steps import Step, add_steps
 from api.timelines import TimelineEvent
-from readmodel.judgements import JudgementStore
-from readmodel.store import SORTABLE, ComplaintFilter
+from readmodel.complaints import SORTABLE, ComplaintFilter
 from readmodel.tables import ComplaintRow, TimelineEventRow
 from rules.actors import Actor, Permission
 from rules.classification import Classification
@@ -212,7 +211,7 @@ async def list_complaints(
         received_to=received_to,
     )
     rows, total = await run_in_threadpool(
-        lambda: services.read_model.search(
+        lambda: services.read_model.complaints.search(
             flt, offset=(page - 1) * page_size, limit=page_size, sort=column, descending=sort.startswith("-")
         )
     )
@@ -230,10 +229,10 @@ async def get_complaint(
     services: ServicesDep,
     actor: Annotated[Actor, Depends(require(Permission.READ_COMPLAINTS))],
 ) -> Any:
-    found = await run_in_threadpool(services.read_model.get, complaint_id)
+    found = await run_in_threadpool(services.read_model.complaints.get, complaint_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
-    judgements = await run_in_threadpool(JudgementStore.of(services.read_model).of_complaint, complaint_id)
+    judgements = await run_in_threadpool(services.read_model.judgements.of_complaint, complaint_id)
     return _detail(*found, actor, services).model_copy(update={"judgements": judgements})
 
 

@@ -19,7 +19,6 @@ from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field
 from api.intake import RECEIVED_AT_TOLERANCE, case_id
 from api.timelines import TimelineEvent
-from readmodel.contacts import ContactStore
 from readmodel.tables import ContactRow
 from rules.actors import Actor, Permission
 from rules.customer_data import phone_shown_to
@@ -93,10 +92,6 @@ def _contact_id(idempotency_key: str | None, intake: ContactIntake) -> str:
     return case_id("K", seed)
 
 
-def _store(services: Services) -> ContactStore:
-    return ContactStore.of(services.read_model)
-
-
 def _created(row: ContactRow, services: Services, replayed: bool) -> ContactCreated:
     return ContactCreated(contact_id=row.id, workflow_id=row.workflow_id, kind=row.kind, status=row.status,
                           clocks=row.clocks or [], replayed=replayed, temporal_ui_url=services.web_ui_url(row.workflow_id))
@@ -119,7 +114,7 @@ async def file_contact(
         return invalid_field("location", "a rescue request needs where the customer is, to find the nearest service point")
 
     contact_id = _contact_id(idempotency_key, intake)
-    store = _store(services)
+    store = services.read_model.contacts
     existing = await run_in_threadpool(store.find, contact_id)
     if existing is None:
         filing = ContactFiling(contact_id=contact_id, intake=intake, filed_by=actor, filed_at=datetime.now(UTC),
@@ -154,7 +149,7 @@ async def file_contact(
 async def get_contact(
     contact_id: str, services: ServicesDep, actor: Annotated[Actor, Depends(require(Permission.READ_COMPLAINTS))]
 ) -> Any:
-    found = await run_in_threadpool(_store(services).get, contact_id)
+    found = await run_in_threadpool(services.read_model.contacts.get, contact_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id}")
     row, events = found
@@ -167,7 +162,7 @@ async def get_contact(
 
 
 async def _contact_or_404(services: Services, contact_id: str) -> ContactRow:
-    return await found_or_404(_store(services).find, contact_id, "contact")
+    return await found_or_404(services.read_model.contacts.find, contact_id, "contact")
 
 
 async def _act(services: Services, row: ContactRow, action: ContactAction, update: Any, req: Any) -> Any:
@@ -179,7 +174,7 @@ async def _act(services: Services, row: ContactRow, action: ContactAction, updat
         return JSONResponse(status_code=409, content={"detail": message, "current_status": row.status})
 
     return await act_on_case(services, row.workflow_id, update, req, what=f"{kind.value.replace('_', ' ')} {row.id}",
-                             row=lambda: _store(services).find(row.id))
+                             row=lambda: services.read_model.contacts.find(row.id))
 
 
 DeskAgent = Annotated[Actor, Depends(require(Permission.HANDLE_CONTACT))]

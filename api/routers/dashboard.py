@@ -56,7 +56,7 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
                     "complaint_url": services.web_ui_url(complaint_workflow_id(d.complaint_id)), "kind": d.kind,
                     "unit": d.unit, "level": d.escalation_level, "due": local_time(d.due, zone),
                     "left": time_left(d.due, now) if d.due else ""}
-                   for d in read_model.dispatches(escalated_only=True, open_only=True, now=now)]
+                   for d in read_model.dispatches.matching(escalated_only=True, open_only=True, now=now)]
     today = Period.parse(PeriodKind.DAY, now.astimezone(zone).date().isoformat())
     measures = [overall(m) for m in figures(read_model, policy, today, None, now)]
     return {

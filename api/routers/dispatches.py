@@ -79,7 +79,7 @@ async def _raise(services: Services, complaint_id: str, req: RaiseDispatch) -> A
 @router.post("/complaints/{complaint_id}/tickets", status_code=201, response_model=Raised)
 async def open_ticket(complaint_id: str, body: TicketRequest, services: ServicesDep, actor: Raiser) -> Any:
     _unit_or_422(services, body.assisting_unit, "assisting_unit")
-    row = await found_or_404(services.read_model.find, complaint_id, "complaint")
+    row = await found_or_404(services.read_model.complaints.find, complaint_id, "complaint")
     priority = ticket_priority(body.priority, row.urgency)
     terms = dispatch_terms(services.policy, DispatchKind.TICKET, priority, body.assisting_unit)
     req = RaiseDispatch(actor=actor, kind=DispatchKind.TICKET, priority=priority, unit=body.assisting_unit,
@@ -98,12 +98,12 @@ async def raise_dispatch(complaint_id: str, body: DispatchRequest, services: Ser
 
 
 async def _dispatch_or_404(services: Services, dispatch_id: str) -> Any:
-    return await found_or_404(services.read_model.dispatch, dispatch_id, "dispatch")
+    return await found_or_404(services.read_model.dispatches.get, dispatch_id, "dispatch")
 
 
 async def _update_dispatch(services: Services, dispatch_id: str, update: Any, req: Any) -> Any:
     return await act_on_case(services, dispatch_id, update, req, what=f"dispatch {dispatch_id}",
-                             row=row_only(services.read_model.dispatch, dispatch_id))
+                             row=row_only(services.read_model.dispatches.get, dispatch_id))
 
 
 @router.post("/dispatches/{dispatch_id}/review", response_model=DispatchView)
@@ -147,7 +147,7 @@ async def get_dispatch(dispatch_id: str, services: ServicesDep, _: Reader) -> An
 
 @router.get("/complaints/{complaint_id}/dispatches", response_model=list[DispatchView])
 async def dispatches_of_complaint(complaint_id: str, services: ServicesDep, _: Reader) -> Any:
-    rows = await run_in_threadpool(lambda: services.read_model.dispatches(complaint_id=complaint_id))
+    rows = await run_in_threadpool(lambda: services.read_model.dispatches.matching(complaint_id=complaint_id))
     return [_view(r) for r in rows]
 
 
@@ -156,13 +156,13 @@ async def unit_inbox(unit: str, services: ServicesDep, _: Reader) -> Any:
     """A unit's open dispatches and tickets: overdue first, then by due instant."""
     if unit not in services.policy.units:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no unit {unit}")
-    rows = await run_in_threadpool(lambda: services.read_model.dispatches(units=[unit], open_only=True))
+    rows = await run_in_threadpool(lambda: services.read_model.dispatches.matching(units=[unit], open_only=True))
     return [_view(r) for r in rows]
 
 
 @router.get("/escalations", response_model=list[DispatchView])
 async def escalations_in_flight(services: ServicesDep, _: Reader) -> Any:
-    rows = await run_in_threadpool(lambda: services.read_model.dispatches(open_only=True, escalated_only=True))
+    rows = await run_in_threadpool(lambda: services.read_model.dispatches.matching(open_only=True, escalated_only=True))
     return [_view(r) for r in rows]
 
 

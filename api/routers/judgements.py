@@ -16,7 +16,8 @@ from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field
 from api.figures import organisation_zone
 from api.timelines import DispatchEventView as EventView
-from readmodel.judgements import JudgementRow, JudgementStore, view_of
+from readmodel.judgements import view_of
+from readmodel.tables import JudgementRow
 from rules.actors import Actor, Permission
 from rules.judgement import AppealRights, appeal_rights, fault_naming_problems
 from rules.measures import Period, PeriodKind
@@ -50,16 +51,12 @@ class JudgementDetail(JudgementView):
     events: list[EventView]  # the same shape as a dispatch's own timeline
 
 
-def store(services: Services) -> JudgementStore:
-    return JudgementStore.of(services.read_model)
-
-
 @router.get("/units/{unit}/judgements", response_model=list[JudgementView])
 async def judgement_inbox(unit: str, services: ServicesDep, _: Reader) -> Any:
     """The judgements a unit must act on now (send, answer or decide), soonest due first."""
     if unit not in services.policy.units:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no unit {unit}")
-    return await run_in_threadpool(store(services).inbox, unit)
+    return await run_in_threadpool(services.read_model.judgements.inbox, unit)
 
 
 @router.get("/judgements/appeal-rates", response_model=list[AppealRights])
@@ -72,13 +69,13 @@ async def appeal_rates(
     policy = services.policy
     period = Period.parse(PeriodKind.MONTH, month)
     start, end = period.bounds(organisation_zone(policy))
-    counts = await run_in_threadpool(store(services).appeal_counts, start, end)
+    counts = await run_in_threadpool(services.read_model.judgements.appeal_counts, start, end)
     bound = policy.judgement.invalid_appeal_rate_bound
     return [appeal_rights(office, period.label, *counted, bound) for office, counted in sorted(counts.items(), key=lambda kv: str(kv[0]))]
 
 
 async def _judgement_or_404(services: Services, judgement_id: str) -> tuple[JudgementRow, list[Any]]:
-    return await found_or_404(store(services).get, judgement_id, "judgement")
+    return await found_or_404(services.read_model.judgements.get, judgement_id, "judgement")
 
 
 @router.get("/judgements/{judgement_id}", response_model=JudgementDetail)
@@ -103,7 +100,7 @@ async def _update(services: Services, judgement_id: str, update: Any, req: Any) 
     office without the right to appeal 403 with the reason and its rate."""
     try:
         return await act_on_case(services, judgement_id, update, req, what=f"judgement {judgement_id}",
-                                 row=row_only(store(services).get, judgement_id))
+                                 row=row_only(services.read_model.judgements.get, judgement_id))
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}

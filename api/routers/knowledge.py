@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.dependencies import Services, ServicesDep, require
-from readmodel.knowledge import KnowledgeBase, KnowledgeHit, query_words
+from readmodel.knowledge import KnowledgeHit, query_words
 from rules.actors import Actor, Permission
 from rules.intake import AwareDatetime, Channel, Complainant, ComplaintIntake
 
@@ -56,7 +56,7 @@ async def search_knowledge(
     if not words:
         raise HTTPException(422, [{"type": "value_error", "loc": ["query", "q"],
                                    "msg": "no word to search for (only punctuation or stop words)", "input": q}])
-    hits = await run_in_threadpool(KnowledgeBase.of(services.read_model).search, q, category=category, limit=limit)
+    hits = await run_in_threadpool(services.read_model.knowledge.search, q, category=category, limit=limit)
     return KnowledgeResults(words=words, items=hits)
 
 
@@ -72,6 +72,6 @@ async def suggest_solved_cases(
         raise error
     typed = " ".join(filter(None, (draft.description, draft.demand)))
     hits = await run_in_threadpool(
-        KnowledgeBase.of(services.read_model).similar_solved, typed, category=draft.category, limit=limit
+        services.read_model.knowledge.similar_solved, typed, category=draft.category, limit=limit
     )
     return KnowledgeResults(words=query_words(typed), items=hits)

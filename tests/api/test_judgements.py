@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from readmodel.judgements import JudgementStore
 from rules.actors import Actor, Role
 from rules.judgement import JudgementStatus, month_before
 from tests.api.test_complaint_lifecycle import file
@@ -111,7 +110,7 @@ def last_months_judgement(n: int, invalid: bool) -> JudgementChange:
 
 
 async def test_an_appeal_is_403_with_the_reason_and_rate_when_last_month_was_over_the_bound(stack: Stack) -> None:
-    JudgementStore.of(stack.read_model).record([last_months_judgement(1, True), last_months_judgement(2, False)])
+    stack.read_model.judgements.record([last_months_judgement(1, True), last_months_judgement(2, False)])
     jid = await sent(stack)
 
     refused = await post(stack, jid, "appeal", {"reason": "the scans clear Tianhe", "evidence": [SCANS]}, "regional_cs")

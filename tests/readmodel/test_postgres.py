@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import inspect
 
-from readmodel.store import ComplaintFilter, ReadModel
+from readmodel.complaints import ComplaintFilter
+from readmodel.store import ReadModel
 from rules.actors import Actor, Role
 from rules.classification import Urgency, classify
 from rules.intake import ComplaintIntake
