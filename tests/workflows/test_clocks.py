@@ -117,7 +117,7 @@ async def test_a_clock_started_friday_1730_fires_monday_0930(time_env: WorkflowE
 
         overdue = (await first_contact(handle)).overdue_at
         assert overdue is not None and abs(overdue - monday_0930) < timedelta(seconds=1)
-        _, events = read_model.get(handle.id.removeprefix("complaint-"))  # type: ignore[misc]
+        _, events = read_model.complaints.get(handle.id.removeprefix("complaint-"))  # type: ignore[misc]
         assert [e.action for e in events][-1] == "clock_overdue"
         # the Web UI shows the timer by name and due time
         summaries = await timer_summaries(handle)

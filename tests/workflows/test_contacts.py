@@ -17,7 +17,6 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from readmodel.contacts import ContactStore
 from rules.actors import Actor, Role
 from rules.contact import ContactIntake
 from tests.conftest import Stack
@@ -69,7 +68,7 @@ async def receive(stack: Stack, kind: str, at: datetime, **intake: object) -> Wo
 
 async def contact(stack: Stack, handle: WorkflowHandle, ready: Callable[[dict], bool] = lambda c: bool(c["clocks"])) -> dict:
     """The contact as the read model shows it, once `ready` (the workflow writes in its own tasks)."""
-    store = ContactStore.of(stack.read_model)
+    store = stack.read_model.contacts
     for _ in range(200):
         found = store.get(handle.id.removeprefix("contact-"))
         if found is not None:

@@ -72,14 +72,14 @@ class CareDesk:
         if intake:
             f = f.model_copy(update={"intake": f.intake.model_copy(update=intake)})
         handle = await start(self.env, f, self.queue)
-        await until(self.env, lambda: self.read_model.find(f.complaint_id) is not None)
+        await until(self.env, lambda: self.read_model.complaints.find(f.complaint_id) is not None)
         return handle
 
     def texts_to(self, phone: str) -> list[dict[str, Any]]:
         return [m for m in self.gateway.handset if m["to"] == phone]
 
     def timeline(self, handle: WorkflowHandle) -> list[tuple[str, datetime]]:
-        found = self.read_model.get(handle.id.removeprefix("complaint-"))
+        found = self.read_model.complaints.get(handle.id.removeprefix("complaint-"))
         assert found is not None
         return [(e.action, e.at.astimezone(SHANGHAI)) for e in found[1]]
 
@@ -165,7 +165,7 @@ async def test_each_customer_clock_falls_due_at_its_instant(desk: CareDesk) -> N
     assert local(after["satisfaction_callback"].due) == desk.at(2, 16)
 
     await skip_to(desk.env, desk.at(0, 13, 1))  # the written confirmation was not sent in time
-    await until(desk.env, lambda: desk.read_model.find(handle.id.removeprefix("complaint-")).missed_clocks == 1)  # type: ignore[union-attr]
+    await until(desk.env, lambda: desk.read_model.complaints.find(handle.id.removeprefix("complaint-")).missed_clocks == 1)  # type: ignore[union-attr]
     late = await clocks(handle)
     assert close_to(late["written_confirmation"].overdue_at, desk.at(0, 13))
     await until(desk.env, lambda: len(desk.texts_to(GD_SUPERVISOR_PHONE)) == 1)
@@ -178,7 +178,7 @@ async def test_each_customer_clock_falls_due_at_its_instant(desk: CareDesk) -> N
         actor=AGENT, satisfied=True, customer_words="好的，谢谢"))
     final = await clocks(handle)
     assert close_to(final["satisfaction_callback"].met_at, desk.at(2, 15))
-    assert desk.read_model.find(handle.id.removeprefix("complaint-")).missed_clocks == 1  # type: ignore[union-attr]
+    assert desk.read_model.complaints.find(handle.id.removeprefix("complaint-")).missed_clocks == 1  # type: ignore[union-attr]
     # one text, once: the supervisor heard of the one missed clock, nothing else
     assert len(desk.texts_to(GD_SUPERVISOR_PHONE)) == 1
 
@@ -228,7 +228,7 @@ async def test_the_solution_clock_extends_to_8_hours_only_if_the_customer_was_to
         await too_late.execute_update(ComplaintWorkflow.extend_solution_clock, ExtendSolutionClock(
             actor=AGENT, reason="the depot must search", medium="call"))
     assert "before the solution was due" in str(late.value.cause)
-    await until(desk.env, lambda: desk.read_model.find(too_late.id.removeprefix("complaint-")).missed_clocks >= 1)  # type: ignore[union-attr]
+    await until(desk.env, lambda: desk.read_model.complaints.find(too_late.id.removeprefix("complaint-")).missed_clocks >= 1)  # type: ignore[union-attr]
     assert local((await clocks(too_late))["solution"].overdue_at) == desk.at(0, 17, 30)
     # extended: not missed at 13:00, only at the 8 hours' end (nobody solved it by 17:00 either)
     assert local((await clocks(told))["solution"].overdue_at) == desk.at(0, 17)
@@ -292,7 +292,7 @@ async def test_a_complex_case_with_one_overdue_action_resolves_when_all_are_done
     actions = [a for a, _ in desk.timeline(handle) if a != "send_progress_update"]
     assert actions[-4:] == ["complete_action", "action_overdue", "complete_action", "resolve"]
     assert local((await clocks(handle))["written_confirmation"].due) == desk.at(0, 17)
-    row = desk.read_model.find(handle.id.removeprefix("complaint-"))
+    row = desk.read_model.complaints.find(handle.id.removeprefix("complaint-"))
     assert row is not None and row.complex_case and [a["done_at"] is not None for a in row.plan] == [True, True]
     assert row.missed_clocks == 0  # a late action is its owner's; the extended solution came in time
 
@@ -322,7 +322,7 @@ async def test_a_month_long_case_keeps_each_history_under_1000_events(desk: Care
     sent = [at for action, at in desk.timeline(handle) if action == "send_progress_update"]
     # 2-hourly on the office calendar, working days only, between the four resolutions
     assert len(sent) > 100 and all(at.weekday() < 5 and 8 <= at.hour < 18 for at in sent)
-    seqs = [e.seq for e in desk.read_model.get(handle.id.removeprefix("complaint-"))[1]]  # type: ignore[index]
+    seqs = [e.seq for e in desk.read_model.complaints.get(handle.id.removeprefix("complaint-"))[1]]  # type: ignore[index]
     assert seqs == list(range(1, len(seqs) + 1))  # one timeline across the runs, nothing lost or doubled
 
 
