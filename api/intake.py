@@ -26,6 +26,7 @@ from api.errors import invalid_field
 from readmodel.tables import ComplaintRow
 from rules.actors import Actor
 from rules.classification import Classification, ComplainantHistory, classify
+from rules.customer_clocks import FIRST_CONTACT
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintStatus
 from rules.repeats import duplicate_of, repeat_of
@@ -143,7 +144,7 @@ async def file_complaint(
         history = ComplainantHistory(earlier_complaints=len(earlier), repeat_of=tuple(repeats))
         classification = classify(intake, policy, history)
         first_contact = deadline_for(policy, DeadlineRequest(
-            unit=actor.unit, start=intake.received_at, clock="first_contact",
+            unit=actor.unit, start=intake.received_at, clock=FIRST_CONTACT,
             category=intake.category, level=classification.level,
         ))
         filing = ComplaintFiling(

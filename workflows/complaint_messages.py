@@ -14,9 +14,18 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from rules.actors import Actor
 from rules.classification import Classification
+from rules.customer_clocks import FIRST_CONTACT, LABELS
 from rules.intake import AwareDatetime, ComplaintIntake, EvidenceRef
 from rules.lifecycle import ComplaintAction, ComplaintStatus
-from workflows.case import SYSTEM_ACTOR, ByActor, CaseSearch, Medium, Message, Text, UnitId
+from workflows.case import (
+    SYSTEM_ACTOR,
+    ByActor,
+    CaseSearch,
+    Medium,
+    Message,
+    Text,
+    UnitId,
+)
 from workflows.clocks import Clock, clock_started_detail
 from workflows.deadlines import Deadline
 from workflows.dispatch_messages import DispatchView
@@ -278,8 +287,8 @@ def opening_clock(filing: ComplaintFiling) -> Clock | None:
     if deadline is None:
         return None
     return Clock(
-        name="first_contact",
-        label="first contact",
+        name=FIRST_CONTACT,
+        label=LABELS[FIRST_CONTACT],
         started_at=filing.intake.received_at,
         due=deadline.due,
         due_local=deadline.due_local,
