@@ -49,109 +49,139 @@ from workflows.dispatch_messages import RaiseDispatch, ReplyToDispatch
 HERE = Path(__file__).parent
 
 
+async def _reopened_then_closed(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A case reopened once by a dissatisfied customer, then closed; its first-contact
+    # deadline computed at intake, as the API does (the deadline-at-intake path).
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    received, monday = friday_evening(await env.get_current_time())
+    opened = filing(received)
+    opened = opened.model_copy(update={"first_contact": deadline_for(policy, DeadlineRequest(
+        unit=opened.lead_unit, start=received, clock="first_contact", category="delay"))})
+    handle = await start(env, opened, queue)
+    await env.sleep(received - await env.get_current_time() + timedelta(minutes=5))
+    await handle.execute_update(ComplaintWorkflow.record_first_contact, RecordFirstContact(
+        actor=AGENT, apology="sorry", why_it_matters="urgent papers", first_direction="chasing the station"))
+    await handle.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    for satisfied in (False, True):
+        await handle.execute_update(ComplaintWorkflow.resolve, Resolve(actor=AGENT, solution="redelivered"))
+        await handle.execute_update(ComplaintWorkflow.confirm_with_customer, ConfirmWithCustomer(
+            actor=AGENT, message="done", medium="sms"))
+        await handle.execute_update(ComplaintWorkflow.record_callback, RecordCallback(
+            actor=AGENT, satisfied=satisfied, customer_words="ok" if satisfied else "still broken"))
+    await handle.result()
+    save(f"{version}_reopened_then_closed", handle.id, await handle.fetch_history())
+
+
+async def _first_contact_overdue(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A case whose first-contact clock ran out over the weekend.
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    received, monday = friday_evening(await env.get_current_time())
+    late = await start(env, filing(received), queue)
+    await first_contact(late)
+    await env.sleep(monday - await env.get_current_time() + timedelta(minutes=1))
+    assert (await first_contact(late)).overdue_at is not None
+    save(f"{version}_first_contact_overdue", late.id, await late.fetch_history())
+
+
+async def _dispatch_returned_then_answered(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A case with a direct dispatch: a returned non-answer, then an accepted reply.
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    received, monday = friday_evening(await env.get_current_time())
+    with_dispatch = await start(env, filing(received), queue)
+    await with_dispatch.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    dispatch_id = await with_dispatch.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+        actor=AGENT, kind=DispatchKind.DIRECT, unit="gd-gz-tianhe", instruction="check the scans",
+        ladder=resolve_ladder(policy, "overdue_dispatch", "gd-gz-tianhe"), reply_checks=policy.reply_checks))
+    child = env.client.get_workflow_handle(dispatch_id)
+    for finding in ("正在处理", "The courier skipped the route on Monday; redelivered Tuesday 10:00."):
+        while True:  # the child takes replies once its clock runs
+            try:
+                await child.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(finding=finding)))
+                break
+            except WorkflowUpdateFailedError:
+                await env.sleep(timedelta(milliseconds=10))
+    await child.result()
+    await with_dispatch.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await with_dispatch.result()
+    save(f"{version}_dispatch_returned_then_answered", dispatch_id, await child.fetch_history())
+    save(f"{version}_complaint_with_dispatch", with_dispatch.id, await with_dispatch.fetch_history())
+
+
+async def _complex_case(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A complex case: progress texts, an extended solution clock, a plan with an action done late.
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    received, monday = friday_evening(await env.get_current_time())
+    now = await env.get_current_time()
+    complex_case = await start(env, filing(now), queue)
+    await complex_case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    await complex_case.execute_update(ComplaintWorkflow.record_progress_update, RecordProgressUpdate(
+        actor=AGENT, message="the depot is searching", medium="call"))
+    await complex_case.execute_update(ComplaintWorkflow.extend_solution_clock, ExtendSolutionClock(
+        actor=AGENT, reason="three units must look", medium="call"))
+    await complex_case.execute_update(ComplaintWorkflow.make_complex, MakeComplex(actor=AGENT, reason="three units"))
+    await complex_case.execute_update(ComplaintWorkflow.record_coordination_meeting, RecordCoordinationMeeting(
+        actor=AGENT, held_at=now, departments=["gd"], attendees=["Lin"], findings="unsorted at the depot"))
+    await complex_case.execute_update(ComplaintWorkflow.agree_plan, AgreePlan(actor=AGENT, actions=[
+        PlannedAction(department="gd", owner="Lin", description="search", due=now + timedelta(days=1))]))
+    await env.sleep(timedelta(days=3))
+    await complex_case.execute_update(ComplaintWorkflow.complete_action, CompleteAction(
+        actor=AGENT, number=1, outcome="found"))
+    await complex_case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await complex_case.result()
+    save(f"{version}_complex_case", complex_case.id, await complex_case.fetch_history())
+
+
+async def _continued_as_new(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A case open for weeks: its first run ends by continuing as new.
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    received, monday = friday_evening(await env.get_current_time())
+    long_case = await start(env, filing(await env.get_current_time()), queue)
+    first_run = (await long_case.describe()).run_id
+    await long_case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    await env.sleep(timedelta(days=25))
+    await long_case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await long_case.result()
+    save(f"{version}_continued_as_new", long_case.id,
+         await env.client.get_workflow_handle(long_case.id, run_id=first_run).fetch_history())
+
+
+async def _ticket_escalated_then_answered(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A normal ticket nobody answers: it climbs the whole ladder, then is answered (last:
+    # the judgement it opens at closing keeps running).
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    received, monday = friday_evening(await env.get_current_time())
+    with_ticket = await start(env, filing(await env.get_current_time()), queue)
+    await with_ticket.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    ticket_id = await with_ticket.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+        actor=AGENT, kind=DispatchKind.TICKET, unit="gd", instruction="find the failing link",
+        ladder=resolve_ladder(policy, "normal_ticket", "gd"), reply_checks=policy.reply_checks))
+    await env.sleep(timedelta(days=9))
+    ticket = env.client.get_workflow_handle(ticket_id)
+    await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(
+        finding="The Tianhe station mis-sorted the parcel on Monday; it was redelivered Friday.")))
+    await ticket.result()
+    await with_ticket.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await with_ticket.result()
+    save(f"{version}_ticket_escalated_then_answered", ticket_id, await ticket.fetch_history())
+
+SCENARIOS = (_reopened_then_closed, _first_contact_overdue, _dispatch_returned_then_answered, _complex_case,
+             _continued_as_new, _ticket_escalated_then_answered)
+
+
 async def record(version: str) -> None:
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER)
-    await register_search_attributes(env.client)
-    queue = f"record-{uuid.uuid4().hex[:6]}"
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            async with complaint_worker(env, Path(tmp), queue):
-                received, monday = friday_evening(await env.get_current_time())
-
-                # A case reopened once by a dissatisfied customer, then closed; its first-contact
-                # deadline computed at intake, as the API does (the deadline-at-intake path).
-                policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
-                opened = filing(received)
-                opened = opened.model_copy(update={"first_contact": deadline_for(policy, DeadlineRequest(
-                    unit=opened.lead_unit, start=received, clock="first_contact", category="delay"))})
-                handle = await start(env, opened, queue)
-                await env.sleep(received - await env.get_current_time() + timedelta(minutes=5))
-                await handle.execute_update(ComplaintWorkflow.record_first_contact, RecordFirstContact(
-                    actor=AGENT, apology="sorry", why_it_matters="urgent papers", first_direction="chasing the station"))
-                await handle.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
-                for satisfied in (False, True):
-                    await handle.execute_update(ComplaintWorkflow.resolve, Resolve(actor=AGENT, solution="redelivered"))
-                    await handle.execute_update(ComplaintWorkflow.confirm_with_customer, ConfirmWithCustomer(
-                        actor=AGENT, message="done", medium="sms"))
-                    await handle.execute_update(ComplaintWorkflow.record_callback, RecordCallback(
-                        actor=AGENT, satisfied=satisfied, customer_words="ok" if satisfied else "still broken"))
-                await handle.result()
-                save(f"{version}_reopened_then_closed", handle.id, await handle.fetch_history())
-
-                # A case whose first-contact clock ran out over the weekend.
-                late = await start(env, filing(received), queue)
-                await first_contact(late)
-                await env.sleep(monday - await env.get_current_time() + timedelta(minutes=1))
-                assert (await first_contact(late)).overdue_at is not None
-                save(f"{version}_first_contact_overdue", late.id, await late.fetch_history())
-
-                # A case with a direct dispatch: a returned non-answer, then an accepted reply.
-                with_dispatch = await start(env, filing(received), queue)
-                await with_dispatch.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
-                dispatch_id = await with_dispatch.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
-                    actor=AGENT, kind=DispatchKind.DIRECT, unit="gd-gz-tianhe", instruction="check the scans",
-                    ladder=resolve_ladder(policy, "overdue_dispatch", "gd-gz-tianhe"), reply_checks=policy.reply_checks))
-                child = env.client.get_workflow_handle(dispatch_id)
-                for finding in ("正在处理", "The courier skipped the route on Monday; redelivered Tuesday 10:00."):
-                    while True:  # the child takes replies once its clock runs
-                        try:
-                            await child.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(finding=finding)))
-                            break
-                        except WorkflowUpdateFailedError:
-                            await env.sleep(timedelta(milliseconds=10))
-                await child.result()
-                await with_dispatch.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
-                await with_dispatch.result()
-                save(f"{version}_dispatch_returned_then_answered", dispatch_id, await child.fetch_history())
-                save(f"{version}_complaint_with_dispatch", with_dispatch.id, await with_dispatch.fetch_history())
-
-                # A complex case: progress texts, an extended solution clock, a plan with an action done late.
-                now = await env.get_current_time()
-                complex_case = await start(env, filing(now), queue)
-                await complex_case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
-                await complex_case.execute_update(ComplaintWorkflow.record_progress_update, RecordProgressUpdate(
-                    actor=AGENT, message="the depot is searching", medium="call"))
-                await complex_case.execute_update(ComplaintWorkflow.extend_solution_clock, ExtendSolutionClock(
-                    actor=AGENT, reason="three units must look", medium="call"))
-                await complex_case.execute_update(ComplaintWorkflow.make_complex, MakeComplex(actor=AGENT, reason="three units"))
-                await complex_case.execute_update(ComplaintWorkflow.record_coordination_meeting, RecordCoordinationMeeting(
-                    actor=AGENT, held_at=now, departments=["gd"], attendees=["Lin"], findings="unsorted at the depot"))
-                await complex_case.execute_update(ComplaintWorkflow.agree_plan, AgreePlan(actor=AGENT, actions=[
-                    PlannedAction(department="gd", owner="Lin", description="search", due=now + timedelta(days=1))]))
-                await env.sleep(timedelta(days=3))
-                await complex_case.execute_update(ComplaintWorkflow.complete_action, CompleteAction(
-                    actor=AGENT, number=1, outcome="found"))
-                await complex_case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
-                await complex_case.result()
-                save(f"{version}_complex_case", complex_case.id, await complex_case.fetch_history())
-
-                # A case open for weeks: its first run ends by continuing as new.
-                long_case = await start(env, filing(await env.get_current_time()), queue)
-                first_run = (await long_case.describe()).run_id
-                await long_case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
-                await env.sleep(timedelta(days=25))
-                await long_case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
-                await long_case.result()
-                save(f"{version}_continued_as_new", long_case.id,
-                     await env.client.get_workflow_handle(long_case.id, run_id=first_run).fetch_history())
-
-                # A normal ticket nobody answers: it climbs the whole ladder, then is answered (last:
-                # the judgement it opens at closing keeps running).
-                with_ticket = await start(env, filing(await env.get_current_time()), queue)
-                await with_ticket.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
-                ticket_id = await with_ticket.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
-                    actor=AGENT, kind=DispatchKind.TICKET, unit="gd", instruction="find the failing link",
-                    ladder=resolve_ladder(policy, "normal_ticket", "gd"), reply_checks=policy.reply_checks))
-                await env.sleep(timedelta(days=9))
-                ticket = env.client.get_workflow_handle(ticket_id)
-                await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(
-                    finding="The Tianhe station mis-sorted the parcel on Monday; it was redelivered Friday.")))
-                await ticket.result()
-                await with_ticket.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
-                await with_ticket.result()
-                save(f"{version}_ticket_escalated_then_answered", ticket_id, await ticket.fetch_history())
-    finally:
-        await env.shutdown()
+    """Each scenario on a time-skipping server of its own: the Java test server can stall (or refuse a
+    workflow task with "invalid history builder state") once an earlier scenario's children ended."""
+    for scenario in SCENARIOS:
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER)
+        try:
+            await register_search_attributes(env.client)
+            queue = f"record-{uuid.uuid4().hex[:6]}"
+            with tempfile.TemporaryDirectory() as tmp:
+                async with complaint_worker(env, Path(tmp), queue):
+                    await scenario(env, queue, version)
+        finally:
+            await env.shutdown()
 
 
 def save(name: str, workflow_id: str, history) -> None:  # type: ignore[no-untyped-def]
