@@ -70,6 +70,7 @@ class NotifyRequest(_Message):
     role: Role | None = None
     unit: str | None = None
     recipient: RoleHolder | None = None
+    level_above: bool = False  # address `role` at the unit above `unit` (a missed clock's notice, DOMAIN §6)
     channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.SMS, Channel.EMAIL]
     subject: Annotated[str, Field(min_length=1, max_length=200)]
     text: Annotated[str, Field(min_length=1, max_length=4000)]

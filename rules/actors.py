@@ -19,6 +19,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"  # read-only
     OPERATIONS = "operations"
+    DUTY_MANAGER = "duty_manager"  # 值班经理: a level-1 complaint's red alert goes straight to them (DOMAIN §3)
     CUSTOMER = "customer"  # the complainant, only ever as the recipient of a progress text; no token has it
 
 
