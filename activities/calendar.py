@@ -49,14 +49,15 @@ class CalendarActivities:
 
 
 def deadline_for(policy: Policy, request: DeadlineRequest) -> Deadline:
-    name, spec = policy.calendar_of(request.unit, request.clock)
+    unit = policy.acting_unit(request.unit, request.clock)  # the call-back is the call centre's
+    name, spec = policy.calendar_of(unit, request.clock)
     calendar = WorkingCalendar(spec)
     rule = request.rule if request.rule is not None else policy.clock_rule(request.clock or "", request.category, request.level)
     due = calendar.evaluate(rule, request.start)
     return Deadline(
         due=due,
         due_local=local_text(due, spec.time_zone),
-        unit=request.unit,
+        unit=unit,
         calendar=name,
         calendar_version=calendar.version,
     )

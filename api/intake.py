@@ -150,6 +150,7 @@ async def file_complaint(
         filing = ComplaintFiling(
             complaint_id=new_id, intake=intake, classification=classification, filed_by=actor, filed_at=now,
             lead_unit=actor.unit, first_contact=first_contact, repeat_of=repeats, built_with=list(COMPLAINT_PATCHES),
+            automatic_progress_text=policy.clocks.customer.automatic_progress_text,
         )
         if await _start(services, filing):
             workflow_id = complaint_workflow_id(new_id)

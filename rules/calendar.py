@@ -66,6 +66,7 @@ __all__ = [
     "CalendarSpec",
     "CheckWindowRule",
     "DeadlineRule",
+    "ElapsedHoursRule",
     "Weekday",
     "WorkingCalendar",
     "WorkingDaysRule",
@@ -299,7 +300,20 @@ class WorkingDaysRule(BaseModel):
     at: Literal["close", "opening"] = "close"
 
 
-DeadlineRule = Annotated[WorkingHoursRule | CheckWindowRule | WorkingDaysRule, Field(discriminator="kind")]
+class ElapsedHoursRule(BaseModel):
+    """Due a number of elapsed (clock) hours after the start; if that instant falls outside the
+    calendar's working time, due at its next opening (the satisfaction call-back "within 24 hours",
+    DOMAIN §11: Monday 19:00 + 24 h is Tuesday 19:00, after an 8–18 day's close → Wednesday 08:00).
+    An instant exactly at a period's end is in time, as for working hours."""
+
+    model_config = _POLICY
+
+    kind: Literal["elapsed_hours"] = "elapsed_hours"
+    hours: float = Field(gt=0, allow_inf_nan=False)
+
+
+DeadlineRule = Annotated[WorkingHoursRule | CheckWindowRule | WorkingDaysRule | ElapsedHoursRule,
+                         Field(discriminator="kind")]
 """How a dispatch kind's due instant is computed; the policy chooses per dispatch kind."""
 
 
@@ -449,15 +463,28 @@ class WorkingCalendar:
         total = done_b - done_a + sum(self._year(y).total for y in range(year_a, year_b))
         return timedelta(microseconds=total)
 
-    def evaluate(self, rule: WorkingHoursRule | CheckWindowRule | WorkingDaysRule, start: datetime) -> datetime:
+    def evaluate(self, rule: WorkingHoursRule | CheckWindowRule | WorkingDaysRule | ElapsedHoursRule,
+                 start: datetime) -> datetime:
         """The due instant (UTC) of something that arrived at `start` under `rule`."""
         if isinstance(rule, WorkingHoursRule):
             return self.deadline(start, timedelta(hours=rule.hours))
+        if isinstance(rule, ElapsedHoursRule):
+            return self._open_at_or_after(start + timedelta(hours=rule.hours))
         if isinstance(rule, CheckWindowRule):
             return self._check_window_due(rule.windows, start)
         if isinstance(rule, WorkingDaysRule):
             return self._working_days_due(rule, start)
         raise TypeError(f"not a deadline rule: {rule!r}")
+
+    def _open_at_or_after(self, instant: datetime) -> datetime:
+        """`instant` itself if it lies in working time (a period's end included), else the next opening."""
+        local = instant.astimezone(self._zone)
+        at_us = _to_us(instant)
+        for period in self.working_periods(local.date()):
+            if self._local_to_us(local.date(), period.start) <= at_us <= self._local_to_us(local.date(), period.end):
+                return _from_us(at_us)
+        # Outside working time, one microsecond of work starts at the next opening.
+        return self.deadline(instant, _US) - _US
 
     def _working_days_due(self, rule: WorkingDaysRule, start: datetime) -> datetime:
         _to_us(start)  # rejects a naive datetime

@@ -1,12 +1,13 @@
 """Customer clocks (DOMAIN §5): the promises a complaint makes to its customer, which step of the
 lifecycle (DOMAIN §4) starts and stops each, from when a started clock runs, the solution clock's
-4 → 8 h extension and the progress-update interval. Their lengths are the policy's
-(`clocks.customer.*`); the calendar turns a length into an instant. The contact kinds' clocks are
-in rules/contact.py.
+4 → 8 h extension, the progress-update interval, the departments' first opinions and what a
+level-3 suggestion runs. Their lengths are the policy's (`clocks.customer.*`); the calendar turns a
+length into an instant. The contact kinds' clocks are in rules/contact.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -23,6 +24,16 @@ LABELS = {FIRST_CONTACT: "first contact", SOLUTION: "solution", PROGRESS: "next 
           CONFIRMATION: "written confirmation", CALLBACK: "satisfaction call-back"}
 # The policy clock an extended solution is due by: 8 working hours from the same start.
 EXTENDED_SOLUTION = "complex_solution"
+# A department asked through a dispatch owes its first opinion within the hour (seed 002): one
+# clock per dispatch raised, on the department's calendar, met by its first reply.
+OPINION = "cross_department_opinion"
+# Counted in elapsed hours, not working hours (DOMAIN §11), and owed at the acting unit's next
+# opening when they end outside its hours: the call-back "within 24 hours".
+ELAPSED_CLOCKS = frozenset({CALLBACK})
+# A suggestion (DOMAIN §3 level 3) goes to the product side as a requirement: no solution to owe.
+SUGGESTION_LEVEL = 3
+# Level 1 (safety, account security, group complaint, regulator or media) raises a red alert.
+RED_ALERT_LEVEL = 1
 
 # Which customer clocks each transition stops, and which it starts.
 CLOCKS_OF: dict[ComplaintAction, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -42,6 +53,48 @@ class ClockFacts(Protocol):
     met_at: datetime | None
     overdue_at: datetime | None
     extended: bool
+
+
+# The clocks a complaint starts when it opens, besides first contact (which intake computes).
+OPENING_CLOCKS = (SOLUTION,)
+# The clocks a level-3 suggestion never runs (nor any dispatch: see dispatch_refusal).
+NOT_FOR_SUGGESTIONS = frozenset({SOLUTION, PROGRESS})
+
+
+def opening_clocks(level: int) -> tuple[str, ...]:
+    """The solution is owed from the moment the customer complained, whether or not anyone has
+    taken the case yet; a suggestion owes none."""
+    return tuple(name for name in OPENING_CLOCKS if not (level == SUGGESTION_LEVEL and name in NOT_FOR_SUGGESTIONS))
+
+
+def clocks_started(action: ComplaintAction, level: int, handling_round: int, running: Collection[str]) -> tuple[str, ...]:
+    """The clocks a step starts (CLOCKS_OF), less those a suggestion never runs and the first
+    round's solution clock when the opening already runs it (taking the case keeps it as it is)."""
+    return tuple(
+        name for name in CLOCKS_OF[action][1]
+        if not (level == SUGGESTION_LEVEL and name in NOT_FOR_SUGGESTIONS)
+        and not (name in OPENING_CLOCKS and handling_round == 0 and name in running)
+    )
+
+
+def raises_red_alert(level: int) -> bool:
+    """A level-1 complaint goes straight to the duty manager at intake (DOMAIN §3)."""
+    return level == RED_ALERT_LEVEL
+
+
+def opinion_clock(dispatch_id: str) -> str:
+    """The name of the first-opinion clock of one dispatch (no personal data: ids only)."""
+    return f"{OPINION}:{dispatch_id}"
+
+
+def dispatch_refusal(status: ComplaintStatus, level: int) -> str | None:
+    """Why no dispatch may be raised now (None: it may): only while in handling, never for a suggestion."""
+    if level == SUGGESTION_LEVEL:
+        return ("a level-3 suggestion goes to the product side as a requirement: it raises no dispatch "
+                "and runs no dispatch clock")
+    if status is not ComplaintStatus.IN_HANDLING:
+        return f"dispatches are raised while a complaint is in handling; it is {status.value}"
+    return None
 
 
 def runs_from(name: str, handling_round: int, received_at: datetime, now: datetime) -> datetime:

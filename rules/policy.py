@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from rules.actors import Permission, Role
 from rules.reply_checks import ReplyCheckRules
-from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, WorkingHoursRule
+from rules.calendar import CalendarSpec, CheckWindowRule, DeadlineRule, ElapsedHoursRule, WorkingHoursRule
+from rules.customer_clocks import ELAPSED_CLOCKS, OPINION
 from rules.judgement import JudgementRules, arbitration_deadline, response_deadline, response_reminder
 from rules.keywords import Keywords
 from rules.org_chart import OrgChart, UnitKind
@@ -128,7 +129,12 @@ class CustomerClocks(_Strict):
     complex_solution_hours: PositiveHours  # only when the customer was told before the solution was due
     progress_update_hours: PositiveHours
     written_confirmation_hours: PositiveHours
-    satisfaction_callback_hours: PositiveHours
+    satisfaction_callback_hours: PositiveHours  # elapsed hours (DOMAIN §11), not working hours
+    # A progress update is owed by a person (DOMAIN §11); this sends an automatic text beside each miss.
+    automatic_progress_text: bool = False
+    # The unit that keeps a customer clock when it is not the lead office (the call centre calls
+    # back): the clock runs on that unit's calendar and its miss is that unit's.
+    kept_by: dict[str, str] = {}
     # A category's value replaces the general one; a level's applies where it is stricter.
     by_category: dict[str, CustomerClockOverride] = {}
     by_level: dict[Annotated[int, Field(ge=1, le=3)], CustomerClockOverride] = {}
@@ -239,6 +245,9 @@ class Policy(_Strict):
         unknown = set(self.clocks.customer.by_category) - set(codes)
         if unknown:
             raise ValueError(f"clocks.customer.by_category: unknown categories {sorted(unknown)}")
+        for clock, keeper in self.clocks.customer.kept_by.items():
+            if keeper not in self.units:
+                raise ValueError(f"clocks.customer.kept_by.{clock}: unknown unit {keeper!r}")
         for unit_id, unit in self.units.items():
             if unit.parent is not None and unit.parent not in self.units:
                 raise ValueError(f"units.{unit_id}.parent: unknown unit {unit.parent!r}")
@@ -272,6 +281,11 @@ class Policy(_Strict):
     def roles_with(self, permission: Permission) -> frozenset[Role]:
         return frozenset(self.permissions.get(permission, ()))
 
+    def acting_unit(self, unit_id: str, clock: str | None = None) -> str:
+        """The unit that must act on a clock: the one asked for, unless the policy gives the clock a
+        keeper of its own (`clocks.customer.kept_by`)."""
+        return self.clocks.customer.kept_by.get(clock or "", unit_id)
+
     def calendar_of(self, unit_id: str, clock: str | None = None) -> tuple[str, CalendarSpec]:
         """The calendar of the unit that must act: every deadline runs on it (DOMAIN §5), unless the
         policy gives the clock a calendar of its own (`clocks.contact_kinds.calendars`)."""
@@ -285,8 +299,11 @@ class Policy(_Strict):
         """The deadline rule of a named clock; the one table from clock names to policy numbers."""
         if clock == "first_contact":
             return WorkingHoursRule(hours=self.first_contact_minutes(category, level) / 60)
+        if clock == OPINION:
+            return WorkingHoursRule(hours=self.clocks.customer.cross_department_opinion_minutes / 60)
         if clock in CUSTOMER_CLOCK_HOURS:
-            return WorkingHoursRule(hours=self.clocks.customer.value(CUSTOMER_CLOCK_HOURS[clock], category, level))
+            hours = self.clocks.customer.value(CUSTOMER_CLOCK_HOURS[clock], category, level)
+            return ElapsedHoursRule(hours=hours) if clock in ELAPSED_CLOCKS else WorkingHoursRule(hours=hours)
         dispatch = self.clocks.dispatch
         if clock in ("direct_dispatch", "linked_dispatch", "ticket"):
             if dispatch.deadline_rules.get(clock, "working_hours") == "check_windows":  # type: ignore[call-overload]

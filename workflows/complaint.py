@@ -23,8 +23,10 @@ with workflow.unsafe.imports_passed_through():
     from rules.calendar import WorkingHoursRule
     from rules.complex_case import (action_clock, action_number, completion_refusal, resolve_refusal,
                                     resolved_by_plan, step_refusal)
-    from rules.customer_clocks import (CLOCKS_OF, EXTENDED_SOLUTION, FIRST_CONTACT, LABELS, PROGRESS, SOLUTION,
-                                       extension_refusal, first_contact_refusal, progress_interval, runs_from)
+    from rules.customer_clocks import (CLOCKS_OF, EXTENDED_SOLUTION, FIRST_CONTACT, LABELS, OPINION, PROGRESS,
+                                       SOLUTION, clocks_started, dispatch_refusal, extension_refusal,
+                                       first_contact_refusal, opening_clocks, opinion_clock, progress_interval,
+                                       raises_red_alert, runs_from)
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
     from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, case_of, refuse
     from workflows.clocks import Clock, ClockKind, ClockWatcher, clock_started_detail
@@ -83,10 +85,25 @@ JUDGEMENT_AT_CLOSING = "judgement-at-closing"
 PAST_DUE_TIMER = "past-due-timer"
 # What a case filed today is built with (ComplaintFiling.built_with): the API starts every new case
 # with all of them, so none of its workflow tasks spends a marker and an upsert on asking.
-COMPLAINT_PATCHES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING, PAST_DUE_TIMER)
+# Patch: read-model writes go out in seq order, each with the clocks as they stand when it is
+# written (before it, a later change written first could leave the row with an older clock list).
+STEPS_IN_ORDER = "steps-in-order"
+# Patch: the solution clock starts at opening, from the received time (taking the case keeps it);
+# a level-3 suggestion runs no solution or progress clock.
+SOLUTION_FROM_RECEIPT = "solution-from-receipt"
+# Patch: a level-1 complaint texts and e-mails the duty manager when its workflow starts (DOMAIN §3).
+RED_ALERT = "red-alert"
+# Patch: a progress update falling due without a person's update is a missed clock (the level above
+# hears of it); the automatic text goes out in addition only when the filing says so (DOMAIN §11).
+PROGRESS_OWED_BY_PERSON = "progress-owed-by-person"
+# Patch: a dispatch raised starts its department's first-opinion clock, met by its first reply.
+CROSS_DEPARTMENT_OPINION = "cross-department-opinion"
+COMPLAINT_PATCHES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING, PAST_DUE_TIMER, STEPS_IN_ORDER,
+                     SOLUTION_FROM_RECEIPT, RED_ALERT, PROGRESS_OWED_BY_PERSON, CROSS_DEPARTMENT_OPINION)
 
 # A complaint continues as new once its history is this long (and no dispatch is open): a case
 # open for weeks with 2-hourly progress updates stays far below Temporal's limits and replays fast.
+# A filing may ask for a shorter history (ComplaintFiling.continue_as_new_after_events), as tests do.
 CONTINUE_AS_NEW_AFTER_EVENTS = 500
 
 
@@ -108,6 +125,8 @@ class ComplaintWorkflow:
         )
         self._opened = False  # the opening changes are taken care of; later changes may be written
         self._unwritten: list[ComplaintChange] = []  # opening changes to repeat with the next write
+        self._written_seq = 0  # the highest seq written to the read model (or written by the API)
+        self._patches: dict[str, bool] = {}  # a patch asked for once, then remembered
         self._dispatches_raised = 0
         self._open_dispatches: dict[str, ChildWorkflowHandle[Any, Any]] = {}
         self._orders: dict[str, DispatchOrder] = {}
@@ -135,7 +154,7 @@ class ComplaintWorkflow:
             # first later write, so a crash of the API between start and write loses nothing.
             self._clocks[FIRST_CONTACT] = clock
             self._watcher.reset()
-            self._seq = 3
+            self._seq = self._written_seq = 3
             self._unwritten = opening_changes(filing)
         else:
             first_contact = await self._clock(
@@ -143,6 +162,8 @@ class ComplaintWorkflow:
                 filing.classification.category,
             )
             await self._record([*intake_changes(filing), first_contact])
+        if filing.resumed is None:
+            await self._open()
         self._opened = True
         self._refresh_details()
         while True:
@@ -252,13 +273,13 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def record_progress_update(self, req: RecordProgressUpdate) -> ComplaintState:
-        """An agent told the customer how things stand: the automatic update of this interval is skipped."""
+        """An agent told the customer how things stand: this interval's update is met, the next owed an interval later."""
         self._check_open("record a progress update")
         change = self._change(ComplaintAction.RECORD_PROGRESS_UPDATE, req.actor,
                               {"message": req.message, "medium": req.medium}, clocks=True)
         progress = self._clocks.get(PROGRESS)
         if progress is not None and progress.running:
-            restarted = await self._start_clock(PROGRESS, workflow.now(), kind=ClockKind.PROGRESS)
+            restarted, _ = await self._start_clock(PROGRESS, workflow.now(), kind=ClockKind.PROGRESS)
             change = _with_detail(change, {"next_update_due_local": restarted.due_local}, self._clock_list())
         return await self._commit(change)
 
@@ -403,6 +424,7 @@ class ComplaintWorkflow:
             **req.model_dump(exclude={"actor"}),
         )
         await self._start_dispatch(order)
+        await self._start_opinion_clock(order)
         detail = {"dispatch_id": dispatch_id, "kind": req.kind.value, "unit": req.unit, "priority": req.priority.value}
         await self._commit(self._change(ComplaintAction.RAISE_DISPATCH, req.actor, detail))
         return dispatch_id
@@ -412,9 +434,21 @@ class ComplaintWorkflow:
         self._check_dispatchable()
 
     def _check_dispatchable(self) -> None:
-        if self._status is not ComplaintStatus.IN_HANDLING:
-            refuse(f"dispatches are raised while a complaint is in handling; it is {self._status.value}",
-                   self._status.value)
+        if reason := dispatch_refusal(self._status, self._filing.classification.level):
+            refuse(reason, self._status.value)
+
+    async def _start_opinion_clock(self, order: DispatchOrder) -> None:
+        """The department a dispatch asks owes its first opinion within the hour (DOMAIN §5), on its
+        own calendar, from the raising; its first reply (dispatch_finished) meets it."""
+        if not self._has(CROSS_DEPARTMENT_OPINION):
+            return
+        name, label = opinion_clock(order.dispatch_id), f"first opinion of {order.unit} on {order.dispatch_id}"
+        deadline = await self._deadline(label, order.unit, order.raised_at, clock=OPINION)
+        self._clocks[name] = Clock(
+            name=name, label=label, started_at=order.raised_at, due=deadline.due, due_local=deadline.due_local,
+            unit=deadline.unit, calendar_version=deadline.calendar_version,
+        )
+        self._watcher.reset()
 
     async def _start_dispatch(self, order: DispatchOrder) -> None:
         order = order.model_copy(update={"built_with": list(DISPATCH_PATCHES)})  # started on today's code
@@ -432,6 +466,7 @@ class ComplaintWorkflow:
     async def dispatch_finished(self, result: DispatchResult) -> None:
         view = result.dispatch
         self._open_dispatches.pop(view.dispatch_id, None)
+        self._meet(opinion_clock(view.dispatch_id))  # the department's first reply
         self._finished_dispatches.append(view)
         if result.redispatch or view.returns:
             self._one_time_resolution = False  # a redispatch or a returned reply: not resolved at once
@@ -495,8 +530,32 @@ class ComplaintWorkflow:
         """Asked at the first point where this version behaves differently, then remembered: a case
         started before the customer clocks replays as it ran, and adopts them from here on."""
         if self._customer_clocks is None:
-            self._customer_clocks = built_in(CUSTOMER_CLOCKS, self._filing.built_with)
+            self._customer_clocks = self._has(CUSTOMER_CLOCKS)
         return self._customer_clocks
+
+    def _has(self, change: str) -> bool:
+        """Whether this execution has a change (a patch), asked once at the first point it matters."""
+        if change not in self._patches:
+            self._patches[change] = built_in(change, self._filing.built_with)
+        return self._patches[change]
+
+    async def _open(self) -> None:
+        """What a complaint starts with besides first contact: the solution owed from the received
+        time, whether or not anyone has taken the case (DOMAIN §5), and a level-1 red alert."""
+        cls = self._filing.classification
+        if raises_red_alert(cls.level) and self._has(RED_ALERT):
+            # Straight to the duty manager (DOMAIN §3): by SMS and e-mail through the outbox, once.
+            self._notify_staff(
+                Role.DUTY_MANAGER, self._filing.lead_unit, "red-alert", f"RED ALERT: level-1 {cls.category}",
+                f"Level-1 complaint {self._filing.complaint_id} ({cls.category.replace('_', ' ')}), received"
+                f" {self._filing.intake.received_at.isoformat()}: {'; '.join(cls.level_reasons)}",
+            )
+        if not self._has(SOLUTION_FROM_RECEIPT):
+            return
+        for name in opening_clocks(cls.level):
+            clock, calendar = await self._start_clock(name, self._filing.intake.received_at, kind=ClockKind.CUSTOMER)
+            await self._record([self._change(ComplaintAction.START_CLOCK, SYSTEM_ACTOR,
+                                             clock_started_detail(clock, calendar), clocks=True)])
 
     async def _transition(self, action: ComplaintAction, actor: Actor, detail: dict[str, Any]) -> ComplaintState:
         change = self._move(action, actor, detail)
@@ -526,6 +585,10 @@ class ComplaintWorkflow:
         if action not in CLOCKS_OF or not self._uses_customer_clocks():
             return change
         stops, starts = CLOCKS_OF[action]
+        if self._has(SOLUTION_FROM_RECEIPT):
+            if not self._opened:  # an update in the first task: the opening's solution clock first
+                await workflow.wait_condition(lambda: self._opened)
+            starts = clocks_started(action, self._filing.classification.level, self._handling_round, self._clocks)
         for name in stops:
             self._meet(name)
         now = workflow.now()
@@ -533,7 +596,7 @@ class ComplaintWorkflow:
         for name in starts:
             begin = runs_from(name, self._handling_round, self._filing.intake.received_at, now)
             kind = ClockKind.PROGRESS if name == PROGRESS else ClockKind.CUSTOMER
-            started[name] = (await self._start_clock(name, begin, kind=kind)).due_local
+            started[name] = (await self._start_clock(name, begin, kind=kind))[0].due_local
         return _with_detail(change, {"clocks_started": started} if started else {}, self._clock_list())
 
     def _meet(self, name: str) -> None:
@@ -586,11 +649,20 @@ class ComplaintWorkflow:
         return state
 
     async def _record(self, changes: list[ComplaintChange]) -> None:
+        if self._has(STEPS_IN_ORDER):
+            # In seq order: a change that took its seq before another's await is written first.
+            first = changes[0].entry.seq
+            if self._written_seq < first - 1:
+                await workflow.wait_condition(lambda: self._written_seq >= first - 1)
+            # With the clocks as they stand now: a step's own list may predate a clock started or
+            # missed while it awaited (the read model never loses a running clock).
+            changes = [*changes[:-1], changes[-1].model_copy(update={"clocks": self._clock_list()})]
         batch = [*self._unwritten, *changes]
         await workflow.execute_local_activity(
             RECORD_CHANGES_ACTIVITY, batch, summary=f"record {changes[-1].entry.action.value}", **READ_MODEL_WRITE
         )
         self._unwritten = []
+        self._written_seq = max(self._written_seq, changes[-1].entry.seq)
 
     # -- clocks -------------------------------------------------------------------------------
 
@@ -610,17 +682,18 @@ class ComplaintWorkflow:
         detail = clock_started_detail(self._clocks[name], deadline.calendar)
         return self._change(ComplaintAction.START_CLOCK, SYSTEM_ACTOR, detail, clocks=True)
 
-    async def _start_clock(self, name: str, start: datetime, *, kind: ClockKind) -> Clock:
-        """A customer clock on the lead office's calendar, its length from the policy by category
-        and level (or the update interval the customer asked for)."""
+    async def _start_clock(self, name: str, start: datetime, *, kind: ClockKind) -> tuple[Clock, str]:
+        """A customer clock on the lead office's calendar (or its keeper's, as the call centre keeps
+        the call-back), its length from the policy by category and level (or the update interval
+        the customer asked for). Returns the clock and the calendar it runs on."""
         rule = progress_interval(self._filing.intake.progress_update_hours) if name == PROGRESS else None
         deadline = await self._deadline(name, self._filing.lead_unit, start, clock=None if rule else name, rule=rule)
         self._clocks[name] = clock = Clock(
             name=name, label=LABELS[name], started_at=start, due=deadline.due, due_local=deadline.due_local,
-            unit=self._filing.lead_unit, calendar_version=deadline.calendar_version, kind=kind,
+            unit=deadline.unit, calendar_version=deadline.calendar_version, kind=kind,
         )
         self._watcher.reset()
-        return clock
+        return clock, deadline.calendar
 
     async def _deadline(self, name: str, unit: str, start: datetime, *, clock: str | None,
                         rule: WorkingHoursRule | None = None) -> Deadline:
@@ -629,7 +702,7 @@ class ComplaintWorkflow:
         return await look_up_deadline(request, LABELS.get(name, name))
 
     async def _clock_due(self, clock: Clock) -> None:
-        if clock.kind is ClockKind.PROGRESS:
+        if clock.kind is ClockKind.PROGRESS and not self._has(PROGRESS_OWED_BY_PERSON):
             await self._send_progress_update()
             return
         clock.overdue_at = workflow.now()
@@ -637,25 +710,54 @@ class ComplaintWorkflow:
         detail: dict[str, Any] = {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local}
         action = ComplaintAction.CLOCK_OVERDUE
         if self._uses_customer_clocks():
-            # Missed: the supervisor of the unit that owed it hears of it ("timeout warning", seed 002).
+            occasion = f"{clock.name}-{self._handling_round}-overdue"
+            level_above = False
             if clock.kind is ClockKind.ACTION:
+                # A late action: the supervisor of the action's department hears of it.
                 action = ComplaintAction.ACTION_OVERDUE
                 number = action_number(clock.name)
                 self._plan[number - 1].overdue_at = clock.overdue_at
                 detail["number"] = number
                 subject, text = f"Planned action {number} overdue", f"{clock.label} was due {clock.due_local}"
             else:
+                # A missed customer clock: the level above the unit that owed it hears of it
+                # ("timeout warning", seed 002; DOMAIN §6), and it counts.
                 self._missed_clocks += 1
+                level_above = True
                 subject = f"Customer clock missed: {clock.label}"
                 text = f"The {clock.label} promised to the customer was due {clock.due_local}."
-            occasion = f"{clock.name}-{self._handling_round}-overdue"
-            self._notify_staff(Role.SUPERVISOR, clock.unit, occasion, subject, text)
-            detail["notified"] = f"supervisor of {clock.unit}"
+                if clock.kind is ClockKind.PROGRESS:  # owed every interval: one notice per interval
+                    occasion = f"{clock.name}-{clock.due:%Y%m%dT%H%M%S}-overdue"
+            self._notify_staff(Role.SUPERVISOR, clock.unit, occasion, subject, text, level_above=level_above)
+            detail["notified"] = f"supervisor {'above' if level_above else 'of'} {clock.unit}"
         change = self._change(action, SYSTEM_ACTOR, detail, clocks=True, plan=clock.kind is ClockKind.ACTION)
+        if clock.kind is ClockKind.PROGRESS:
+            await self._progress_missed(change)
+            return
         await self._commit(change)
 
+    async def _progress_missed(self, missed: ComplaintChange) -> None:
+        """A person owed the customer an update and none came (DOMAIN §11): the miss is recorded,
+        the automatic text goes out beside it when the filing asks for one, never instead, and the
+        next update is owed an interval later."""
+        changes = [missed]
+        if self._filing.automatic_progress_text:
+            changes.append(self._automatic_progress_text())
+        restarted, _ = await self._start_clock(PROGRESS, workflow.now(), kind=ClockKind.PROGRESS)
+        changes[-1] = _with_detail(changes[-1], {"next_update_due_local": restarted.due_local}, self._clock_list())
+        await workflow.wait_condition(lambda: self._opened)
+        await self._record(changes)
+        self._refresh_details()
+
     async def _send_progress_update(self) -> None:
-        """No update was sent in this interval: the customer gets one automatically."""
+        """Before PROGRESS_OWED_BY_PERSON: no update was sent in this interval, so the customer got
+        one automatically instead (a case started before it runs on so)."""
+        change = self._automatic_progress_text()
+        restarted, _ = await self._start_clock(PROGRESS, workflow.now(), kind=ClockKind.PROGRESS)
+        await self._commit(_with_detail(change, {"next_update_due_local": restarted.due_local}, self._clock_list()))
+
+    def _automatic_progress_text(self) -> ComplaintChange:
+        """The automatic "still being handled" text to the customer, and its timeline entry."""
         self._progress_updates += 1
         number = self._progress_updates
         cls = self._filing.classification
@@ -664,9 +766,7 @@ class ComplaintWorkflow:
             f"Your complaint {self._filing.complaint_id} ({cls.category.replace('_', ' ')}) is being handled."
             " We will keep you informed.",
         )
-        change = self._change(ComplaintAction.SEND_PROGRESS_UPDATE, SYSTEM_ACTOR, {"number": number}, clocks=True)
-        restarted = await self._start_clock(PROGRESS, workflow.now(), kind=ClockKind.PROGRESS)
-        await self._commit(_with_detail(change, {"next_update_due_local": restarted.due_local}, self._clock_list()))
+        return self._change(ComplaintAction.SEND_PROGRESS_UPDATE, SYSTEM_ACTOR, {"number": number}, clocks=True)
 
     def _notify_customer(self, occasion: str, subject: str, text: str) -> None:
         complainant = self._filing.intake.complainant
@@ -675,10 +775,14 @@ class ComplaintWorkflow:
         self._notify(NotifyRequest(case_id=self._filing.complaint_id, step=occasion, recipient=customer,
                                    channels=[Channel.SMS], subject=subject, text=text), f"text the customer: {occasion}")
 
-    def _notify_staff(self, role: Role, unit: str, occasion: str, subject: str, text: str) -> None:
+    def _notify_staff(self, role: Role, unit: str, occasion: str, subject: str, text: str, *,
+                      level_above: bool = False) -> None:
+        """Tell the holders of `role` in `unit` (or, `level_above`, in the unit above it; a unit with
+        nobody in the role passes the notice up the chart)."""
+        extra = {"level_above": True} if level_above else {}
         self._notify(NotifyRequest(case_id=self._filing.complaint_id, step=occasion, role=role, unit=unit,
-                                   subject=f"[{self._filing.complaint_id}] {subject}", text=text),
-                     f"notify {role.value} of {unit}: {occasion}")
+                                   subject=f"[{self._filing.complaint_id}] {subject}", text=text, **extra),
+                     f"notify {role.value} {'above' if level_above else 'of'} {unit}: {occasion}")
 
     def _notify(self, request: NotifyRequest, summary: str) -> None:
         self._notices = [n for n in self._notices if not n.done()]
@@ -713,7 +817,8 @@ class ComplaintWorkflow:
         return (
             self._customer_clocks is True
             and not self._open_dispatches
-            and workflow.info().get_current_history_length() >= CONTINUE_AS_NEW_AFTER_EVENTS
+            and workflow.info().get_current_history_length()
+            >= (self._filing.continue_as_new_after_events or CONTINUE_AS_NEW_AFTER_EVENTS)
         )
 
     def _carry_over(self) -> ComplaintCarryOver:
@@ -738,6 +843,7 @@ class ComplaintWorkflow:
         self._plan = list(carried.plan)
         self._linked_duplicates = list(carried.linked_duplicates)
         self._runs = carried.runs
+        self._written_seq = carried.seq  # everything before the new run was written by the last one
         self._customer_clocks = True  # only cases on this version continue as new
 
     def _refresh_details(self) -> None:

@@ -55,6 +55,11 @@ class ComplaintFiling(Message):
     # takes them without asking workflow.patched, so its history carries no patch marker and no
     # version search attribute upsert; a case started before this field existed asks as it always did.
     built_with: list[str] = []
+    # The customer also gets an automatic "still being handled" text when a progress update falls
+    # due without a person's (policy `clocks.customer.automatic_progress_text`, read at intake).
+    automatic_progress_text: bool = False
+    # Continue as new after this many history events instead of CONTINUE_AS_NEW_AFTER_EVENTS.
+    continue_as_new_after_events: Annotated[int, Field(ge=50)] | None = None
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).

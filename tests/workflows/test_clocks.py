@@ -63,6 +63,7 @@ def filing(received_at: datetime, category: str = "delay") -> ComplaintFiling:
         filed_at=received_at,
         lead_unit="gd",
         built_with=list(COMPLAINT_PATCHES),  # as the API files a case today
+        automatic_progress_text=load_policy(POLICY).clocks.customer.automatic_progress_text,  # as the API reads it
     )
 
 

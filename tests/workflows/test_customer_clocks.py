@@ -3,7 +3,8 @@ server, with the instants on the Guangdong office's calendar (Mon–Fri 8–18, 
 
 Every case is a delay complaint, level 2, received on a plain week's Monday at 09:00 and led by
 the Guangdong office: first contact 2 working hours, solution 4 (8 if the customer is told in
-time), a progress update every 2, written confirmation 1, satisfaction call-back 24.
+time), a person's progress update every 2 (an automatic text goes out beside a missed one),
+written confirmation 1, satisfaction call-back 24 elapsed hours on the call centre's 7 × 10.
 Texts go through a real HTTP SMS gateway started by the test.
 """
 
@@ -13,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from notifications.messages import NOTIFY_ACTIVITY, NotifyRequest
 from readmodel.store import ReadModel
 from rules.actors import Actor, Role
 from temporal_client import DATA_CONVERTER
@@ -117,6 +119,22 @@ async def until(env: WorkflowEnvironment, condition: Callable[[], bool]) -> None
     raise AssertionError("the workflow never got there")
 
 
+async def notices(handle: WorkflowHandle) -> list[NotifyRequest]:
+    """Every notice the workflow asked the notify activity for, from its history."""
+    found = []
+    for event in (await handle.fetch_history()).events:
+        attrs = event.activity_task_scheduled_event_attributes
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and attrs.activity_type.name == NOTIFY_ACTIVITY:
+            found.append(DATA_CONVERTER.payload_converter.from_payload(attrs.input.payloads[0], NotifyRequest))
+    return found
+
+
+def missed(desk: CareDesk, handle: WorkflowHandle) -> int:
+    row = desk.read_model.complaints.find(handle.id.removeprefix("complaint-"))
+    assert row is not None
+    return row.missed_clocks
+
+
 async def clocks(handle: WorkflowHandle) -> dict[str, Clock]:
     return {c.name: c for c in await handle.query(ComplaintWorkflow.clocks)}
 
@@ -161,29 +179,34 @@ async def test_each_customer_clock_falls_due_at_its_instant(desk: CareDesk) -> N
     assert close_to(after["solution"].met_at, desk.at(0, 12)) and after["solution"].overdue_at is None
     assert after["progress_update"].met_at is not None  # no more progress texts once solved
     assert local(after["written_confirmation"].due) == desk.at(0, 13)
-    # 24 working hours from Monday 12:00: 6 on Monday, 10 on Tuesday, 8 on Wednesday
-    assert local(after["satisfaction_callback"].due) == desk.at(2, 16)
+    # 24 elapsed hours from Monday 12:00 is Tuesday 12:00, inside the call centre's 8–18 (7 × 10)
+    assert local(after["satisfaction_callback"].due) == desk.at(1, 12)
+    assert after["satisfaction_callback"].unit == "call-centre"
+    # nobody gave the customer an update by 11:10 (2 working hours from 09:10): one missed clock
+    assert missed(desk, handle) == 1
 
     await skip_to(desk.env, desk.at(0, 13, 1))  # the written confirmation was not sent in time
-    await until(desk.env, lambda: desk.read_model.complaints.find(handle.id.removeprefix("complaint-")).missed_clocks == 1)  # type: ignore[union-attr]
+    await until(desk.env, lambda: missed(desk, handle) == 2)
     late = await clocks(handle)
     assert close_to(late["written_confirmation"].overdue_at, desk.at(0, 13))
-    await until(desk.env, lambda: len(desk.texts_to(GD_SUPERVISOR_PHONE)) == 1)
-    assert "written confirmation" in desk.texts_to(GD_SUPERVISOR_PHONE)[0]["text"]
 
     await handle.execute_update(ComplaintWorkflow.confirm_with_customer, ConfirmWithCustomer(
         actor=AGENT, message="Your parcel was redelivered", medium="sms"))
-    await skip_to(desk.env, desk.at(2, 15))
+    await skip_to(desk.env, desk.at(1, 11))
     await handle.execute_update(ComplaintWorkflow.record_callback, RecordCallback(
         actor=AGENT, satisfied=True, customer_words="好的，谢谢"))
     final = await clocks(handle)
-    assert close_to(final["satisfaction_callback"].met_at, desk.at(2, 15))
-    assert desk.read_model.complaints.find(handle.id.removeprefix("complaint-")).missed_clocks == 1  # type: ignore[union-attr]
-    # one text, once: the supervisor heard of the one missed clock, nothing else
-    assert len(desk.texts_to(GD_SUPERVISOR_PHONE)) == 1
+    assert close_to(final["satisfaction_callback"].met_at, desk.at(1, 11))
+    assert missed(desk, handle) == 2
+    # one notice per missed clock, each to the level above the unit that owed it (DOMAIN §6)
+    sent = [(n.step, n.role, n.unit, n.level_above) for n in await notices(handle)]
+    due_1110 = desk.at(0, 11, 10).astimezone(UTC)
+    assert sent == [(f"progress_update-{due_1110:%Y%m%dT%H%M%S}-overdue", Role.SUPERVISOR, "gd", True),
+                    ("progress-1", None, None, False),  # the automatic text beside the missed update
+                    ("written_confirmation-0-overdue", Role.SUPERVISOR, "gd", True)]
 
 
-async def test_a_progress_update_is_skipped_after_a_manual_one(desk: CareDesk) -> None:
+async def test_a_persons_progress_update_meets_the_interval_and_a_missing_one_is_a_missed_clock(desk: CareDesk) -> None:
     handle = await in_handling(desk)  # next update due 11:10
     await skip_to(desk.env, desk.at(0, 10, 30))
     await handle.execute_update(ComplaintWorkflow.record_progress_update, RecordProgressUpdate(
@@ -191,17 +214,25 @@ async def test_a_progress_update_is_skipped_after_a_manual_one(desk: CareDesk) -
     assert local((await clocks(handle))["progress_update"].due) == desk.at(0, 12, 30)
 
     await skip_to(desk.env, desk.at(0, 12, 29))
-    assert desk.texts_to(CUSTOMER_PHONE) == []  # 11:10 passed without an automatic text
+    assert desk.texts_to(CUSTOMER_PHONE) == [] and missed(desk, handle) == 0  # 11:10 passed: the person's update met it
     await skip_to(desk.env, desk.at(0, 12, 31))
-    await until(desk.env, lambda: len(desk.texts_to(CUSTOMER_PHONE)) == 1)
-    sent = [at for action, at in desk.timeline(handle) if action == "send_progress_update"]
-    assert [local(at) for at in sent] == [desk.at(0, 12, 30)]
+    # Nobody updated the customer by 12:30: a missed clock the level above hears of, and the
+    # automatic text (policy automatic_progress_text) goes out beside it, not instead.
+    await until(desk.env, lambda: len(desk.texts_to(CUSTOMER_PHONE)) == 1 and missed(desk, handle) == 1)
+    overdue = [local(at) for action, at in desk.timeline(handle) if action == "clock_overdue"]
+    sent = [local(at) for action, at in desk.timeline(handle) if action == "send_progress_update"]
+    assert overdue == sent == [desk.at(0, 12, 30)]
     assert local((await clocks(handle))["progress_update"].due) == desk.at(0, 14, 30)
-    # Over the evening the office is closed: 16:30 on Monday, then 09:30 on Tuesday (not at night).
+    # Over the evening the office is closed: 14:30, 16:30 on Monday, then 08:30 on Tuesday (not at night).
     await skip_to(desk.env, desk.at(1, 9, 31))
-    await until(desk.env, lambda: len(desk.texts_to(CUSTOMER_PHONE)) == 4)
+    # four missed updates, and the solution owed at 13:00 (4 working hours from 09:00)
+    await until(desk.env, lambda: len(desk.texts_to(CUSTOMER_PHONE)) == 4 and missed(desk, handle) == 5)
     sent = [local(at) for action, at in desk.timeline(handle) if action == "send_progress_update"]
     assert sent == [desk.at(0, 12, 30), desk.at(0, 14, 30), desk.at(0, 16, 30), desk.at(1, 8, 30)]
+    steps = [n.step for n in await notices(handle) if n.role is Role.SUPERVISOR and n.step.startswith("progress_update")]
+    assert len(steps) == len(set(steps)) == 4  # one notice per missed interval, none lost to a repeated key
+    assert all(n.level_above for n in await notices(handle) if n.role is Role.SUPERVISOR)
+
 
 
 async def test_the_customer_asks_for_updates_every_hour(desk: CareDesk) -> None:
@@ -289,12 +320,14 @@ async def test_a_complex_case_with_one_overdue_action_resolves_when_all_are_done
     state = await handle.execute_update(ComplaintWorkflow.complete_action, CompleteAction(
         actor=AGENT, number=1, outcome="found on the line, redelivered at 15:40"))
     assert state.status == "resolved"  # the last action done resolves the case
-    actions = [a for a, _ in desk.timeline(handle) if a != "send_progress_update"]
+    actions = [a for a, _ in desk.timeline(handle) if a not in ("send_progress_update", "clock_overdue")]
     assert actions[-4:] == ["complete_action", "action_overdue", "complete_action", "resolve"]
     assert local((await clocks(handle))["written_confirmation"].due) == desk.at(0, 17)
     row = desk.read_model.complaints.find(handle.id.removeprefix("complaint-"))
     assert row is not None and row.complex_case and [a["done_at"] is not None for a in row.plan] == [True, True]
-    assert row.missed_clocks == 0  # a late action is its owner's; the extended solution came in time
+    # A late action is its owner's and the extended solution came in time; but nobody updated the
+    # customer from 09:10 to the resolution at 16:00: the updates owed at 11:10, 13:10 and 15:10 were missed.
+    assert row.missed_clocks == 3
 
 
 async def test_a_month_long_case_keeps_each_history_under_1000_events(desk: CareDesk) -> None:
