@@ -25,11 +25,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from notifications.messages import NOTIFY_ACTIVITY, NotifyRequest
 from readmodel.store import ReadModel
+from rules.classification import classify
+from rules.policy import load_policy
 from rules.actors import Actor, Role
 from temporal_client import DATA_CONVERTER
 from tests.conftest import TEST_SERVER, end_workflows, register_search_attributes, stack_settings
 from tests.notifications.receivers import SmsGateway, running_gateway
-from tests.workflows.test_clocks import filing, start
+from tests.workflows.test_clocks import POLICY, filing, start
 from tests.workflows.test_dispatches import SHANGHAI, plain_monday, skip_to
 from worker import ACTIVITY_THREADS, build_worker
 from workflows.complaint import ComplaintWorkflow
@@ -71,8 +73,9 @@ class CareDesk:
     async def file(self, received_at: datetime, **intake: Any) -> WorkflowHandle:
         await skip_to(self.env, received_at)
         f = filing(received_at)
-        if intake:
-            f = f.model_copy(update={"intake": f.intake.model_copy(update=intake)})
+        if intake:  # classified again, as intake would
+            changed = f.intake.model_copy(update=intake)
+            f = f.model_copy(update={"intake": changed, "classification": classify(changed, load_policy(POLICY))})
         handle = await start(self.env, f, self.queue)
         await until(self.env, lambda: self.read_model.complaints.find(f.complaint_id) is not None)
         return handle
@@ -368,3 +371,21 @@ async def run_lengths(env: WorkflowEnvironment, workflow_id: str, first_run: str
         run_id = (last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
                   if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW else "")
     return lengths
+
+
+async def test_a_level_1_complaint_raises_one_red_alert_to_the_duty_manager_and_a_level_2_none(desk: CareDesk) -> None:
+    # "受伤" (injury) is a safety risk: level 1 (DOMAIN §3), which goes straight to the duty manager
+    # by text and e-mail when the case opens, once; a plain delay (level 2) alerts nobody.
+    red = await desk.file(desk.at(0, 9), description="快递员送件时把我撞受伤了")
+    plain = await desk.file(desk.at(0, 9, 1))
+    await until(desk.env, lambda: missed(desk, red) == 0)
+    for _ in range(100):
+        alerts = [n for n in await notices(red) if n.step == "red-alert"]
+        if alerts:
+            break
+    assert [(n.role, n.unit, set(n.channels)) for n in alerts] == [(Role.DUTY_MANAGER, "gd", {"sms", "email"})]
+    assert "RED ALERT" in alerts[0].subject and "safety_risk" in alerts[0].text
+    assert [n for n in await notices(plain) if n.role is Role.DUTY_MANAGER] == []
+    # A later step replays the opening but never asks for the alert again.
+    await red.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    assert len([n for n in await notices(red) if n.step == "red-alert"]) == 1
