@@ -66,6 +66,8 @@ async def test_a_case_started_before_built_with_existed_asks_workflow_patched(
         older = await start(time_env, filing(now - timedelta(minutes=1)).model_copy(update={"built_with": []}), queue)
 
         assert await into_handling(time_env, older) == ["progress_update", "solution"]
-        # deadline-at-intake at the start, customer-clocks at the first transition that differs
-        assert len(await patch_markers(older)) == 2
-        assert await version_upserts(older) == 2
+        # deadline-at-intake and solution-from-receipt at the start, steps-in-order at the first
+        # read-model write, customer-clocks at the first transition that differs (a level-2 case
+        # never asks for red-alert; no clock fell due, no dispatch was raised)
+        assert len(await patch_markers(older)) == 4
+        assert await version_upserts(older) == 4
