@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from notifications.directory import Directory, RoleHolder
+from notifications.directory import Addressees, Directory, RoleHolder
 from notifications.messages import (
     NOTIFY_ACTIVITY,
     NOTIFY_RETRY,
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 # ApplicationError types a caller can tell apart.
-NO_RECIPIENT = "NoRecipient"  # nobody holds the role in the unit: non-retryable
+NO_RECIPIENT = "NoRecipient"  # nobody up the chart holds the role and no catch-all: non-retryable
 NOTIFICATION_FAILED = "NotificationFailed"  # a message was rejected for good, or none could be sent
 NOTIFICATION_PENDING = "NotificationPending"  # retryable: some message is still to be delivered
 
@@ -71,12 +71,12 @@ class NotificationActivities:
     @activity.defn(name=NOTIFY_ACTIVITY)
     async def notify(self, request: NotifyRequest) -> NotifyResult:
         log = activity.logger
-        holders = self._recipients(request)
+        addressees = self._addressees(request)
         outcomes: list[MessageOutcome] = []
         pending = 0
-        for holder in holders:
+        for holder in addressees.holders:
             for channel in dict.fromkeys(request.channels):
-                outcome = await self._deliver_one(request, holder, channel)
+                outcome = await self._deliver_one(request, holder, channel, addressees.passed_up_from)
                 if outcome is None:  # a retryable failure, already recorded on its row
                     pending += 1
                 else:
@@ -102,21 +102,31 @@ class NotificationActivities:
             )
         return result
 
-    def _recipients(self, request: NotifyRequest) -> list[RoleHolder]:
+    def _addressees(self, request: NotifyRequest) -> Addressees:
+        """The holders of the role where the notice is addressed, or up the org chart, or the
+        catch-all: a notice is passed up, never dropped (DOMAIN §6)."""
         if request.recipient is not None:
-            return [request.recipient]
+            named = request.recipient
+            return Addressees(holders=[named], addressed_unit=named.unit, unit=named.unit)
         directory = self._directory() if callable(self._directory) else self._directory
         assert request.role is not None and request.unit is not None
-        holders = directory.holders(request.role, request.unit)
-        if not holders:
+        found = directory.addressees(request.role, request.unit, level_above=request.level_above)
+        if found is None:  # only a directory without a catch-all (the policy names one)
             raise ApplicationError(
-                f"no {request.role} in unit {request.unit} in the directory",
+                f"no {request.role} in unit {request.unit} or above it in the directory, and no catch-all",
                 type=NO_RECIPIENT,
                 non_retryable=True,
             )
-        return holders
+        if found.passed_up_from is not None:
+            activity.logger.info(
+                "notice %s for %s of %s passed up to %s%s",
+                request.step, request.role, found.passed_up_from, found.unit, " (catch-all)" if found.catch_all else "",
+            )  # fmt: skip
+        return found
 
-    async def _deliver_one(self, request: NotifyRequest, holder: RoleHolder, channel: Channel) -> MessageOutcome | None:
+    async def _deliver_one(
+        self, request: NotifyRequest, holder: RoleHolder, channel: Channel, passed_up_from: str | None
+    ) -> MessageOutcome | None:
         """Deliver one message; None when a retryable failure leaves it pending."""
         log = activity.logger
 
@@ -128,6 +138,8 @@ class NotificationActivities:
                 outcome=kind,  # type: ignore[arg-type]
                 attempts=row.attempts if row is not None else 0,
                 reason=reason,
+                recipient_unit=holder.unit,
+                passed_up_from=passed_up_from,
             )
 
         key = outbox_key(request.case_id, request.step, holder.id, channel)
@@ -144,6 +156,7 @@ class NotificationActivities:
             recipient_id=holder.id,
             recipient_role=holder.role,
             recipient_unit=holder.unit,
+            passed_up_from=passed_up_from,
             channel=channel,
             address=address,
             subject=request.subject,

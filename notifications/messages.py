@@ -24,7 +24,7 @@ NOTIFY_ACTIVITY = "notify"
 
 # Backoff between attempts of one notify activity: 1 s, 2 s, 4 s, ... capped at 5 minutes, with no
 # attempt limit; the schedule-to-close timeout bounds the whole effort instead. A permanent failure
-# (bad number, unknown mailbox, no recipient) is raised non-retryable and ends it at once.
+# (bad number, unknown mailbox) is raised non-retryable and ends it at once.
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -93,6 +93,7 @@ class OutboxMessage(_Message):
     recipient_id: str
     recipient_role: Role
     recipient_unit: str
+    passed_up_from: str | None = None  # the unit addressed, when nobody there held the role
     channel: Channel
     address: str  # e-mail address or phone number of a staff member, never logged
     subject: str
@@ -115,6 +116,8 @@ class MessageOutcome(_Message):
     outcome: Outcome
     attempts: int = 0
     reason: str | None = None  # why skipped or failed: "no_address", "no_sender", "sms 400", ...
+    recipient_unit: str | None = None
+    passed_up_from: str | None = None  # the unit addressed, when nobody there held the role
 
 
 class NotifyResult(_Message):

@@ -43,6 +43,7 @@ class Outbox(Store):
             recipient_id=message.recipient_id,
             recipient_role=str(message.recipient_role),
             recipient_unit=message.recipient_unit,
+            passed_up_from=message.passed_up_from,
             channel=str(message.channel),
             address=message.address,
             subject=message.subject,

@@ -281,6 +281,7 @@ class OutboxRow(SQLModel, table=True):
     recipient_id: str
     recipient_role: str
     recipient_unit: str
+    passed_up_from: str | None = None  # the unit the notice was addressed to, when nobody there held the role
     channel: str  # "email" | "sms"
     address: str  # staff e-mail or phone: stored to send, never logged
     subject: str

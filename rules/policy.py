@@ -199,7 +199,12 @@ class EscalationStep(_Strict):
 
     notify: Role
     of_unit: Annotated[str, Field(description="a unit id, or assisting_province, assisting_city, unit_above")]
-    then_wait_hours: PositiveHours
+    then_wait_hours: PositiveHours | None = None  # none for a one-off notice (ONE_OFF_NOTICES)
+
+
+# Ladders that are one notice, not climbed: nobody is owed an answer by a later instant, so their
+# steps take no then_wait_hours (a number no code would read).
+ONE_OFF_NOTICES = frozenset({"urgent_review", "urgent_confirmed"})
 
 
 class EscalationLadder(_Strict):
@@ -219,6 +224,13 @@ class Unit(_Strict):
     calendar: str
 
 
+class DirectoryCatchAll(_Strict):
+    """The role and unit that take a notice nobody up the org chart holds the role for."""
+
+    role: Role
+    unit: str
+
+
 class Policy(_Strict):
     organisation: str
     reply_checks: ReplyCheckRules
@@ -236,6 +248,7 @@ class Policy(_Strict):
     permissions: dict[Permission, list[Role]]
     # Role holders with phone and email, for notifications (validated by notifications.directory).
     directory: list[dict[str, Any]] = []
+    directory_catch_all: DirectoryCatchAll | None = None  # checked against the directory there too
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:
@@ -256,6 +269,16 @@ class Policy(_Strict):
         missing = set(Permission) - set(self.permissions)
         if missing:
             raise ValueError(f"permissions: no roles given for {sorted(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _ladder_hours(self) -> Policy:
+        for name, ladder in self.escalation.items():
+            for i, step in enumerate(ladder.steps):
+                if name in ONE_OFF_NOTICES and step.then_wait_hours is not None:
+                    raise ValueError(f"escalation.{name}.steps[{i}].then_wait_hours: a one-off notice waits for nobody")
+                if name not in ONE_OFF_NOTICES and step.then_wait_hours is None:
+                    raise ValueError(f"escalation.{name}.steps[{i}].then_wait_hours: required on a ladder that is climbed")
         return self
 
     @model_validator(mode="after")

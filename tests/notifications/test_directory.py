@@ -1,15 +1,12 @@
-"""Recipients come from the directory of role holders; overdue work goes to the level above."""
+"""Recipients come from the directory of role holders; a unit with nobody in the role passes the
+notice up the org chart, and the policy's catch-all takes what nobody up to the top can."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from notifications.directory import (
-    Directory,
-    DirectoryError,
-    nearest_holders_above,
-)
+from notifications.directory import Directory, DirectoryError, RoleHolder
 from notifications.messages import NotifyRequest
 from rules.actors import Role
 from rules.org_chart import UnitKind
@@ -68,14 +65,67 @@ def test_the_level_above_a_unit_walks_the_parents(policy: Policy) -> None:
     assert chart.nearest("hq-cs", UnitKind.PROVINCE) is None
 
 
-def test_an_overdue_station_warns_the_nearest_level_above_with_a_holder(policy: Policy) -> None:
+def who(found: object) -> tuple[str, str, list[str], str | None, bool]:
+    """(addressed unit, unit reached, holder ids, passed up from, catch-all) of an Addressees."""
+    return (found.addressed_unit, found.unit, [h.id for h in found.holders], found.passed_up_from, found.catch_all)  # type: ignore[attr-defined]
+
+
+def test_a_unit_with_nobody_in_the_role_passes_the_notice_up_to_the_nearest_holder(policy: Policy) -> None:
     directory = Directory.from_policy_data(DIRECTORY_DATA, policy)
-    unit, holders = nearest_holders_above(policy, directory, "gd-gz-tianhe", Role.DIRECTOR)  # type: ignore[misc]
-    assert (unit, [h.id for h in holders]) == ("gd-gz", ["gz-director-he"])
-    # Shenzhen has no director of its own: the Guangdong director hears of it.
-    unit, holders = nearest_holders_above(policy, directory, "gd-sz-nanshan", Role.DIRECTOR)  # type: ignore[misc]
-    assert (unit, [h.id for h in holders]) == ("gd", ["gd-director-wang"])
-    assert nearest_holders_above(policy, directory, "zj-hz-xihu", Role.DIRECTOR) is None
+    # Guangzhou has its own director: the notice stays there.
+    assert who(directory.addressees(Role.DIRECTOR, "gd-gz")) == ("gd-gz", "gd-gz", ["gz-director-he"], None, False)
+    # Tianhe station has no director: its parent, Guangzhou city, has one.
+    assert who(directory.addressees(Role.DIRECTOR, "gd-gz-tianhe")) == (
+        "gd-gz-tianhe", "gd-gz", ["gz-director-he"], "gd-gz-tianhe", False)
+    # Nanshan station and Shenzhen city have none: Guangdong's director hears of it.
+    assert who(directory.addressees(Role.DIRECTOR, "gd-sz-nanshan")) == (
+        "gd-sz-nanshan", "gd", ["gd-director-wang"], "gd-sz-nanshan", False)
+
+
+def test_nobody_up_to_the_top_sends_the_notice_to_the_catch_all(policy: Policy) -> None:
+    # The policy's directory_catch_all is head-office customer-service duty (head_office_cs in hq-cs).
+    directory = Directory.from_policy_data(DIRECTORY_DATA, policy)
+    # Xihu → Hangzhou → Zhejiang → head office: no director anywhere on the way.
+    assert who(directory.addressees(Role.DIRECTOR, "zj-hz-xihu")) == ("zj-hz-xihu", "hq-cs", ["hq-cs-duty"], "zj-hz-xihu", True)
+    # A unit the chart does not know (a stale id in a running case) is not dropped either.
+    assert who(directory.addressees(Role.DIRECTOR, "gd-gone")) == ("gd-gone", "hq-cs", ["hq-cs-duty"], "gd-gone", True)
+
+
+def test_the_level_above_is_the_parent_and_passes_up_from_there(policy: Policy) -> None:
+    directory = Directory.from_policy_data(DIRECTORY_DATA, policy)
+    # Guangzhou's own director is passed over: the level above Guangzhou city is Guangdong.
+    assert who(directory.addressees(Role.DIRECTOR, "gd-gz", level_above=True)) == ("gd", "gd", ["gd-director-wang"], None, False)
+    # Above Tianhe station is Guangzhou city, which has a director.
+    assert who(directory.addressees(Role.DIRECTOR, "gd-gz-tianhe", level_above=True)) == (
+        "gd-gz", "gd-gz", ["gz-director-he"], None, False)
+    # Above Nanshan is Shenzhen city, which has none: passed up from Shenzhen to Guangdong.
+    assert who(directory.addressees(Role.DIRECTOR, "gd-sz-nanshan", level_above=True)) == (
+        "gd-sz", "gd", ["gd-director-wang"], "gd-sz", False)
+    # Nothing is above head office: the catch-all takes it.
+    assert who(directory.addressees(Role.DIRECTOR, "hq", level_above=True))[1:] == ("hq-cs", ["hq-cs-duty"], "hq", True)
+
+
+def test_the_shipped_directory_tells_a_missed_clock_to_the_supervisor_above(policy: Policy) -> None:
+    """A missed customer clock of the Nanshan station goes to the supervisor one level up; Shenzhen
+    city has none in the shipped directory, so Guangdong's supervisor hears of it."""
+    directory = Directory.from_policy_data(policy.directory, policy)
+    assert who(directory.addressees(Role.SUPERVISOR, "gd-sz-nanshan", level_above=True)) == (
+        "gd-sz", "gd", ["gd-supervisor-lin"], "gd-sz", False)
+    # The level-1 red alert: the duty manager at head office.
+    assert [h.id for h in directory.addressees(Role.DUTY_MANAGER, "hq").holders] == ["duty-manager-hq"]  # type: ignore[union-attr]
+
+
+def test_a_catch_all_nobody_holds_stops_start_up(policy: Policy) -> None:
+    with pytest.raises(DirectoryError, match="directory_catch_all: nobody holds head_office_cs in unit 'hq-cs'"):
+        Directory.from_policy_data(DIRECTORY_DATA[:3], policy)
+
+
+def test_a_directory_without_chart_or_catch_all_has_nobody_to_pass_up_to() -> None:
+    holder = RoleHolder.model_validate(DIRECTORY_DATA[0])
+    directory = Directory([holder])
+    assert [h.id for h in directory.addressees(Role.DIRECTOR, "gd").holders] == ["gd-director-wang"]  # type: ignore[union-attr]
+    assert directory.addressees(Role.DIRECTOR, "gd-gz") is None
+    assert directory.addressees(Role.DIRECTOR, "gd", level_above=True) is None
 
 
 def test_a_request_names_recipients_one_way() -> None:

@@ -32,9 +32,17 @@ def message(**overrides: object) -> OutboxMessage:
 def test_create_schema_makes_the_outbox_table(read_model: ReadModel) -> None:
     columns = {c["name"] for c in inspect(read_model.engine).get_columns("outbox_message")}
     assert columns == {
-        "id", "case_id", "step", "recipient_id", "recipient_role", "recipient_unit", "channel", "address",
-        "subject", "body", "created_at", "attempts", "last_error", "delivered_at", "status",
+        "id", "case_id", "step", "recipient_id", "recipient_role", "recipient_unit", "passed_up_from", "channel",
+        "address", "subject", "body", "created_at", "attempts", "last_error", "delivered_at", "status",
     }  # fmt: skip
+
+
+def test_a_row_says_from_which_unit_a_notice_was_passed_up(any_outbox: Outbox) -> None:
+    # Addressed to the director of Guangzhou city (none there), taken by Guangdong's director.
+    up = any_outbox.enqueue(message(recipient_unit="gd", passed_up_from="gd-gz"))
+    assert (up.recipient_id, up.recipient_unit, up.passed_up_from) == ("gd-director-wang", "gd", "gd-gz")
+    taken_where_addressed = any_outbox.enqueue(message(case_id="C1002"))
+    assert taken_where_addressed.passed_up_from is None
 
 
 def test_repeated_enqueue_keeps_the_first_row(any_outbox: Outbox) -> None:
