@@ -1,6 +1,7 @@
 """Notices sent beside a workflow's clocks, never in front of them: a gateway outage must not hold
-a deadline. The notify activity records every attempt in the outbox; a notice that fails for good
-(nobody holds the role, every channel rejected) is logged and the case goes on."""
+a deadline. The notify activity records every attempt in the outbox and passes a notice whose role
+nobody holds in its unit up the org chart (to the policy's catch-all past the top), so a notice has
+a recipient; one that fails for good (every channel rejected) is logged and the case goes on."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def notify_in_task(request: notify.NotifyRequest, summary: str) -> asyncio.Task[
             # A local activity's last failure may come as the activity's own error.
             cause = err.cause if isinstance(err, ActivityError) else err
             if isinstance(cause, ApplicationError) and cause.non_retryable:
-                # Nobody to tell, or every channel rejected it: trying longer cannot help.
+                # Every channel rejected it (or, with no catch-all, nobody to tell): trying longer cannot help.
                 workflow.logger.warning("notice %s not delivered: %s", request.step, cause)
                 return
         await notify_beside(request, summary)

@@ -1,7 +1,9 @@
 """Real receivers for the senders to talk to: an SMTP server (aiosmtpd) and an SMS gateway over HTTP.
 
-Both listen on a free loopback port and record what arrives, so the tests check what crossed the
-wire, not what a mock was called with.
+Both listen on a free loopback port and record every request that arrives, so the tests check what
+crossed the wire, not what a mock was called with; beside it each keeps what a person would see
+(one text or mail per idempotency key), so a test can assert both: one request per message, and
+one message on the phone or in the mailbox.
 """
 
 from __future__ import annotations
@@ -35,12 +37,17 @@ class GatewayRequest:
     idempotency_key: str | None
     authorization: str | None
     body: dict[str, Any]
+    status: int = 0  # what the gateway answered
 
 
 @dataclass
 class SmsGateway:
     """Answers ``POST /messages`` with the next scripted status (then 201), and hands each
-    Idempotency-Key to the phone network once: a repeat of a delivered key gets 409."""
+    Idempotency-Key to the phone network once: a repeat of a delivered key gets 409.
+
+    Two views, both kept: ``requests`` is every request that crossed the wire, repeats included
+    (a send twice over shows here), ``handset`` what the phones show, one text per key as the real
+    gateway would. "One text on the handset" alone cannot see a duplicate send: assert both."""
 
     script: list[int] = field(default_factory=list)
     busy_for: dict[str, int] = field(default_factory=dict)  # phone → how many sends to it get 503 first
@@ -52,21 +59,42 @@ class SmsGateway:
 
     def answer(self, key: str | None, authorization: str | None, body: dict[str, Any]) -> int:
         with self._lock:
-            self.requests.append(GatewayRequest(key, authorization, body))
-            if self.script:
-                return self.script.pop(0)
-            if self.busy_for.get(body.get("to", ""), 0) > 0:
-                self.busy_for[body["to"]] -= 1
-                return 503
-            if key in self._delivered_keys:
-                return 409
-            self._delivered_keys.add(key or "")
-            self.handset.append(body)
-            return 201
+            status = self._status(key, body)
+            self.requests.append(GatewayRequest(key, authorization, body, status))
+            return status
+
+    def _status(self, key: str | None, body: dict[str, Any]) -> int:
+        if self.script:
+            return self.script.pop(0)
+        if self.busy_for.get(body.get("to", ""), 0) > 0:
+            self.busy_for[body["to"]] -= 1
+            return 503
+        if key in self._delivered_keys:
+            return 409
+        self._delivered_keys.add(key or "")
+        self.handset.append(body)
+        return 201
 
     @property
     def keys(self) -> list[str | None]:
+        """The Idempotency-Key of every request, in arrival order."""
         return [r.idempotency_key for r in self.requests]
+
+    @property
+    def repeats(self) -> list[GatewayRequest]:
+        """Requests for a message the phone already had (answered 409): a send made twice."""
+        return [r for r in self.requests if r.status == 409]
+
+    def requests_to(self, phone: str | None) -> list[GatewayRequest]:
+        return [r for r in self.requests if r.body.get("to") == phone]
+
+    def texts_to(self, phone: str | None) -> list[dict[str, Any]]:
+        """What one phone shows, after checking that none of its texts was sent again once the
+        phone had it (the repeat the handset view hides). A refused attempt (503) and its retry
+        are one text, not a repeat."""
+        repeated = [r for r in self.repeats if r.body.get("to") == phone]
+        assert not repeated, f"{len(repeated)} text(s) to one phone sent again after delivery"
+        return [m for m in self.handset if m["to"] == phone]
 
 
 @contextmanager
@@ -119,7 +147,10 @@ class ReceivedMail:
 
 @dataclass
 class MailRecorder:
-    """An aiosmtpd handler: keeps every accepted message, refuses the mailboxes in ``refuse``."""
+    """An aiosmtpd handler: keeps every accepted message, refuses the mailboxes in ``refuse``.
+
+    ``received`` is every message that arrived, a repeat included; ``mailbox`` what a reader sees,
+    one message per Message-ID (the outbox key), as a mail client threads a repeat away."""
 
     refuse: set[str] = field(default_factory=set)
     received: list[ReceivedMail] = field(default_factory=list)
@@ -138,6 +169,19 @@ class MailRecorder:
             ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), parsed, envelope.content)  # type: ignore[arg-type]
         )
         return "250 Message accepted for delivery"
+
+    @property
+    def message_ids(self) -> list[str]:
+        """The Message-ID of every message received, in arrival order."""
+        return [str(m.message["Message-ID"]) for m in self.received]
+
+    @property
+    def mailbox(self) -> list[ReceivedMail]:
+        """One message per Message-ID, the first that arrived."""
+        first: dict[str, ReceivedMail] = {}
+        for mail in self.received:
+            first.setdefault(str(mail.message["Message-ID"]), mail)
+        return list(first.values())
 
 
 @contextmanager

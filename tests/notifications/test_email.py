@@ -87,7 +87,8 @@ async def test_notify_by_email_keys_the_message_by_its_outbox_row(
     [row] = activities.outbox.list_for_case("C2001")
     assert result.delivered == [row.id] and again.already_delivered == [row.id]
     assert (row.status, row.attempts, row.channel, row.recipient_id) == ("delivered", 1, "email", GD_DIRECTOR.id)
-    [mail] = recorder.received  # the second call sent nothing
+    [mail] = recorder.received  # every message that arrived: the second call sent nothing ...
+    assert recorder.mailbox == [mail]  # ... and the reader has the one
     assert mail.message["Message-ID"] == f"<{row.id}@complaints.local>"
     assert mail.message["Subject"] == SUBJECT
 

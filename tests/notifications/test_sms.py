@@ -93,6 +93,7 @@ async def test_a_gateway_down_twice_delivers_once_on_the_third_attempt(
     assert row.id == outbox_key(case_id, "escalation-2-vice_president", GD_VICE_PRESIDENT.id, "sms")
     assert await activity_attempts(handle) == [3]
     assert gateway.keys == [row.id] * 3  # every attempt carried the same Idempotency-Key
+    assert [r.status for r in gateway.requests] == [503, 503, 201]  # two refused, one taken: no repeat
     assert {r.authorization for r in gateway.requests} == {"Bearer k-test"}
     assert gateway.handset == [{"to": GD_VICE_PRESIDENT.phone, "text": TEXT, "reference": row.id}]
     assert (row.status, row.attempts, row.last_error) == ("delivered", 3, "sms 503")
@@ -131,6 +132,7 @@ async def test_a_send_whose_delivery_was_not_recorded_is_repeated_with_the_same_
     assert await activity_attempts(first) == [2]
     assert gateway.keys == [row.id, row.id]  # sent twice, the same key both times ...
     assert len(gateway.handset) == 1  # ... so the gateway dropped the repeat (409) and one SMS went out
+    assert [r.status for r in gateway.requests] == [201, 409]  # the repeat is the one a dead worker forces
     assert delivered.delivered == [row.id]
     assert (row.status, row.attempts, row.last_error) == ("delivered", 2, "ConnectionResetError")
     # Notify again after delivery: nothing is sent.
@@ -189,13 +191,20 @@ async def test_a_retry_sends_only_what_is_still_pending(
     first_sms = outbox_key(case_id, "escalation-1-director", GD_DIRECTOR.id, "sms")
     assert result.delivered == [first_sms]  # by the second attempt
     assert len(result.already_delivered) == 3  # by the first, not sent again
+    # Every request: the first director's text twice (503, then its retry), the deputy's once ...
     assert gateway.keys == [first_sms, outbox_key(case_id, "escalation-1-director", GD_DIRECTOR_DEPUTY.id, "sms"), first_sms]
+    assert gateway.repeats == []  # ... and no text the phone already had was sent again
+    assert [m["to"] for m in gateway.handset] == [GD_DIRECTOR_DEPUTY.phone, GD_DIRECTOR.phone]
+    # E-mail went once each (the retry did not resend them): two arrived, two in the mailboxes.
     assert sorted(m.rcpt_tos[0] for m in recorder.received) == sorted([GD_DIRECTOR.email, GD_DIRECTOR_DEPUTY.email])
+    assert len(recorder.mailbox) == len(recorder.received) == 2
 
 
-async def test_nobody_in_the_role_fails_at_once(
+async def test_without_an_org_chart_or_catch_all_nobody_in_the_role_fails_at_once(
     time_env: WorkflowEnvironment, read_model: ReadModel, gateway: SmsGateway, directory: Directory
 ) -> None:
+    """A directory built from holders alone (no policy) cannot pass a notice up: NoRecipient. The
+    worker's directory always comes from the policy, with its chart and catch-all."""
     activities = sms_activities(read_model, directory, SmsGatewaySender(gateway.url, timeout=5))
     async with notify_worker(time_env, activities) as task_queue:
         handle = await start_notify(time_env, task_queue, escalation(new_case(), unit="zj"))
