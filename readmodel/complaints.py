@@ -1,8 +1,9 @@
 """Complaints in the read model: one `complaint` row each and its timeline in `timeline_event`.
 
 Written by a local activity of the complaint workflow and by the API at intake (the same rows),
-read by the API: a complaint with its timeline, the filtered and sorted list, and what intake
-needs (a retried filing, the customer's or the parcel's earlier complaints).
+read by the API: a complaint with its timeline, the filtered and sorted list (high priority first
+unless asked otherwise), and what intake needs (a retried filing, the customer's or the parcel's
+earlier complaints, the customer known by the phone's normalised form).
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_
+from sqlalchemy import Connection, bindparam, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from readmodel import knowledge
+from readmodel import knowledge, requirements
 from readmodel.tables import ComplaintRow, TimelineEventRow
 from readmodel.writes import Forward, ForwardStore, timeline_columns
+from rules.classification import Priority
+from rules.customer_data import normalised_phone
 from rules.repeats import EarlierComplaint
 from workflows.complaint_messages import ComplaintChange
 
@@ -39,7 +42,21 @@ class ComplaintFilter:
 # Enough to judge a repeat or a duplicate; a customer with more is high priority either way.
 EARLIER_COMPLAINTS_LIMIT = 50
 
-SORTABLE = {"received_at", "filed_at", "updated_at", "level", "status", "category"}
+SORTABLE = {"received_at", "filed_at", "updated_at", "level", "status", "category", "priority"}
+
+# `sort=priority`, the inbox's order: high priority first (a VIP tier, a repeat, earlier complaints,
+# urgent, level 1: rules/classification.py), then the soonest next due clock (none: last), then the
+# longest waiting. `-priority` puts normal priority first, the rest alike.
+_HIGH_FIRST = case((ComplaintRow.priority == Priority.HIGH.value, 0), else_=1)
+_NO_CLOCK_LAST = case((ComplaintRow.next_due.is_(None), 1), else_=0)  # type: ignore[union-attr]
+
+
+def _order(sort: str, descending: bool) -> list[Any]:
+    if sort == "priority":
+        return [_HIGH_FIRST.desc() if descending else _HIGH_FIRST, _NO_CLOCK_LAST, ComplaintRow.next_due,
+                ComplaintRow.received_at, ComplaintRow.id]
+    column = getattr(ComplaintRow, sort)
+    return [column.desc() if descending else column.asc(), ComplaintRow.id]
 
 
 class ComplaintStore(ForwardStore[ComplaintChange]):
@@ -50,11 +67,14 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
     def record(self, changes: Sequence[ComplaintChange]) -> None:
         """Apply changes in one transaction, one write per complaint (intake writes three changes
         at once): its row in the state after the last of them, all their timeline rows in one
-        statement, and at a closing the knowledge entry, once, in the closing's transaction."""
+        statement, a level-3 suggestion's requirement with its opening rows, and at a closing the
+        knowledge entry, once, in the closing's transaction."""
         with self.transaction() as conn:
             for complaint_changes in _per_complaint(changes):
                 self.advance(conn, _forward(complaint_changes))
                 for change in complaint_changes:
+                    if change.filing is not None:
+                        requirements.forward(conn, change.filing)
                     if change.status.value == "closed":
                         knowledge.capture(conn, change)
 
@@ -81,8 +101,7 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
             conditions.append(ComplaintRow.received_at >= flt.received_from)
         if flt.received_to is not None:
             conditions.append(ComplaintRow.received_at < flt.received_to)
-        column = getattr(ComplaintRow, sort)
-        order = [column.desc() if descending else column.asc(), ComplaintRow.id]
+        order = _order(sort, descending)
         with Session(self.engine) as session:
             total = session.exec(select(func.count()).select_from(ComplaintRow).where(*conditions)).one()
             rows = session.exec(
@@ -93,7 +112,7 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
     def earlier_complaints(
         self, *, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
     ) -> int:
-        """Complaints by the same phone or about the same parcel since a given instant."""
+        """Complaints by the same phone (however written) or about the same parcel since a given instant."""
         with self.engine.connect() as conn:
             return len(_earlier(conn, phone, tracking_number, since, exclude_id))
 
@@ -101,7 +120,8 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
         self, complaint_id: str, *, phone: str, tracking_number: str | None, since: datetime
     ) -> tuple[ComplaintRow | None, list[EarlierComplaint]]:
         """What intake needs: the complaint if this id was filed already, else the earlier
-        complaints of the customer or the parcel (for repeats and duplicates)."""
+        complaints of the customer (by the phone's normalised form, which `complainant_phone` of
+        each holds) or the parcel (for repeats and duplicates)."""
         with self.engine.connect() as conn:
             if conn.execute(_FILED, {"id": complaint_id}).first() is None:
                 return None, _earlier(conn, phone, tracking_number, since, complaint_id)
@@ -115,11 +135,11 @@ _FILED = sa_select(ComplaintRow.__table__.c.id).where(ComplaintRow.__table__.c.i
 
 def _earlier_statement(by_parcel: bool) -> Any:
     c = ComplaintRow.__table__.c
-    who = c.complainant_phone == bindparam("phone")
+    who = c.phone_key == bindparam("phone")
     if by_parcel:
         who = or_(who, c.tracking_number == bindparam("tracking_number"))
     return (
-        sa_select(c.id, c.status, c.category, c.complainant_phone, c.tracking_number, c.received_at)
+        sa_select(c.id, c.status, c.category, c.phone_key, c.tracking_number, c.received_at)
         .where(who, c.received_at >= bindparam("since"), c.id != bindparam("exclude_id"))
         .order_by(c.received_at.desc())
         .limit(EARLIER_COMPLAINTS_LIMIT)
@@ -132,7 +152,7 @@ _EARLIER = {by_parcel: _earlier_statement(by_parcel) for by_parcel in (False, Tr
 def _earlier(
     conn: Connection, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
 ) -> list[EarlierComplaint]:
-    params = {"phone": phone, "since": since, "exclude_id": exclude_id, "tracking_number": tracking_number}
+    params = {"phone": normalised_phone(phone), "since": since, "exclude_id": exclude_id, "tracking_number": tracking_number}
     rows = conn.execute(_EARLIER[bool(tracking_number)], params if tracking_number else
                         {k: v for k, v in params.items() if k != "tracking_number"}).all()
     return [EarlierComplaint(*r) for r in rows]
@@ -211,6 +231,7 @@ def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:
         "nature": intake.nature.value,
         "complainant_name": intake.complainant.name,
         "complainant_phone": intake.complainant.phone,
+        "phone_key": normalised_phone(intake.complainant.phone),
         "complainant_tier": intake.complainant.tier,
         "sender": dump(intake.sender),
         "recipient": dump(intake.recipient),
@@ -221,3 +242,13 @@ def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:
         "is_repeat": bool(filing.repeat_of),
         "repeat_of": filing.repeat_of,
     }
+
+
+def fill_phone_keys(conn: Connection) -> None:
+    """Complaints written before `phone_key` existed get it, so intake finds their customer."""
+    c = ComplaintRow.__table__.c
+    missing = conn.execute(sa_select(c.id, c.complainant_phone).where(c.phone_key.is_(None))).all()
+    if missing:
+        conn.execute(ComplaintRow.__table__.update().where(c.id == bindparam("row_id"))
+                     .values(phone_key=bindparam("key")),
+                     [{"row_id": row_id, "key": normalised_phone(phone)} for row_id, phone in missing])

@@ -1,6 +1,6 @@
 """The read model's database (SQLite file by default, PostgreSQL by URL), its schema, and its
 stores, one per capability: `read_model.complaints`, `.dispatches`, `.contacts`, `.judgements`,
-`.outbox`, `.knowledge`, each on the one engine and writer mutex."""
+`.outbox`, `.knowledge`, `.requirements`, `.claims` (intake's keys), each on the one engine and writer mutex."""
 
 from __future__ import annotations
 
@@ -10,18 +10,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
 
 from readmodel import knowledge
-from readmodel.complaints import ComplaintStore
+from readmodel.complaints import ComplaintStore, fill_phone_keys
 from readmodel.contacts import ContactStore
 from readmodel.dispatches import DispatchStore
+from readmodel.intake import IntakeClaims
 from readmodel.judgements import JudgementStore
 from readmodel.knowledge import KnowledgeBase
 from readmodel.outbox import Outbox
+from readmodel.requirements import RequirementStore
 import readmodel.tables  # noqa: F401  (every table joins SQLModel.metadata for create_schema)
 
 __all__ = ["ReadModel", "make_engine"]
@@ -66,6 +68,8 @@ class ReadModel:
         self.judgements = JudgementStore(self.engine, self._write_lock)
         self.outbox = Outbox(self.engine, self._write_lock)
         self.knowledge = KnowledgeBase(self.engine, self._write_lock)
+        self.requirements = RequirementStore(self.engine, self._write_lock)
+        self.claims = IntakeClaims(self.engine, self._write_lock)
 
     @property
     def write_lock(self) -> Any:
@@ -74,12 +78,16 @@ class ReadModel:
 
     def create_schema(self) -> None:
         """Safe when the API and several workers start at once on an empty database: whoever
-        loses the race to create a table tries again and finds it made."""
+        loses the race to create a table tries again and finds it made. A database made by an
+        older version gets the nullable columns and the indexes added since (and the complaints
+        their phone keys); anything more is a migration."""
         for attempt in range(5):
             try:
                 SQLModel.metadata.create_all(self.engine)
                 with self.engine.begin() as conn:
+                    _add_columns_and_indexes(conn)
                     knowledge.create_search_index(conn)  # FTS5 table / GIN index: DDL, not SQLModel tables
+                    fill_phone_keys(conn)
                 return
             except DBAPIError:
                 if attempt == 4:
@@ -88,3 +96,23 @@ class ReadModel:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _add_columns_and_indexes(conn: Connection) -> None:
+    """What create_all leaves out on a table that exists: its new nullable columns and new indexes."""
+    inspector = inspect(conn)
+    for table in SQLModel.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise RuntimeError(f"{table.name}.{column.name} is not nullable: the database needs a migration")
+            conn.exec_driver_sql(
+                f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(conn.dialect)}")
+        indexed = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexed:
+                index.create(conn)

@@ -62,6 +62,8 @@ class ComplaintRow(SQLModel, table=True):
     nature: str
     complainant_name: str
     complainant_phone: str = Field(index=True)
+    # The phone in one form (rules/customer_data.py normalised_phone): what duplicates and repeats compare.
+    phone_key: str | None = Field(default=None, index=True)
     complainant_tier: str
     sender: Any = _json()
     recipient: Any = _json()
@@ -93,6 +95,8 @@ class ComplaintRow(SQLModel, table=True):
         # The measures over closed and received complaints read these alone, never the rows.
         Index("ix_complaint_closed_measures", "closed_at", "status", "one_time_resolution", "missed_clocks"),
         Index("ix_complaint_received_repeat", "received_at", "is_repeat"),
+        # The dashboard lists high priority first, each by its next due instant.
+        Index("ix_complaint_priority_next_due", "priority", "next_due"),
     )
 
 
@@ -293,3 +297,45 @@ class OutboxRow(SQLModel, table=True):
     status: str = Field(default="pending", index=True)  # "pending" | "delivered" | "failed"
 
     __table_args__ = (UniqueConstraint("case_id", "step", "recipient_id", "channel", name="uq_outbox_message_target"),)
+
+
+class IdempotencyKeyRow(SQLModel, table=True):
+    """An `Idempotency-Key` (or a channel's message id) bound to the first request that used it: its
+    caller and body, and the case it answered with. Taken before the case starts, so concurrent
+    retries find it and answer with that case; another caller or body is refused."""
+
+    __tablename__ = "idempotency_key"
+
+    key: str = Field(primary_key=True)  # "<scope>:<key>", e.g. "complaint:call-0001"
+    caller: str  # the actor id of the bearer token
+    fingerprint: str  # sha256 of the request body, as JSON with sorted keys
+    case_id: str  # the case the request opened, or the open case it joined as a duplicate
+    claimed_at: datetime = _instant(nullable=False)
+
+
+class DuplicateClaimRow(SQLModel, table=True):
+    """Which case the same complaint joins (DOMAIN §2): one row per customer, parcel and category,
+    taken by the first filing before its case starts, so two channels at the same moment make one case."""
+
+    __tablename__ = "duplicate_claim"
+
+    key: str = Field(primary_key=True)  # sha256 of (normalised phone, tracking number, category): no phone in clear
+    complaint_id: str
+    received_at: datetime = _instant(nullable=False)
+    claimed_at: datetime = _instant(nullable=False)
+
+
+class RequirementRow(SQLModel, table=True):
+    """A level-3 suggestion forwarded to the product side as a requirement (DOMAIN §3). What the
+    product side needs and no more: the suggestion's text (names and phones taken out) and category."""
+
+    __tablename__ = "requirement"
+
+    id: str = Field(primary_key=True)  # requirement-<complaint id>
+    complaint_id: str = Field(index=True)
+    category: str = Field(index=True)
+    channel: str
+    suggestion: str  # the description, cleaned of names and phones
+    demand: str | None = None  # what the customer asked for, cleaned the same way
+    received_at: datetime = _instant(nullable=False, index=True)
+    forwarded_at: datetime = _instant(nullable=False)

@@ -17,7 +17,7 @@ from activities.calendar import deadline_for
 from api.case_actions import act_on_case, found_or_404
 from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field
-from api.intake import RECEIVED_AT_TOLERANCE, case_id
+from api.intake import RECEIVED_AT_TOLERANCE, case_id, fingerprint, key_misuse, wait_for_case
 from api.timelines import TimelineEvent
 from readmodel.tables import ContactRow
 from rules.actors import Actor, Permission
@@ -84,12 +84,11 @@ class ContactDetail(BaseModel):
     timeline: list[TimelineEvent]
 
 
-def _contact_id(idempotency_key: str | None, intake: ContactIntake) -> str:
-    """From the idempotency key (or the channel's message id) when there is one (see `case_id`)."""
-    seed = (f"contact-key:{idempotency_key}" if idempotency_key is not None
+def _seed(idempotency_key: str | None, intake: ContactIntake) -> str | None:
+    """What makes a retried filing the same request: its key, else the channel's message id."""
+    return (f"contact-key:{idempotency_key}" if idempotency_key is not None
             else f"contact-msg:{intake.channel.value}:{intake.channel_message_id}" if intake.channel_message_id
             else None)
-    return case_id("K", seed)
 
 
 def _created(row: ContactRow, services: Services, replayed: bool) -> ContactCreated:
@@ -113,8 +112,19 @@ async def file_contact(
     if intake.kind is ContactKind.RESCUE_REQUEST and intake.location is None:
         return invalid_field("location", "a rescue request needs where the customer is, to find the nearest service point")
 
-    contact_id = _contact_id(idempotency_key, intake)
+    seed = _seed(idempotency_key, intake)
+    contact_id = case_id("K", seed)  # from the key or message id when there is one (see `case_id`)
     store = services.read_model.contacts
+    if seed is not None:  # bound to its caller and body; a concurrent retry waits for the first's contact
+        body, now = fingerprint(intake), datetime.now(UTC)
+        binding = await run_in_threadpool(lambda: services.read_model.claims.bind_key(
+            seed, caller=actor.id, fingerprint=body, case_id=contact_id, now=now))
+        assert binding is not None
+        if idempotency_key is not None and (misuse := key_misuse(binding, actor.id, body, idempotency_key)):
+            return misuse
+        if not binding.taken and (earlier := await wait_for_case(services, seed, binding, store.find)) is not None:
+            response.status_code = status.HTTP_200_OK
+            return _created(earlier[0], services, replayed=True)
     existing = await run_in_threadpool(store.find, contact_id)
     if existing is None:
         filing = ContactFiling(contact_id=contact_id, intake=intake, filed_by=actor, filed_at=datetime.now(UTC),

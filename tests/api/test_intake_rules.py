@@ -10,10 +10,11 @@ from tests.factories import complaint_body
 
 
 async def test_same_idempotency_key_twice_gives_one_workflow_and_the_same_complaint(stack: Stack) -> None:
-    first = await file(stack, complaint_body(), **{"Idempotency-Key": "call-20260302-0001"})
+    body = complaint_body()  # a retry sends the same request again
+    first = await file(stack, body, **{"Idempotency-Key": "call-20260302-0001"})
 
     retry = await stack.http.post(
-        "/complaints", json=complaint_body(), headers={**auth("front_seat"), "Idempotency-Key": "call-20260302-0001"}
+        "/complaints", json=body, headers={**auth("front_seat"), "Idempotency-Key": "call-20260302-0001"}
     )
 
     assert retry.status_code == 200
@@ -38,11 +39,12 @@ async def test_the_channels_own_message_id_makes_a_retry_idempotent(stack: Stack
 
 
 async def test_a_retry_after_the_case_closed_still_returns_it(stack: Stack) -> None:
-    first = await file(stack, complaint_body(), **{"Idempotency-Key": "k-closed"})
+    body = complaint_body()
+    first = await file(stack, body, **{"Idempotency-Key": "k-closed"})
     await act(stack, first["complaint_id"], "first-contact-answer", {"answer": "answered"})
 
     retry = await stack.http.post(
-        "/complaints", json=complaint_body(), headers={**auth("front_seat"), "Idempotency-Key": "k-closed"}
+        "/complaints", json=body, headers={**auth("front_seat"), "Idempotency-Key": "k-closed"}
     )
 
     assert retry.status_code == 200
@@ -51,16 +53,17 @@ async def test_a_retry_after_the_case_closed_still_returns_it(stack: Stack) -> N
 
 
 async def test_temporal_refuses_a_second_execution_even_when_the_read_model_lost_the_row(stack: Stack) -> None:
-    first = await file(stack, complaint_body(), **{"Idempotency-Key": "k-race"})
+    body = complaint_body()
+    first = await file(stack, body, **{"Idempotency-Key": "k-race"})
     handle = stack.env.client.get_workflow_handle(first["workflow_id"])
     run_before = (await handle.describe()).run_id
-    # Forget the read-model row, as if the first request had died before writing it.
+    # Forget the read model's rows (the case, its key and its claim), as if its database had been lost.
     with stack.read_model.engine.begin() as conn:
-        conn.exec_driver_sql("DELETE FROM complaint")
-        conn.exec_driver_sql("DELETE FROM timeline_event")
+        for table in ("complaint", "timeline_event", "idempotency_key", "duplicate_claim"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
 
     again = await stack.http.post(
-        "/complaints", json=complaint_body(), headers={**auth("front_seat"), "Idempotency-Key": "k-race"}
+        "/complaints", json=body, headers={**auth("front_seat"), "Idempotency-Key": "k-race"}
     )
 
     assert again.json()["complaint_id"] == first["complaint_id"]
@@ -84,5 +87,7 @@ async def test_if_the_apis_write_is_lost_the_workflow_writes_the_opening_rows_wi
     )
 
     detail = (await stack.http.get(f"/complaints/{created['complaint_id']}", headers=auth("auditor"))).json()
-    assert [e["action"] for e in detail["timeline"]] == ["receive", "classify", "start_clock", "take_into_handling"]
+    # DOMAIN §5: the first-contact and the solution clock both start at opening, from the received time.
+    assert [e["action"] for e in detail["timeline"]] == ["receive", "classify", "start_clock", "start_clock",
+                                                         "take_into_handling"]
     assert detail["status"] == "in_handling" and detail["clocks"][0]["name"] == "first_contact"
