@@ -101,7 +101,7 @@ async def test_a_supervisor_reads_the_dashboard_and_the_monthly_report_in_chromi
             assert await text(page, "#upcoming tr[data-id] td >> nth=0") == "O7"  # the soonest due first
             link = await page.locator('#upcoming tr[data-id="O1"] a').get_attribute("href")
             assert link is not None and link.endswith("/namespaces/default/workflows/complaint-O1")
-            # today's one-time resolution: O6 closed at first contact now → 1 / 1 = 100 %
+            # today's one-time resolution: E2, the one ticket answered today, with nothing returned → 1 / 1 = 100 %
             assert await text(page, '#measures tr[data-key="one_time_resolution_rate"] td.rate') == "100.0 %"
             await screenshot(page, tmp_path, "dashboard.png")
 
@@ -114,9 +114,9 @@ async def test_a_supervisor_reads_the_dashboard_and_the_monthly_report_in_chromi
             assert await text(page, '#hot-spots tr[data-key="delay"] td >> nth=2') == "40.0 %"
             assert await text(page, '#at-fault tr[data-key="gd"] td >> nth=1') == "2"  # D1, L1
             assert await text(page, '#at-fault tr[data-key="zj"] td >> nth=1') == "1"  # S1, final by silence
-            # one-time resolution in October: D1, D2, S1 of D1, D2, L1, S1 → 3 / 4 = 75 %, misses ≥ 85 %
+            # one-time resolution in October: T1, the one ticket handled, had a reply returned → 0 / 1 = 0 %, misses ≥ 85 %
             row = '#measures tr[data-key="one_time_resolution_rate"]'
-            assert await text(page, f"{row} td.rate") == "75.0 %"
+            assert await text(page, f"{row} td.rate") == "0.0 %"
             assert await text(page, f"{row} td.miss") == "misses"
             assert await page.locator(f'{row} svg circle.point').count() == 2  # September and October: the rest empty
             assert await page.locator('svg[data-chart="by-category"] g.bar').count() == 4

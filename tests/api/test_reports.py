@@ -41,8 +41,10 @@ def a_month_of_complaints(read_model: ReadModel) -> None:
     rows += [
         complaint("X9", at(9, 20), closed=at(9, 28), one_time_resolution=True),  # September: received and closed
         complaint("X11", at(11, 1, 0, 10)),  # ten past midnight on 1 November: not October
-        # Tickets: T1 answered before its due instant; T2 never answered, its ladder climbed.
-        ticket("T1", "D1", "gd-gz-tianhe", at(10, 3), at(10, 5), answered=at(10, 5, 9)),
+        # Tickets: T0 (September) answered at once; T1 answered before its due instant, after a reply
+        # returned; T2 never answered, its ladder climbed.
+        ticket("T0", "X9", "zj", at(9, 21), at(9, 23), answered=at(9, 22)),
+        ticket("T1", "D1", "gd-gz-tianhe", at(10, 3), at(10, 5), answered=at(10, 5, 9), returns=1),
         ticket("T2", "L1", "gd-gz", at(10, 8), at(10, 10), escalation_level=1),
         # Judgements final at fault in October: two at Guangdong (one after an invalid appeal), one at Zhejiang.
         judgement("D1", "gd", at(10, 12), "accepted", at(10, 14), invalid_appeal=False),
@@ -78,12 +80,13 @@ async def test_the_monthly_report_counts_the_month(stack: Stack) -> None:
     assert [(c["key"], c["count"]) for c in body["at_fault_tickets"]] == [("gd", 2), ("zj", 1)]
 
     measures = {m["key"]: m for m in body["measures"]}
-    # closed in October: D1, D2, L1, S1; one-time resolved: all but L1 → 3 / 4 = 75 %, against ≥ 85 %: misses
+    # tickets handled in October: T1 (a reply returned first: not resolved at once; T2 never answered)
+    # → 0 / 1 = 0 %, against ≥ 85 %: misses. The complaints' own flags (D1 one-time) do not count.
     one_time = measures["one_time_resolution_rate"]
-    assert (one_time["numerator"], one_time["denominator"], one_time["rate"], one_time["meets_target"]) == (3, 4, 0.75, False)
-    # its trend: nothing closed May–August, X9 one-time in September (1 / 1), then 3 / 4
+    assert (one_time["numerator"], one_time["denominator"], one_time["rate"], one_time["meets_target"]) == (0, 1, 0.0, False)
+    # its trend: no ticket handled May–August, T0 at once in September (1 / 1), then 0 / 1
     assert [(p["period"], p["rate"]) for p in one_time["trend"]] == [
-        ("2026-05", None), ("2026-06", None), ("2026-07", None), ("2026-08", None), ("2026-09", 1.0), ("2026-10", 0.75)]
+        ("2026-05", None), ("2026-06", None), ("2026-07", None), ("2026-08", None), ("2026-09", 1.0), ("2026-10", 0.0)]
     # received in October: 20; repeats: L2 → 1 / 20 = 5 %, against ≤ 5 %: meets
     repeat = measures["repeat_complaint_rate"]
     assert (repeat["numerator"], repeat["denominator"], repeat["meets_target"]) == (1, 20, True)
@@ -118,7 +121,7 @@ async def test_the_report_as_csv_parses_and_carries_the_same_figures(stack: Stac
     october = {r["key"]: r for r in trend if r["period"] == "2026-10"}
     assert (october["one_time_resolution_rate"]["numerator"], october["one_time_resolution_rate"]["denominator"],
             october["one_time_resolution_rate"]["value"], october["one_time_resolution_rate"]["meets_target"]) == (
-        "3", "4", "0.7500", "false")
+        "0", "1", "0.0000", "false")
     may = {r["key"]: r for r in trend if r["period"] == "2026-05"}
     assert may["one_time_resolution_rate"]["value"] == "" and may["one_time_resolution_rate"]["meets_target"] == ""
 
