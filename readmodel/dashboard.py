@@ -1,6 +1,8 @@
 """What a supervisor's dashboard reads: open complaints by their next due instant and the clocks
 already overdue, each an indexed query on the columns the store keeps beside the clocks JSON
-(`next_due`: the earliest running clock; `overdue_since`: the earliest overdue, unmet one)."""
+(`next_due`: the earliest running clock; `overdue_since`: the earliest overdue, unmet one). Both
+lists put high-priority complaints first (a VIP tier, a repeat, earlier complaints, urgent, level 1),
+each group in due order."""
 
 from __future__ import annotations
 
@@ -14,9 +16,12 @@ from sqlmodel import Session
 from sqlmodel import select as select_rows
 
 from readmodel.tables import ComplaintRow
+from rules.classification import Priority
 
 C = ComplaintRow.__table__.c  # type: ignore[attr-defined]
 OPEN = C.status != "closed"
+# High priority first, then the rest: each group read along the (priority, next_due) index.
+PRIORITY_GROUPS = (C.priority == Priority.HIGH.value, C.priority != Priority.HIGH.value)
 
 # Open complaints by how soon their next clock falls due; the first that fits wins.
 DUE_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
@@ -54,23 +59,29 @@ def open_by_due(engine: Engine, now: datetime) -> dict[str, int]:
 
 
 def next_due(engine: Engine, limit: int) -> list[ComplaintRow]:
-    """The open complaints whose next running clock falls due soonest (read along the next_due index)."""
+    """The open complaints with a running clock, high priority first, each group by the soonest due."""
+    found: list[ComplaintRow] = []
     with Session(engine) as session:
-        query = (select_rows(ComplaintRow).where(OPEN, C.next_due.is_not(None))
-                 .order_by(C.next_due, C.id).limit(limit))
-        return list(session.exec(query).all())
+        for group in PRIORITY_GROUPS:
+            query = (select_rows(ComplaintRow).where(OPEN, group, C.next_due.is_not(None))
+                     .order_by(C.next_due, C.id).limit(limit - len(found)))
+            found += session.exec(query).all()
+    return found[:limit]
 
 
 def overdue_clocks(engine: Engine, now: datetime, limit: int) -> list[OverdueClock]:
-    """Every overdue, unmet clock of an open complaint, oldest due first: those the workflow marked
-    overdue, and running ones already past their due instant."""
+    """Every overdue, unmet clock of an open complaint, high priority first, each group oldest due
+    first: those the workflow marked overdue, and running ones already past their due instant."""
+    found: list[OverdueClock] = []
     with Session(engine) as session:
-        rows: dict[str, ComplaintRow] = {}
-        for column in (C.overdue_since, C.next_due):
-            query = select_rows(ComplaintRow).where(OPEN, column < now).order_by(column, C.id).limit(limit)
-            rows.update((r.id, r) for r in session.exec(query).all())
-    clocks = [clock for row in rows.values() for clock in _overdue_in(row, now)]
-    return sorted(clocks, key=lambda c: (c.due, c.complaint.id))[:limit]
+        for group in PRIORITY_GROUPS:
+            rows: dict[str, ComplaintRow] = {}
+            for column in (C.overdue_since, C.next_due):
+                query = select_rows(ComplaintRow).where(OPEN, group, column < now).order_by(column, C.id).limit(limit)
+                rows.update((r.id, r) for r in session.exec(query).all())
+            clocks = [clock for row in rows.values() for clock in _overdue_in(row, now)]
+            found += sorted(clocks, key=lambda c: (c.due, c.complaint.id))
+    return found[:limit]
 
 
 def _overdue_in(row: ComplaintRow, now: datetime) -> Sequence[OverdueClock]:

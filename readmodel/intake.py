@@ -104,7 +104,9 @@ class IntakeClaims(Store):
 
 def _insert_once(conn: Connection, model: type, row: dict[str, object], key_column: object) -> bool:
     insert = insert_for(conn.dialect.name)(model.__table__)  # type: ignore[attr-defined]
-    return conn.execute(insert.values(row).on_conflict_do_nothing(index_elements=[key_column])).rowcount == 1
+    # RETURNING, not rowcount: psycopg reports no rowcount for an INSERT … ON CONFLICT here.
+    inserted = insert.values(row).on_conflict_do_nothing(index_elements=[key_column]).returning(key_column)
+    return conn.execute(inserted).first() is not None
 
 
 def _binding(conn: Connection, key: str, taken: bool) -> Binding | None:

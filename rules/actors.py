@@ -34,6 +34,7 @@ class Permission(StrEnum):
     RAISE_DISPATCH = "raise_dispatch"  # open a ticket, raise a direct or linked dispatch
     REVIEW_URGENT_TICKET = "review_urgent_ticket"
     REPLY_TO_DISPATCH = "reply_to_dispatch"  # and only for one's own unit or the units below it
+    RETURN_REPLY = "return_reply"  # return an accepted answer by hand: the reviewing office or above it
     MANAGE_COMPLEX_CASE = "manage_complex_case"  # take a case complex, convene, agree the plan
     READ_MEASURES = "read_measures"  # the measures, the monthly report, the dashboard
     SEND_JUDGEMENT = "send_judgement"  # the lead office edits a responsibility judgement and sends it
@@ -42,6 +43,7 @@ class Permission(StrEnum):
     FILE_CONTACT = "file_contact"  # a consultation, rescue request or new failure mode (DOMAIN §2)
     HANDLE_CONTACT = "handle_contact"  # answer at once, hand over, call back
     ANSWER_CONSULTATION = "answer_consultation"  # the owning department (its own unit or above)
+    READ_REQUIREMENTS = "read_requirements"  # the product side's list of level-3 suggestions (DOMAIN §3)
 
 
 class Actor(BaseModel):

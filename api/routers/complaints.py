@@ -191,8 +191,11 @@ async def list_complaints(
     received_to: datetime | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    sort: Annotated[str, Query(description="a column, '-' first for descending")] = "-received_at",
+    sort: Annotated[str, Query(description=(
+        "a column, '-' first for descending; 'priority' (the default, the inbox's order): high priority first, "
+        "then the soonest next due clock, then the longest waiting"))] = "priority",
 ) -> Any:
+    """Complaints matching every filter given, a page at a time (docs/API.md: the orders)."""
     column = sort.removeprefix("-")
     if column not in SORTABLE:
         raise HTTPException(422, [{"loc": ["query", "sort"], "msg": f"sort by one of {sorted(SORTABLE)}", "input": sort}])

@@ -22,7 +22,7 @@ from workflows.complaint_messages import complaint_workflow_id
 
 router = APIRouter(tags=["dashboard"])
 
-LISTED = 50  # rows per table: the soonest due and the longest overdue come first
+LISTED = 50  # rows per table: high priority first, then the soonest due and the longest overdue
 
 
 def time_left(due: datetime, now: datetime) -> str:
@@ -45,12 +45,13 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
         clock = min(running, key=lambda c: datetime.fromisoformat(c["due"]), default=None)
         upcoming.append({"id": row.id, "ui_url": services.web_ui_url(row.workflow_id),
                          "category": category_label(policy, row.category), "urgency": row.urgency,
-                         "level": row.level, "status": row.status, "lead_unit": row.lead_unit,
+                         "level": row.level, "status": row.status, "lead_unit": row.lead_unit, "priority": row.priority,
                          "clock": clock["label"] if clock else "", "due": local_time(row.next_due, zone),
                          "left": time_left(row.next_due, now) if row.next_due else ""})
     overdue = [{"id": c.complaint.id, "ui_url": services.web_ui_url(c.complaint.workflow_id), "clock": c.label,
                 "unit": c.unit, "due": local_time(c.due, zone), "late": time_left(c.due, now),
-                "marked": local_time(c.overdue_at, zone) if c.overdue_at else "not yet marked"}
+                "marked": local_time(c.overdue_at, zone) if c.overdue_at else "not yet marked",
+                "priority": c.complaint.priority}
                for c in dashboard.overdue_clocks(engine, now, LISTED)]
     escalations = [{"id": d.id, "ui_url": services.web_ui_url(d.id), "complaint_id": d.complaint_id,
                     "complaint_url": services.web_ui_url(complaint_workflow_id(d.complaint_id)), "kind": d.kind,
