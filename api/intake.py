@@ -233,7 +233,7 @@ async def _file(services: Services, intake: ComplaintIntake, actor: Actor, new_i
     claim = duplicate_key(intake.complainant.phone, intake.tracking_number, intake.category)
     if (joined := await _join_or_claim(services, claim, same, new_id, actor, duplicate_window)) is not None:
         return _found(services, joined, replayed=False, duplicate_of=joined.id)
-    repeats = repeat_of(same, [e for e in earlier if e.received_at >= intake.received_at - repeat_window])
+    repeats = repeat_of(same, earlier, repeat_window)
     history = ComplainantHistory(earlier_complaints=len(earlier), repeat_of=tuple(repeats))
     classification = classify(intake, policy, history)
     first_contact = deadline_for(policy, DeadlineRequest(

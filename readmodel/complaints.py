@@ -112,7 +112,8 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
     def earlier_complaints(
         self, *, phone: str, tracking_number: str | None, since: datetime, exclude_id: str
     ) -> int:
-        """Complaints by the same phone (however written) or about the same parcel since a given instant."""
+        """Complaints by the same phone (however written) or about the same parcel received or closed
+        since a given instant."""
         with self.engine.connect() as conn:
             return len(_earlier(conn, phone, tracking_number, since, exclude_id))
 
@@ -139,8 +140,10 @@ def _earlier_statement(by_parcel: bool) -> Any:
     if by_parcel:
         who = or_(who, c.tracking_number == bindparam("tracking_number"))
     return (
-        sa_select(c.id, c.status, c.category, c.phone_key, c.tracking_number, c.received_at)
-        .where(who, c.received_at >= bindparam("since"), c.id != bindparam("exclude_id"))
+        sa_select(c.id, c.status, c.category, c.phone_key, c.tracking_number, c.received_at, c.closed_at)
+        # received in the window, or closed in it: the repeat window runs from the closing (rules/repeats.py)
+        .where(who, or_(c.received_at >= bindparam("since"), c.closed_at >= bindparam("since")),
+               c.id != bindparam("exclude_id"))
         .order_by(c.received_at.desc())
         .limit(EARLIER_COMPLAINTS_LIMIT)
     )

@@ -5,7 +5,9 @@ customer, same parcel, same category, while the first case is open and inside th
 window. It must not start a second case; it is linked to the first.
 A **repeat** is the same customer or the same parcel complaining again after an earlier case was
 closed, inside the repeat window: a new case, flagged, linked to the earlier ones, priority raised,
-and counted in the repeat-complaint rate.
+and counted in the repeat-complaint rate. The repeat window runs from the earlier case's *closing*:
+a customer complains "again" about a handling that did not satisfy (seed 004: 處理結果未能滿足客戶需求,
+導致客戶再次投訴), so a case that took three weeks to close still has its whole window after it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class EarlierComplaint:
     complainant_phone: str
     tracking_number: str | None
     received_at: datetime
+    closed_at: datetime | None = None  # when it closed (None: open, or closed before the read model kept it)
 
     @property
     def closed(self) -> bool:
@@ -46,13 +49,17 @@ def duplicate_of(intake: ComplaintIntake, earlier: Sequence[EarlierComplaint], w
     return max(same, key=lambda e: e.received_at).complaint_id if same else None
 
 
-def repeat_of(intake: ComplaintIntake, earlier: Sequence[EarlierComplaint]) -> list[str]:
-    """The closed cases of the same customer or parcel this complaint repeats, oldest first
-    (the caller gives only those inside the repeat window)."""
+def repeat_of(intake: ComplaintIntake, earlier: Sequence[EarlierComplaint], window: timedelta) -> list[str]:
+    """The closed cases of the same customer or parcel this complaint repeats, oldest first: those
+    closed no more than `window` before this complaint was received (one whose closing time is not
+    known is measured from its received time)."""
+    def inside(e: EarlierComplaint) -> bool:
+        return intake.received_at - (e.closed_at or e.received_at) <= window
+
     return [
         e.complaint_id
         for e in sorted(earlier, key=lambda e: e.received_at)
-        if e.closed and (
+        if e.closed and inside(e) and (
             e.complainant_phone == intake.complainant.phone
             or (intake.tracking_number is not None and e.tracking_number == intake.tracking_number)
         )
