@@ -45,15 +45,17 @@ EARLIER_COMPLAINTS_LIMIT = 50
 SORTABLE = {"received_at", "filed_at", "updated_at", "level", "status", "category", "priority"}
 
 # `sort=priority`, the inbox's order: high priority first (a VIP tier, a repeat, earlier complaints,
-# urgent, level 1: rules/classification.py), then the soonest next due clock (none: last), then the
-# longest waiting. `-priority` puts normal priority first, the rest alike.
+# urgent, level 1: rules/classification.py), then the soonest next due clock (none, or closed: last),
+# then the longest waiting. `-priority` puts normal priority first, the rest alike.
 _HIGH_FIRST = case((ComplaintRow.priority == Priority.HIGH.value, 0), else_=1)
-_NO_CLOCK_LAST = case((ComplaintRow.next_due.is_(None), 1), else_=0)  # type: ignore[union-attr]
+_NO_CLOCK_LAST = case((or_(ComplaintRow.next_due.is_(None), ComplaintRow.status == "closed"), 1),  # type: ignore[union-attr]
+                      else_=0)
 
 
 def _order(sort: str, descending: bool) -> list[Any]:
     if sort == "priority":
-        return [_HIGH_FIRST.desc() if descending else _HIGH_FIRST, _NO_CLOCK_LAST, ComplaintRow.next_due,
+        return [_HIGH_FIRST.desc() if descending else _HIGH_FIRST, _NO_CLOCK_LAST,
+                case((ComplaintRow.status == "closed", None), else_=ComplaintRow.next_due),
                 ComplaintRow.received_at, ComplaintRow.id]
     column = getattr(ComplaintRow, sort)
     return [column.desc() if descending else column.asc(), ComplaintRow.id]

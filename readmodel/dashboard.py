@@ -59,12 +59,13 @@ def open_by_due(engine: Engine, now: datetime) -> dict[str, int]:
 
 
 def next_due(engine: Engine, limit: int) -> list[ComplaintRow]:
-    """The open complaints with a running clock, high priority first, each group by the soonest due."""
+    """The open complaints with a running clock, high priority first, each group by the soonest due
+    (then the longest waiting)."""
     found: list[ComplaintRow] = []
     with Session(engine) as session:
         for group in PRIORITY_GROUPS:
             query = (select_rows(ComplaintRow).where(OPEN, group, C.next_due.is_not(None))
-                     .order_by(C.next_due, C.id).limit(limit - len(found)))
+                     .order_by(C.next_due, C.received_at, C.id).limit(limit - len(found)))
             found += session.exec(query).all()
     return found[:limit]
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select
-from sqlmodel import Session
-from sqlmodel import select as select_rows
+from sqlalchemy import Connection, func
+from sqlmodel import Session, select
 
 from readmodel.tables import RequirementRow
 from readmodel.writes import Store, insert_for
@@ -59,7 +58,7 @@ class RequirementStore(Store):
             conditions.append(RequirementRow.received_at >= received_from)
         with Session(self.engine) as session:
             total = session.exec(select(func.count()).select_from(RequirementRow).where(*conditions)).one()
-            rows = session.exec(select_rows(RequirementRow).where(*conditions)
+            rows = session.exec(select(RequirementRow).where(*conditions)
                                 .order_by(RequirementRow.received_at.desc(), RequirementRow.id)  # type: ignore[attr-defined]
                                 .offset(offset).limit(limit)).all()
             return list(rows), int(total)

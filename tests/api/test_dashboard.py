@@ -81,6 +81,26 @@ async def test_a_filed_complaint_shows_its_first_running_clock(stack: Stack) -> 
     assert f"/workflows/complaint-{cid}\"" in html
 
 
+async def test_the_vip_and_the_repeat_are_listed_before_a_standard_case_filed_first(stack: Stack) -> None:
+    from tests.api.test_complaint_lifecycle import act
+    from tests.api.test_complaint_search import customer, minutes_ago
+    from tests.factories import complaint_body
+
+    earlier = await file(stack, complaint_body(complainant=customer("13200000001"), received_at=minutes_ago(9)))
+    await act(stack, earlier["complaint_id"], "first-contact-answer", {"answer": "Delivered to the locker"})
+    # filed first and received first, so its clock is due first: listed last all the same
+    standard = await file(stack, complaint_body(complainant=customer("13200000002"), received_at=minutes_ago(5)))
+    vip = await file(stack, complaint_body(complainant=customer("13200000003", "vip"), received_at=minutes_ago(3)))
+    repeat = await file(stack, complaint_body(complainant=customer("13200000001"), received_at=minutes_ago(2)))
+
+    html = (await stack.http.get("/dashboard", headers=auth("supervisor"))).text
+
+    # high priority first (the VIP tier, then the repeat: each group by its next due clock), then the rest
+    upcoming = [(r[0], r[-1]) for r in cells(html, "upcoming")]
+    assert upcoming == [(vip["complaint_id"], "high"), (repeat["complaint_id"], "high"),
+                        (standard["complaint_id"], "normal")]
+
+
 async def test_logging_in_to_the_pages(stack: Stack) -> None:
     stranger = await stack.http.get("/dashboard")
     assert stranger.status_code == 401 and 'name="token"' in stranger.text and "<form" in stranger.text

@@ -93,3 +93,22 @@ def test_open_complaints_by_due_bucket_and_overdue_clocks(read_model: ReadModel)
     overdue = dashboard.overdue_clocks(read_model.engine, now, 10)
     assert [(c.complaint.id, c.label, c.overdue_at is not None) for c in overdue] == [
         ("O3", "first contact", True), ("O7", "first contact", False)]
+
+
+def test_high_priority_complaints_come_first_in_both_lists(read_model: ReadModel) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    an_open_desk(read_model, now)  # O1–O7: standard tier, one complaint each, so normal priority
+    vip = {"name": "Gao Min", "phone": "13911112222", "tier": "vip"}  # a VIP tier is high priority (DOMAIN §3)
+    # V1: solution due in 20 h, later than every normal case's next clock
+    with_clocks(read_model, "V1", now, [clock("solution", now + timedelta(hours=20))], complainant=vip)
+    # V2: first contact missed 10 min ago (marked), a newer miss than O3's 90 min; solution due in 5 h
+    with_clocks(read_model, "V2", now, [clock("first_contact", now - timedelta(minutes=10), overdue=now - timedelta(minutes=10)),
+                                        clock("solution", now + timedelta(hours=5))], complainant=vip)
+
+    # high first, soonest due first in each group: V2 (+5 h), V1 (+20 h); then O7, O1, O2, O3, O4 as before
+    assert [r.id for r in dashboard.next_due(read_model.engine, 10)] == ["V2", "V1", "O7", "O1", "O2", "O3", "O4"]
+    assert [r.id for r in dashboard.next_due(read_model.engine, 3)] == ["V2", "V1", "O7"]
+    # overdue: V2's first contact before O3's older one, then O7's
+    assert [(c.complaint.id, c.label) for c in dashboard.overdue_clocks(read_model.engine, now, 10)] == [
+        ("V2", "first contact"), ("O3", "first contact"), ("O7", "first contact")]
+    assert [c.complaint.id for c in dashboard.overdue_clocks(read_model.engine, now, 1)] == ["V2"]

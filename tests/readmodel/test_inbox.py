@@ -1,9 +1,12 @@
-"""A unit's inbox: open dispatches, overdue first, then by due instant (SQLite and PostgreSQL)."""
+"""Inboxes on SQLite and PostgreSQL: a unit's open dispatches, overdue first, then by due instant;
+the complaints list in its default order, high priority first, then the soonest due, then the
+longest waiting (DOMAIN §3 priority; docs/API.md)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from readmodel.complaints import ComplaintFilter
 from readmodel.store import ReadModel
 from rules.actors import Actor, Role
 from rules.dispatch import DispatchKind, DispatchStatus, TicketPriority
@@ -44,3 +47,27 @@ def test_a_replayed_older_change_does_not_reopen_an_answered_dispatch(read_model
 
     [row] = read_model.dispatches.matching(complaint_id="C1")
     assert row.status == "answered"
+
+
+def test_complaints_high_priority_first_then_soonest_due_then_longest_waiting(read_model: ReadModel) -> None:
+    from tests.readmodel.test_dashboard import clock, with_clocks
+
+    now = T0 + timedelta(hours=3)
+    vip = {"name": "Gao Min", "phone": "13911112222", "tier": "vip"}
+    at = lambda h: T0 + timedelta(hours=h)  # noqa: E731
+    received = lambda m: {"received_at": (T0 + timedelta(minutes=m)).isoformat()}  # noqa: E731
+    with_clocks(read_model, "N-late", now, [clock("solution", at(9))], **received(10))  # normal, due last
+    with_clocks(read_model, "N-soon", now, [clock("solution", at(4))], **received(20))  # normal, due soonest of all
+    with_clocks(read_model, "N-none", now, None, **received(5))  # normal, no running clock
+    with_clocks(read_model, "V-late", now, [clock("solution", at(8))], complainant=vip, **received(30))
+    with_clocks(read_model, "V-none", now, None, complainant=vip, **received(15))
+    with_clocks(read_model, "V-closed", now, [clock("solution", at(5))], closed=True, complainant=vip, **received(25))
+
+    rows, total = read_model.complaints.search(ComplaintFilter(), offset=0, limit=10, sort="priority", descending=False)
+    page_2, _ = read_model.complaints.search(ComplaintFilter(), offset=4, limit=2, sort="priority", descending=False)
+
+    # high (the VIP tier) first: the one with a running clock, then those owing none (no clock, or
+    # closed) by the longest waiting (received 0:15 before 0:25); then normal: due +4 h, +9 h, none
+    assert total == 6
+    assert [r.id for r in rows] == ["V-late", "V-none", "V-closed", "N-soon", "N-late", "N-none"]
+    assert [r.id for r in page_2] == ["N-late", "N-none"]
