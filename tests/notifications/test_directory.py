@@ -111,8 +111,9 @@ def test_the_shipped_directory_tells_a_missed_clock_to_the_supervisor_above(poli
     directory = Directory.from_policy_data(policy.directory, policy)
     assert who(directory.addressees(Role.SUPERVISOR, "gd-sz-nanshan", level_above=True)) == (
         "gd-sz", "gd", ["gd-supervisor-lin"], "gd-sz", False)
-    # The level-1 red alert: the duty manager at head office.
-    assert [h.id for h in directory.addressees(Role.DUTY_MANAGER, "hq").holders] == ["duty-manager-hq"]  # type: ignore[union-attr]
+    # The level-1 red alert names the lead office (Guangzhou city): no duty manager there or in
+    # Guangdong, so it goes up to the duty manager at head office.
+    assert who(directory.addressees(Role.DUTY_MANAGER, "gd-gz")) == ("gd-gz", "hq", ["duty-manager-hq"], "gd-gz", False)
 
 
 def test_a_catch_all_nobody_holds_stops_start_up(policy: Policy) -> None:
