@@ -9,7 +9,7 @@ from temporalio import activity
 
 from readmodel.judgements import JudgementStore
 from readmodel.store import ReadModel
-from rules.judgement import AppealRights, appeal_rights, month_before, propose, required_appeal_evidence
+from rules.judgement import AppealRights, appeal_branch, appeal_evidence, appeal_rights, month_before, propose
 from rules.policy import Policy, PolicyFile
 from workflows.judgement_messages import (
     APPEAL_RIGHTS_ACTIVITY,
@@ -45,7 +45,9 @@ def terms_for(policy: Policy, opening: JudgementOpening) -> JudgementTerms:
     return JudgementTerms(
         proposal=propose(opening.findings, rules, policy.org_chart),
         parties=list(rules.at_fault_parties),
-        required_appeal_evidence=required_appeal_evidence(rules, opening.category),
+        required_appeal_evidence=[],  # by the fault type now: appeal_evidence
+        fault_types=list(rules.fault_types),
+        appeal_evidence=appeal_evidence(rules),
         silence_becomes_accepted=rules.silence_becomes_accepted,
         remind=rules.reminder_working_days_before > 0,
         arbitration_unit=rules.arbitration_unit,
@@ -55,9 +57,11 @@ def terms_for(policy: Policy, opening: JudgementOpening) -> JudgementTerms:
 
 
 def rights_of(store: JudgementStore, policy: Policy, request: AppealRightsRequest) -> AppealRights:
-    """The month before the appeal, on the office's own clock, decides."""
+    """The city branch held at fault appeals through its office: the branch's invalid-appeal rate of
+    the month before the appeal, on the office's own clock, decides."""
     zone = ZoneInfo(policy.calendar_of(request.office)[1].time_zone) if request.office in policy.units else ZoneInfo("UTC")
     month = month_before(request.at, zone)
     start, end = month.bounds(zone)
-    invalid, judged = store.appeal_counts(start, end, request.office).get(request.office, (0, 0))
-    return appeal_rights(request.office, month.label, invalid, judged, policy.judgement.invalid_appeal_rate_bound)
+    branch = appeal_branch(policy.org_chart, request.unit or request.office)
+    invalid, judged = store.appeal_counts(start, end, policy.org_chart, branch).get(branch, (0, 0))
+    return appeal_rights(branch, month.label, invalid, judged, policy.judgement.invalid_appeal_rate_bound)

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from readmodel import measures
 from readmodel.tables import JudgementEventRow, JudgementRow
 from readmodel.writes import Forward, ForwardStore, event_columns
-from rules.judgement import FINAL_STATUSES
+from rules.judgement import FINAL_STATUSES, per_branch
+from rules.org_chart import OrgChart
 from workflows.judgement_messages import JudgementChange, JudgementView
 
 __all__ = ["JudgementEventRow", "JudgementRow", "JudgementStore", "view_of"]
@@ -54,11 +55,14 @@ class JudgementStore(ForwardStore[JudgementChange]):
         far = datetime.max.replace(tzinfo=UTC)
         return [view_of(r) for r in sorted(rows, key=lambda r: (r.due or far, r.id))]
 
-    def appeal_counts(self, start: datetime, end: datetime, office: str | None = None) -> dict[str, tuple[int, int]]:
-        """Per responsible office: (appeals decided as at fault, judgements sent) for the judgements
-        sent in [start, end): the invalid-appeal rate of the measures (DOMAIN §8)."""
+    def appeal_counts(self, start: datetime, end: datetime, chart: OrgChart,
+                      branch: str | None = None) -> dict[str, tuple[int, int]]:
+        """Per city branch (市局, DOMAIN §7): (appeals decided as at fault, judgements sent) for the
+        judgements sent in [start, end) against a unit of that branch: the invalid-appeal rate of
+        the measures (DOMAIN §8), folded from the units at fault into their branches."""
         counted = measures.counts(self.engine, "invalid_appeal_rate", start, end, end, "unit")
-        return {o: n for o, n in counted.items() if o is not None and (office is None or o == office)}
+        folded = per_branch({u: n for u, n in counted.items() if u is not None}, chart)
+        return {b: n for b, n in folded.items() if branch is None or b == branch}
 
 
 def view_of(row: JudgementRow) -> JudgementView:

@@ -26,6 +26,7 @@ COMPLAINT, DISPATCH, JUDGEMENT = ComplaintRow.__table__, DispatchRow.__table__, 
 DISPATCH_EVENT, TIMELINE = DispatchEventRow.__table__, TimelineEventRow.__table__
 
 REPLY_ACTIONS = ("answer", "request_redispatch", "return_reply")
+AT_FAULT_AS_SENT = func.coalesce(J.at_fault_unit, J.responsible_office)  # the unit a judgement was sent against
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,11 @@ COUNTINGS: dict[str, Callable[[datetime], Counting]] = {
         source=TIMELINE, item=T.id, complaint=T.complaint_id, when=T.at,
         scope=(T.action.in_(("record_satisfied_callback", "record_dissatisfied_callback")),),
         hit=T.action == "record_satisfied_callback", unit=C.lead_unit),
-    # Every judgement sent names an office at fault; an appeal decided as at fault is invalid.
+    # Every judgement sent names an office at fault; an appeal decided as at fault is invalid. By
+    # the unit held at fault as sent (folded into its city branch for the right to appeal).
     "invalid_appeal_rate": lambda now: Counting(
         source=JUDGEMENT, item=J.id, complaint=J.complaint_id, when=J.sent_at,
-        scope=(), hit=J.invalid_appeal.is_(True), unit=J.responsible_office),
+        scope=(), hit=J.invalid_appeal.is_(True), unit=AT_FAULT_AS_SENT),
     "repeat_complaint_rate": lambda now: Counting(
         source=COMPLAINT, item=C.id, complaint=C.id, when=C.received_at, scope=(), hit=C.is_repeat.is_(True),
         unit=C.lead_unit),
@@ -109,7 +111,7 @@ COUNTINGS: dict[str, Callable[[datetime], Counting]] = {
 def _source(counting: Counting, group_by: str | None) -> Any:
     """The items' tables, with the complaint joined only when the grouping is found there."""
     column = _group_column(counting, group_by)
-    if column is None or column.table is not COMPLAINT or counting.complaint is C.id:
+    if column is None or getattr(column, "table", None) is not COMPLAINT or counting.complaint is C.id:
         return counting.source
     return counting.source.outerjoin(COMPLAINT, C.id == counting.complaint)
 
@@ -178,10 +180,12 @@ def complaint_counts(engine: Engine, start: datetime, end: datetime, by: str) ->
 
 
 def at_fault_tickets(engine: Engine, start: datetime, end: datetime) -> dict[str, int]:
-    """Tickets whose judgement became final at fault in the period, per responsible office
+    """Tickets whose judgement became final at fault in the period, per unit at fault: the smallest
+    unit the office named, else the unit it was sent against, else the responsible office
     (accepted, or final by silence; a responsibility cancelled by arbitration is not at fault)."""
-    query = (select(J.responsible_office, func.count()).select_from(JUDGEMENT)
+    unit = func.coalesce(J.smallest_unit, AT_FAULT_AS_SENT)
+    query = (select(unit, func.count()).select_from(JUDGEMENT)
              .where(J.final_at >= start, J.final_at < end, J.status.in_(("accepted", "accepted_by_silence")))
-             .group_by(J.responsible_office))
+             .group_by(unit))
     with engine.connect() as conn:
         return {office: int(n) for office, n in conn.execute(query).all()}

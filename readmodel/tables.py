@@ -213,6 +213,7 @@ class JudgementRow(SQLModel, table=True):
     responsible_office: str | None = Field(default=None, index=True)
     party: str | None = None
     at_fault_unit: str | None = None
+    fault_type: str | None = None  # loss, false_information …: decides the four-party statement
     proposal_reason: str | None = None
     acting_unit: str | None = Field(default=None, index=True)
     due: datetime | None = _instant(nullable=True, index=True)
@@ -227,6 +228,7 @@ class JudgementRow(SQLModel, table=True):
     smallest_unit: str | None = None
     appealed_at: datetime | None = _instant(nullable=True)
     appeal_reason: str | None = None
+    appeal_branch: str | None = None  # the city branch (市局) the appeal was lodged for: its rights were checked
     decided_at: datetime | None = _instant(nullable=True)
     at_fault: bool | None = None
     invalid_appeal: bool = False

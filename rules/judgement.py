@@ -62,9 +62,13 @@ class JudgementRules(_Frozen):
     arbitration_unit: str = "hq-arbitration"  # 总部仲裁组: decides appeals on its calendar
     reminder: JudgementNotice = JudgementNotice(notify=Role.DIRECTOR, of_unit="responsible_office")
     late_arbitration: JudgementNotice = JudgementNotice(notify=Role.DIRECTOR, of_unit="hq-cs")
-    # Lost items and false information: an appeal needs the four-party signed statement (四方签字).
+    # The judgement's fault type (判责类型: loss 丢失, false information 虚假信息 …), proposed from a
+    # dispatch's failing link or finding; none matching → no fault type (the lead office may set one).
+    fault_types: dict[str, Keywords] = {}
+    # Judgements of these fault types need the four-party signed statement (四方签字) to be appealed,
+    # whatever the complaint's category.
     four_party_statement_kind: str = "four_party_statement"
-    four_party_statement_categories: list[str] = []
+    four_party_statement_fault_types: list[str] = []
     # The party proposed from a dispatch's failing link or finding; none matching → default_party.
     party_keywords: dict[str, Keywords] = {}
     default_party: str | None = None
@@ -74,6 +78,8 @@ class JudgementRules(_Frozen):
         unknown = (set(self.party_keywords) | {self.default_party or self.at_fault_parties[0]}) - set(self.at_fault_parties)
         if unknown:
             raise ValueError(f"party_keywords / default_party name parties not in at_fault_parties: {sorted(unknown)}")
+        if unknown_types := set(self.four_party_statement_fault_types) - set(self.fault_types):
+            raise ValueError(f"four_party_statement_fault_types names fault types not in fault_types: {sorted(unknown_types)}")
         return self
 
 
@@ -116,6 +122,7 @@ class Proposal(_Frozen):
     at_fault_unit: str | None  # the unit the finding points at (a station, an office)
     dispatch_id: str | None = None
     reason: str
+    fault_type: str | None = None  # loss, false_information …: what decides the four-party statement
 
 
 def responsible_office(chart: OrgChart, unit: str) -> str:
@@ -131,6 +138,15 @@ def party_of(finding: DispatchFinding, rules: JudgementRules) -> tuple[str, str 
             if text and (hit := first_match(rules.party_keywords.get(party, ()), text)):
                 return party, hit
     return rules.default_party or rules.at_fault_parties[0], None
+
+
+def fault_type_of(finding: DispatchFinding, rules: JudgementRules) -> str | None:
+    """The fault type a dispatch's reply names (failing link first, then finding), or None."""
+    for text in (finding.failing_link, finding.finding):
+        for fault_type, keywords in rules.fault_types.items():
+            if text and first_match(keywords, text):
+                return fault_type
+    return None
 
 
 def propose(findings: list[DispatchFinding], rules: JudgementRules, chart: OrgChart) -> Proposal:
@@ -149,12 +165,30 @@ def propose(findings: list[DispatchFinding], rules: JudgementRules, chart: OrgCh
         at_fault_unit=chosen.unit,
         dispatch_id=chosen.dispatch_id,
         reason=f"{chosen.dispatch_id} to {chosen.unit}: {why}",
+        fault_type=fault_type_of(chosen, rules),
     )
 
 
-def required_appeal_evidence(rules: JudgementRules, category: str) -> list[str]:
-    """Evidence kinds an appeal must carry: lost items and false information need the four-party statement."""
-    return [rules.four_party_statement_kind] if category in rules.four_party_statement_categories else []
+class AppealEvidence(_Frozen):
+    """Which evidence an appeal must carry, by the judgement's fault type (DOMAIN §7, §11): the
+    workflow gets it with its terms and applies it to the fault type as sent."""
+
+    four_party_statement_kind: str
+    four_party_statement_fault_types: list[str]
+
+    def required(self, fault_type: str | None) -> list[str]:
+        """Lost items and false information need the four-party statement, whatever the complaint's category."""
+        return [self.four_party_statement_kind] if fault_type in self.four_party_statement_fault_types else []
+
+
+def appeal_evidence(rules: JudgementRules) -> AppealEvidence:
+    return AppealEvidence(four_party_statement_kind=rules.four_party_statement_kind,
+                          four_party_statement_fault_types=list(rules.four_party_statement_fault_types))
+
+
+def required_appeal_evidence(rules: JudgementRules, fault_type: str | None) -> list[str]:
+    """Evidence kinds an appeal against a judgement of `fault_type` must carry."""
+    return appeal_evidence(rules).required(fault_type)
 
 
 def missing_evidence(required: list[str], given_kinds: list[str]) -> list[str]:
@@ -179,10 +213,27 @@ def fault_naming_problems(chart: OrgChart, office: str, city_branch: str, smalle
 # -- the right to appeal ------------------------------------------------------------------------
 
 
-class AppealRights(_Frozen):
-    """Whether an office may appeal now, judged by its invalid-appeal rate of the previous month."""
+def appeal_branch(chart: OrgChart, unit: str) -> str:
+    """The city branch (市局) whose right to appeal a judgement is at stake: the city of its at-fault
+    unit (the unit itself if it is a city). The responsible office appeals on the branch's behalf;
+    a unit in no city stands for its province (or office), as the responsible office does."""
+    return chart.nearest(unit, UnitKind.CITY) or chart.province_of(unit)
 
-    office: str
+
+def per_branch(counts: dict[str, tuple[int, int]], chart: OrgChart) -> dict[str, tuple[int, int]]:
+    """(invalid appeals, judgements) per at-fault unit, folded into their city branches."""
+    folded: dict[str, tuple[int, int]] = {}
+    for unit, (invalid, judged) in counts.items():
+        branch = appeal_branch(chart, unit)
+        before = folded.get(branch, (0, 0))
+        folded[branch] = (before[0] + invalid, before[1] + judged)
+    return folded
+
+
+class AppealRights(_Frozen):
+    """Whether a city branch may appeal now, judged by its invalid-appeal rate of the previous month."""
+
+    office: str  # the city branch judged (appeal_branch), or the responsible office standing for none
     month: str  # the month judged, "2026-10"
     invalid_appeals: int  # appeals of that month's judgements decided as at fault
     judgements: int  # judgements sent to the office that month (initially at fault)

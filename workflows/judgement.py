@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         JUDGEMENT_TERMS_ACTIVITY,
         MISSING_EVIDENCE,
         RECORD_JUDGEMENT_CHANGES_ACTIVITY,
+        UNKNOWN_FAULT_TYPE,
         UNKNOWN_PARTY,
         AppealJudgement,
         AppealRightsRequest,
@@ -45,13 +46,21 @@ with workflow.unsafe.imports_passed_through():
         judgement_workflow_id,
     )
     from workflows.options import CALENDAR_LOOKUP, READ_MODEL_WRITE
-    from workflows.case import SYSTEM_ACTOR, CaseSearch, refuse
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, refuse
     from workflows.clocks import done_or_due
     from workflows.deadlines import Deadline, DeadlineRequest, look_up_deadline
     from workflows.notices import notify_beside
 
 S = JudgementStatus
 ANSWERING = (S.AWAITING_RESPONSE, S.AWAITING_REFINEMENT)  # the responsible office's clock runs
+
+# Patch: an appeal is judged at its arrival (workflow.now() before any await: its month, its
+# arbitration clock), its right to appeal is looked up in an activity (not a local one), and one
+# that arrived by the office's deadline holds the silence timer until it is done (before it, a
+# slow look-up let the timer accept the judgement first, and the appeal got a 409).
+APPEAL_AT_ARRIVAL = "appeal-at-arrival"
+# What a judgement opened today is built with (JudgementOpening.built_with).
+JUDGEMENT_PATCHES = (APPEAL_AT_ARRIVAL,)
 
 
 @workflow.defn
@@ -70,6 +79,8 @@ class JudgementWorkflow:
         self._reminder_local: str | None = None
         self._searchable: dict[str, str] = {}
         self._notices: list[asyncio.Task[Any]] = []
+        self._appeals_in_time = 0  # appeals that arrived by the deadline, their look-ups still running
+        self._patches: dict[str, bool] = {}
 
     @workflow.run
     async def run(self, opening: JudgementOpening) -> JudgementView:
@@ -80,7 +91,7 @@ class JudgementWorkflow:
         proposal = terms.proposal
         v = self._view
         v.responsible_office, v.party, v.at_fault_unit = proposal.responsible_office, proposal.party, proposal.at_fault_unit
-        v.proposal_reason = proposal.reason
+        v.proposal_reason, v.fault_type = proposal.reason, proposal.fault_type
         await self._commit("generate", SYSTEM_ACTOR, None, {"proposal": proposal.model_dump(mode="json"),
                                                             "findings": len(opening.findings)})
         self._terms = terms  # from here on the agents may act
@@ -111,6 +122,11 @@ class JudgementWorkflow:
         assert v.due is not None
         if await done_or_due(moved_on, v.due, f"{office} answers by {v.due_local}"):
             return
+        if self._appeals_in_time:
+            # An appeal lodged in time is still looking up its rights and clock: it decides first.
+            await workflow.wait_condition(lambda: moved_on() or not self._appeals_in_time)
+            if moved_on():
+                return
         if terms.silence_becomes_accepted:
             # No answer in time: final as accepted, and recorded as accepted by silence.
             self._view.status = S.ACCEPTED_BY_SILENCE
@@ -159,7 +175,7 @@ class JudgementWorkflow:
     @workflow.update
     async def edit_draft(self, req: EditJudgementDraft) -> JudgementView:
         self._check_edit(req)
-        changes = {k: getattr(req, k) for k in ("responsible_office", "party", "at_fault_unit") if getattr(req, k)}
+        changes = {k: getattr(req, k) for k in ("responsible_office", "party", "at_fault_unit", "fault_type") if getattr(req, k)}
         for key, value in changes.items():
             setattr(self._view, key, value)
         await self._commit("edit_draft", req.actor, S.DRAFT, {**changes, "note": req.note})
@@ -171,10 +187,15 @@ class JudgementWorkflow:
 
     def _check_edit(self, req: EditJudgementDraft) -> None:
         self._check_step(S.DRAFT, "edit the draft")
-        parties = self._require_terms().parties
+        terms = self._require_terms()
+        parties = terms.parties
         if req.party is not None and req.party not in parties:
             raise ApplicationError(f"party {req.party!r} is not one of {', '.join(parties)}",
                                    {"field": "party", "allowed": parties}, type=UNKNOWN_PARTY, non_retryable=True)
+        if req.fault_type is not None and req.fault_type not in terms.fault_types:
+            raise ApplicationError(f"fault type {req.fault_type!r} is not one of {', '.join(terms.fault_types) or '(none)'}",
+                                   {"field": "fault_type", "allowed": terms.fault_types}, type=UNKNOWN_FAULT_TYPE,
+                                   non_retryable=True)
 
     @workflow.update
     async def send(self, req: SendJudgement) -> JudgementView:
@@ -224,24 +245,42 @@ class JudgementWorkflow:
 
     @workflow.update
     async def appeal(self, req: AppealJudgement) -> JudgementView:
+        arrived = workflow.now()  # before any await: an appeal is lodged when it arrives
         self._check_appeal(req)
+        at_arrival = self._has(APPEAL_AT_ARRIVAL)
+        in_time = at_arrival and self._view.due is not None and arrived <= self._view.due
+        self._appeals_in_time += int(in_time)
+        try:
+            return await self._lodge_appeal(req, arrived if at_arrival else None)
+        finally:
+            self._appeals_in_time -= int(in_time)
+
+    async def _lodge_appeal(self, req: AppealJudgement, arrived: datetime | None) -> JudgementView:
+        """The right to appeal of the branch held at fault, then arbitration's clock, both from the
+        appeal's arrival (`arrived`; None: an execution from before, which read the clock as it went)."""
         office = self._view.responsible_office
         assert office is not None
-        rights = await workflow.execute_local_activity(
-            APPEAL_RIGHTS_ACTIVITY, AppealRightsRequest(office=office, at=workflow.now()), result_type=AppealRights,
-            summary=f"{office}'s right to appeal", **READ_MODEL_WRITE,
-        )
+        request = AppealRightsRequest(office=office, at=arrived or workflow.now(), unit=self._view.at_fault_unit)
+        summary = f"{office}'s right to appeal"
+        if arrived is not None:
+            # An activity of its own: a slow read model holds neither the workflow task nor the clock.
+            rights = await workflow.execute_activity(APPEAL_RIGHTS_ACTIVITY, request, result_type=AppealRights,
+                                                     summary=summary, **READ_MODEL_WRITE)
+        else:
+            rights = await workflow.execute_local_activity(APPEAL_RIGHTS_ACTIVITY, request, result_type=AppealRights,
+                                                           summary=summary, **READ_MODEL_WRITE)
         if not rights.allowed:
             raise ApplicationError(rights.reason, rights.model_dump(mode="json"), type=APPEAL_RIGHTS_SUSPENDED,
                                    non_retryable=True)
         terms = self._require_terms()
-        deadline = await self._deadline(terms.arbitration_unit, workflow.now(), "judgement_arbitration")
-        self._check_appeal(req)  # nothing moved it on meanwhile (the clock may have ended)
+        deadline = await self._deadline(terms.arbitration_unit, arrived or workflow.now(), "judgement_arbitration")
+        self._check_appeal(req)  # nothing moved it on meanwhile (an answer, or a late appeal's clock ended)
         clock = self._clock_runs(S.IN_ARBITRATION, terms.arbitration_unit, deadline, None)
-        self._view.appealed_at, self._view.appeal_reason = workflow.now(), req.reason
+        self._view.appealed_at, self._view.appeal_reason = arrived or workflow.now(), req.reason
+        self._view.appeal_branch = rights.office
         await self._commit("appeal", req.actor, S.AWAITING_RESPONSE, {
             "reason": req.reason, "evidence": [e.model_dump(mode="json") for e in req.evidence],
-            "rate_last_month": rights.rate, **clock})
+            "branch": rights.office, "rate_last_month": rights.rate, **clock})
         return self._view
 
     @appeal.validator
@@ -250,10 +289,14 @@ class JudgementWorkflow:
 
     def _check_appeal(self, req: AppealJudgement) -> None:
         self._check_step(S.AWAITING_RESPONSE, "appeal")
-        missing = missing_evidence(self._require_terms().required_appeal_evidence, [e.kind for e in req.evidence])
+        terms, v = self._require_terms(), self._view
+        # By the judgement's fault type; terms recorded before that carry the category's answer.
+        required = terms.appeal_evidence.required(v.fault_type) if terms.appeal_evidence else terms.required_appeal_evidence
+        missing = missing_evidence(required, [e.kind for e in req.evidence])
         if missing:
+            what = f"a {v.fault_type} judgement" if terms.appeal_evidence else f"a {v.category} complaint's judgement"
             raise ApplicationError(
-                f"a {self._view.category} appeal needs the four-party signed statement: evidence of kind"
+                f"an appeal against {what} needs the four-party signed statement: evidence of kind"
                 f" {', '.join(missing)} is missing", {"missing": missing}, type=MISSING_EVIDENCE, non_retryable=True)
 
     # -- arbitration ---------------------------------------------------------------------------
@@ -296,6 +339,12 @@ class JudgementWorkflow:
         if self._view.status is not status:
             refuse(f"the judgement is {self._view.status.value}; it must be {status.value} to {what}",
                    self._view.status.value)
+
+    def _has(self, change: str) -> bool:
+        """Whether this execution runs `change` (asked once: the answer holds for the whole run)."""
+        if change not in self._patches:
+            self._patches[change] = built_in(change, self._opening.built_with)
+        return self._patches[change]
 
     def _finish(self) -> None:
         self._view.final_at, self._view.acting_unit, self._view.reminder_at = workflow.now(), None, None

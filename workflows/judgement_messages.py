@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from rules.actors import Actor
 from rules.intake import EvidenceRef
-from rules.judgement import AppealRights, DispatchFinding, JudgementNotice, JudgementStatus, Proposal
+from rules.judgement import AppealEvidence, AppealRights, DispatchFinding, JudgementNotice, JudgementStatus, Proposal
 from workflows.case import ByActor, Message, Text, UnitId
 
 __all__ = [
@@ -37,6 +37,7 @@ APPEAL_RIGHTS_ACTIVITY = "appeal_rights"
 MISSING_EVIDENCE = "MissingEvidence"
 APPEAL_RIGHTS_SUSPENDED = "AppealRightsSuspended"
 UNKNOWN_PARTY = "UnknownParty"
+UNKNOWN_FAULT_TYPE = "UnknownFaultType"
 
 
 class JudgementOpening(Message):
@@ -45,9 +46,12 @@ class JudgementOpening(Message):
 
     complaint_id: str
     lead_unit: str  # 主导客服: edits the draft and sends it
-    category: str  # lost items and false information need the four-party statement to appeal
+    category: str  # the complaint's category (shown; the fault type decides the four-party statement)
     opened_at: datetime  # the closing instant
     findings: list[DispatchFinding]
+    # The workflow patches (workflows/judgement.py JUDGEMENT_PATCHES) this judgement was started
+    # with: taken without asking workflow.patched; an older one asks.
+    built_with: list[str] = []
 
 
 class JudgementTerms(Message):
@@ -56,12 +60,14 @@ class JudgementTerms(Message):
 
     proposal: Proposal
     parties: list[str]  # who can be at fault: courier, station, transport, customer_service
-    required_appeal_evidence: list[str]
+    required_appeal_evidence: list[str]  # by the complaint's category: only in terms recorded before appeal_evidence
     silence_becomes_accepted: bool
     remind: bool  # a reminder before the responsible office's clock ends
     arbitration_unit: str
     reminder: JudgementNotice  # of_unit "responsible_office" is the office the judgement is sent to
     late_arbitration: JudgementNotice
+    fault_types: list[str] = []  # what the lead office may name as the judgement's fault type
+    appeal_evidence: AppealEvidence | None = None  # the evidence an appeal needs, by the fault type
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).
@@ -71,6 +77,8 @@ class DraftEdit(Message):
     responsible_office: UnitId | None = None
     party: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     at_fault_unit: UnitId | None = None
+    # 判责类型: loss, false_information … (policy judgement.fault_types); decides the four-party statement.
+    fault_type: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     note: Text | None = None
 
 
@@ -119,8 +127,9 @@ class DecideAppeal(ArbitrationDecision, ByActor):
 
 
 class AppealRightsRequest(Message):
-    office: str
-    at: datetime  # the appeal's instant: the month before it decides
+    office: str  # the responsible office, which appeals
+    at: datetime  # the appeal's arrival: the month before it decides
+    unit: str | None = None  # the unit held at fault: its city branch's rights decide (None: the office's)
 
 
 class JudgementView(BaseModel):
@@ -135,6 +144,7 @@ class JudgementView(BaseModel):
     responsible_office: str | None = None
     party: str | None = None
     at_fault_unit: str | None = None
+    fault_type: str | None = None  # loss, false_information …: an appeal against these needs the four-party statement
     proposal_reason: str | None = None
     acting_unit: str | None = None  # who must act now: lead office, responsible office, arbitration
     due: datetime | None = None  # the running clock's end
@@ -149,6 +159,7 @@ class JudgementView(BaseModel):
     smallest_unit: str | None = None
     appealed_at: datetime | None = None
     appeal_reason: str | None = None
+    appeal_branch: str | None = None  # the city branch (市局) the appeal was lodged for, whose rights were checked
     decided_at: datetime | None = None
     at_fault: bool | None = None  # arbitration's decision
     invalid_appeal: bool = False  # an appeal decided as at fault (counts against the office)

@@ -25,6 +25,7 @@ from workflows.judgement import JudgementWorkflow
 from workflows.judgement_messages import (
     APPEAL_RIGHTS_SUSPENDED,
     MISSING_EVIDENCE,
+    UNKNOWN_FAULT_TYPE,
     UNKNOWN_PARTY,
     Appeal,
     AppealJudgement,
@@ -65,11 +66,12 @@ async def appeal_rates(
     _: Annotated[Actor, Depends(require(Permission.READ_MEASURES))],
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="the month judged, e.g. 2026-10")],
 ) -> Any:
-    """Each office's invalid-appeal rate of a month, and whether it may appeal in the month after."""
+    """Each city branch's invalid-appeal rate of a month (of the judgements sent against its units),
+    and whether it may appeal in the month after; `office` names the branch."""
     policy = services.policy
     period = Period.parse(PeriodKind.MONTH, month)
     start, end = period.bounds(organisation_zone(policy))
-    counts = await run_in_threadpool(services.read_model.judgements.appeal_counts, start, end)
+    counts = await run_in_threadpool(services.read_model.judgements.appeal_counts, start, end, policy.org_chart)
     bound = policy.judgement.invalid_appeal_rate_bound
     return [appeal_rights(office, period.label, *counted, bound) for office, counted in sorted(counts.items(), key=lambda kv: str(kv[0]))]
 
@@ -113,12 +115,14 @@ async def _update(services: Services, judgement_id: str, update: Any, req: Any) 
                 "missing": details.get("missing", [])}]})
         if kind == UNKNOWN_PARTY:
             return invalid_field("party", cause.message, req.party)  # type: ignore[union-attr]
+        if kind == UNKNOWN_FAULT_TYPE:
+            return invalid_field("fault_type", cause.message, req.fault_type)  # type: ignore[union-attr]
         raise
 
 
 @router.post("/judgements/{judgement_id}/draft", response_model=JudgementView)
 async def edit_draft(judgement_id: str, body: DraftEdit, services: ServicesDep, actor: LeadOffice) -> Any:
-    """The lead office corrects the proposed office, party or unit before sending."""
+    """The lead office corrects the proposed office, party, unit or fault type before sending."""
     await _acting_for(services, judgement_id, actor, "lead")
     for field in ("responsible_office", "at_fault_unit"):
         value = getattr(body, field)

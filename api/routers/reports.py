@@ -1,5 +1,5 @@
 """/reports/monthly: the monthly report of DOMAIN §8 — the month's complaints by category, unit and
-channel, its hot spots, the at-fault tickets per office, and every measure against its target with
+channel, its hot spots, the at-fault tickets per unit, and every measure against its target with
 its trend over six months — as JSON, CSV or a printable page with charts."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class MonthlyReport(BaseModel):
     by_channel: list[Count]
     hot_spot_share: float  # a category above this share of the month is a hot spot
     hot_spots: list[Count]
-    at_fault_tickets: list[Count]  # per responsible office, final at fault in the month
+    at_fault_tickets: list[Count]  # per unit at fault (the smallest named, else as sent), final at fault in the month
     measures: list[MeasureTrend]
 
 
@@ -148,7 +148,7 @@ def report_charts(report: MonthlyReport) -> dict[str, Any]:
         "by_category": counts("by-category", "Complaints by category", report.by_category, frozenset(hot)),
         "by_unit": counts("by-unit", "Complaints by lead office", report.by_unit),
         "by_channel": counts("by-channel", "Complaints by channel", report.by_channel),
-        "at_fault": counts("at-fault", "At-fault tickets by office", report.at_fault_tickets),
+        "at_fault": counts("at-fault", "At-fault tickets by unit", report.at_fault_tickets),
         "measures": measure_chart("measures", f"Measures in {report.month} against target", report.measures),
         "trends": {m.key: trend_chart(f"trend-{m.key}", f"{m.label}, last {TREND_MONTHS} months",
                                       [(p.period, p.rate) for p in m.trend], m.target) for m in report.measures},

@@ -4,15 +4,25 @@ the right to appeal taken away by last month's invalid-appeal rate (403)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from rules.actors import Actor, Role
+from rules.dispatch import DispatchKind
 from rules.judgement import JudgementStatus, month_before
 from tests.api.test_complaint_lifecycle import file
 from tests.conftest import Stack, auth
 from tests.workflows.test_dispatches import SHANGHAI
 from tests.workflows.test_judgements import SCANS, STATEMENT, act, judgement, open_judgement
-from workflows.judgement_messages import JudgementChange, JudgementEvent, JudgementView
+from workflows.judgement import JudgementWorkflow
+from workflows.judgement_messages import (
+    DispatchFinding,
+    JudgementChange,
+    JudgementEvent,
+    JudgementOpening,
+    JudgementView,
+    judgement_workflow_id,
+)
 
 NAMING = {"city_branch": "gd-gz", "failing_link": "sorting", "smallest_unit": "gd-gz-tianhe"}
 
@@ -83,25 +93,52 @@ async def test_accepting_needs_the_three_levels_from_the_unit_directory(stack: S
     assert (await judgement(stack, jid))["status"] == "awaiting_response"  # nothing was recorded
 
 
-async def test_a_lost_item_appeal_without_the_four_party_statement_is_422_naming_it(stack: Stack) -> None:
-    jid = await sent(stack, category="loss_or_damage")
+async def test_an_appeal_against_a_loss_judgement_without_the_four_party_statement_is_422_naming_it(stack: Stack) -> None:
+    # DOMAIN §11: the judgement's fault type decides, not the complaint's category (here a delay)
+    jid = await open_judgement(stack, "delay")
+    assert (await judgement(stack, jid))["fault_type"] is None  # the Tianhe finding names no loss
+    edited = await act(stack, jid, "draft", {"fault_type": "loss", "note": "the parcel was never found"}, role="front_seat")
+    assert edited["fault_type"] == "loss"
+    await act(stack, jid, "send", {}, role="front_seat")
 
     refused = await post(stack, jid, "appeal", {"reason": "lost in transport", "evidence": [SCANS]}, "regional_cs")
 
     assert refused.status_code == 422, refused.text
     problem = refused.json()["detail"][0]
     assert problem["loc"] == ["body", "evidence"] and problem["missing"] == ["four_party_statement"]
-    assert "four-party signed statement" in problem["msg"]
+    assert "four-party signed statement" in problem["msg"] and "loss" in problem["msg"]
     assert (await post(stack, jid, "appeal", {"reason": "lost in transport", "evidence": [SCANS, STATEMENT]},
                        "regional_cs")).status_code == 200
 
 
-def last_months_judgement(n: int, invalid: bool) -> JudgementChange:
-    """A judgement sent to Guangdong in the month before this one, its appeal decided as given."""
+async def test_a_loss_or_damage_complaint_whose_judgement_is_no_loss_needs_no_statement(stack: Stack) -> None:
+    jid = await sent(stack, category="loss_or_damage")  # the finding: a late scan, no fault type
+    appealed = await act(stack, jid, "appeal", {"reason": "the scans clear Tianhe", "evidence": [SCANS]})
+    assert appealed["status"] == "in_arbitration"
+
+
+async def test_a_false_information_judgement_is_proposed_from_the_finding(stack: Stack) -> None:
+    cid = "C" + uuid.uuid4().hex[:12].upper()
+    opening = JudgementOpening(complaint_id=cid, lead_unit="call-centre", category="delay",
+                               opened_at=await stack.env.get_current_time(), findings=[DispatchFinding(
+                                   dispatch_id=f"dispatch-{cid}-1", kind=DispatchKind.TICKET, unit="gd-gz-tianhe",
+                                   finding="网点虚假回复已妥投，收件人未收到", failing_link="Tianhe station reply")])
+    await stack.env.client.start_workflow(JudgementWorkflow.run, opening, id=judgement_workflow_id(cid),
+                                          task_queue=stack.settings.temporal_task_queue)
+    jid = judgement_workflow_id(cid)
+    assert (await judgement(stack, jid, lambda j: j["status"] == "draft"))["fault_type"] == "false_information"
+    await act(stack, jid, "send", {}, role="front_seat")
+    refused = await post(stack, jid, "appeal", {"reason": "it was delivered", "evidence": [SCANS]}, "regional_cs")
+    assert refused.status_code == 422 and refused.json()["detail"][0]["missing"] == ["four_party_statement"]
+
+
+def last_months_judgement(n: int, invalid: bool, unit: str = "gd-gz-tianhe") -> JudgementChange:
+    """A judgement sent to Guangdong against `unit` in the month before this one, its appeal decided as given."""
     sent_at = datetime.combine(month_before(datetime.now(UTC), SHANGHAI).first_day + timedelta(days=4), time(10), SHANGHAI)
     view = JudgementView(judgement_id=f"judgement-CSEEDED{n}", complaint_id=f"CSEEDED{n}", status=JudgementStatus.ACCEPTED,
                          lead_unit="call-centre", category="delay", opened_at=sent_at, responsible_office="gd",
-                         party="station", sent_at=sent_at, appealed_at=sent_at, decided_at=sent_at, at_fault=invalid,
+                         at_fault_unit=unit, party="station", sent_at=sent_at, appealed_at=sent_at, decided_at=sent_at,
+                         at_fault=invalid,
                          invalid_appeal=invalid, final_at=sent_at)
     actor = Actor(id="arb-wu", name="Wu Hao", role=Role.ARBITRATION, unit="hq-arbitration")
     return JudgementChange(workflow_id=view.judgement_id, view=view, event=JudgementEvent(
@@ -109,18 +146,29 @@ def last_months_judgement(n: int, invalid: bool) -> JudgementChange:
         to_status=view.status))
 
 
-async def test_an_appeal_is_403_with_the_reason_and_rate_when_last_month_was_over_the_bound(stack: Stack) -> None:
-    stack.read_model.judgements.record([last_months_judgement(1, True), last_months_judgement(2, False)])
-    jid = await sent(stack)
+async def test_an_appeal_is_403_with_the_reason_and_rate_when_the_city_branch_was_over_the_bound(stack: Stack) -> None:
+    # last month in Guangdong: Guangzhou 1 invalid of 2 (50 % > 30 %); Shenzhen 0 of 3
+    stack.read_model.judgements.record([last_months_judgement(1, True), last_months_judgement(2, False, "gd-gz"),
+                                        *(last_months_judgement(n, False, "gd-sz-nanshan") for n in (3, 4, 5))])
+    jid = await sent(stack)  # against Tianhe, a Guangzhou station
 
     refused = await post(stack, jid, "appeal", {"reason": "the scans clear Tianhe", "evidence": [SCANS]}, "regional_cs")
 
     assert refused.status_code == 403, refused.text
     body = refused.json()
-    assert (body["rate"], body["bound"], body["invalid_appeals"], body["judgements"]) == (0.5, 0.3, 1, 2)
+    assert (body["office"], body["rate"], body["bound"], body["invalid_appeals"], body["judgements"]) == (
+        "gd-gz", 0.5, 0.3, 1, 2)
     assert "50%" in body["detail"] and "no appeals this month" in body["detail"]
     assert (await judgement(stack, jid))["status"] == "awaiting_response"  # it may still accept
     await act(stack, jid, "accept", NAMING)
+
+    # the same province's Shenzhen branch keeps its right (per province it would be 1 of 5 = 20 %,
+    # which hides Guangzhou's 50 %); its appeal records the branch it was lodged for
+    shenzhen = await open_judgement(stack)
+    await act(stack, shenzhen, "draft", {"at_fault_unit": "gd-sz-nanshan"}, role="front_seat")
+    await act(stack, shenzhen, "send", {}, role="front_seat")
+    appealed = await act(stack, shenzhen, "appeal", {"reason": "Nanshan handed it over", "evidence": [SCANS]})
+    assert (appealed["status"], appealed["appeal_branch"]) == ("in_arbitration", "gd-sz")
 
 
 async def test_a_wrong_step_is_409_with_the_current_status(stack: Stack) -> None:
@@ -139,11 +187,13 @@ async def test_a_wrong_step_is_409_with_the_current_status(stack: Stack) -> None
     assert (await stack.http.get("/judgements/judgement-CNOSUCH", headers=auth("auditor"))).status_code == 404
 
 
-async def test_the_draft_takes_only_known_parties_and_units(stack: Stack) -> None:
+async def test_the_draft_takes_only_known_parties_units_and_fault_types(stack: Stack) -> None:
     jid = await open_judgement(stack)
 
     party = await post(stack, jid, "draft", {"party": "weather"}, "front_seat")
     assert party.status_code == 422 and party.json()["detail"][0]["loc"] == ["body", "party"]
+    fault_type = await post(stack, jid, "draft", {"fault_type": "loss_or_damage"}, "front_seat")  # a category, no fault type
+    assert fault_type.status_code == 422 and fault_type.json()["detail"][0]["loc"] == ["body", "fault_type"]
     office = await post(stack, jid, "draft", {"responsible_office": "mars"}, "front_seat")
     assert office.status_code == 422 and office.json()["detail"][0]["loc"] == ["body", "responsible_office"]
     edited = await act(stack, jid, "draft", {"responsible_office": "zj", "party": "transport"}, role="front_seat")

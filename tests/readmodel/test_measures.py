@@ -63,10 +63,11 @@ def callback(cid: str, seq: int, when: datetime, satisfied: bool) -> TimelineEve
                             to_status="closed" if satisfied else "in_handling")
 
 
-def judgement(cid: str, office: str, sent: datetime, status: str, final: datetime, invalid_appeal: bool) -> JudgementRow:
+def judgement(cid: str, office: str, sent: datetime, status: str, final: datetime, invalid_appeal: bool,
+              **named: str) -> JudgementRow:
     return JudgementRow(id=f"judgement-{cid}", complaint_id=cid, status=status, lead_unit="call-centre",
                         category="delay", opened_at=sent, responsible_office=office, sent_at=sent, final_at=final,
-                        invalid_appeal=invalid_appeal, last_seq=5, updated_at=final)
+                        invalid_appeal=invalid_appeal, last_seq=5, updated_at=final, **named)
 
 
 def october(read_model: ReadModel) -> None:
@@ -99,8 +100,10 @@ def october(read_model: ReadModel) -> None:
         callback("C", 5, at(9, 27), True),
         # Judgements: A's accepted; B's appealed, upheld as at fault (an invalid appeal), then refined;
         # C's sent in September and cancelled by arbitration in October.
-        judgement("A", "gd", at(10, 12), "accepted", at(10, 14), invalid_appeal=False),
-        judgement("B", "gd", at(10, 15), "accepted", at(10, 22), invalid_appeal=True),
+        # A was sent against the Guangzhou office, which named Tianhe the smallest unit; B against Nanshan.
+        judgement("A", "gd", at(10, 12), "accepted", at(10, 14), invalid_appeal=False, at_fault_unit="gd-gz",
+                  smallest_unit="gd-gz-tianhe"),
+        judgement("B", "gd", at(10, 15), "accepted", at(10, 22), invalid_appeal=True, at_fault_unit="gd-sz-nanshan"),
         judgement("C", "zj", at(9, 29), "cancelled", at(10, 3), invalid_appeal=False),
     ]
     with Session(read_model.engine) as session:
@@ -135,9 +138,13 @@ def test_each_measure_counts_by_its_formula(read_model: ReadModel) -> None:
     assert count(read_model, "repeat_complaint_rate") == {None: (1, 3)}
     # judgements sent in October: A's and B's (C's in September); decided as an invalid appeal: B's → 1 / 2
     assert count(read_model, "invalid_appeal_rate") == {None: (1, 2)}
-    # final at fault in October, per responsible office: A's and B's at gd; C's was cancelled, not at fault
+    # final at fault in October, per unit at fault: A's smallest unit Tianhe, B's Nanshan (the unit it
+    # was sent against; none named); C's was cancelled, not at fault
     start, end = OCTOBER.bounds(organisation_zone(POLICY))
-    assert sql.at_fault_tickets(read_model.engine, start, end) == {"gd": 2}
+    assert sql.at_fault_tickets(read_model.engine, start, end) == {"gd-gz-tianhe": 1, "gd-sz-nanshan": 1}
+    # invalid appeals by the city branch held at fault: Guangzhou 0 / 1 (A), Shenzhen 1 / 1 (B)
+    by_office = {m.key: m for m in figures(read_model, POLICY, OCTOBER, "office", NOW)}["invalid_appeal_rate"]
+    assert [(g.group, g.numerator, g.denominator) for g in by_office.groups] == [("gd-gz", 0, 1), ("gd-sz", 1, 1)]
     # no direct dispatches at all: 0 / 0, and the rate is "nothing to measure", not 0 % or 100 %
     assert count(read_model, "direct_dispatch_timely_rate") == {None: (0, 0)}
     assert Figure(0, 0, 0.9, Better.HIGHER).rate is None and Figure(0, 0, 0.9, Better.HIGHER).meets_target is None

@@ -13,12 +13,14 @@ from rules.calendar import OFFICE, PRODUCTION_UNIT, DeadlineRule, WorkingCalenda
 from rules.dispatch import DispatchKind
 from rules.judgement import (
     DispatchFinding,
+    appeal_branch,
     appeal_rights,
     arbitration_deadline,
     fault_naming_problems,
     invalid_appeal_rate,
     missing_evidence,
     month_before,
+    per_branch,
     propose,
     required_appeal_evidence,
     response_deadline,
@@ -71,12 +73,48 @@ def test_the_three_levels_are_checked_against_the_unit_directory() -> None:
     assert fault_naming_problems(POLICY.org_chart, "gd", "gd-gz", "nowhere")[0][1] == "unknown unit"
 
 
-def test_lost_items_and_false_information_need_the_four_party_statement() -> None:
-    for category in ("loss_or_damage", "wrong_information"):
-        required = required_appeal_evidence(POLICY.judgement, category)
+def test_judgements_of_loss_and_false_information_need_the_four_party_statement() -> None:
+    # DOMAIN §11: by the judgement's fault type (丢失, 虚假信息), whatever the complaint's category
+    for fault_type in ("loss", "false_information"):
+        required = required_appeal_evidence(POLICY.judgement, fault_type)
         assert missing_evidence(required, ["scan_record"]) == ["four_party_statement"]
         assert missing_evidence(required, ["scan_record", "four_party_statement"]) == []
-    assert required_appeal_evidence(POLICY.judgement, "delay") == []
+    # a judgement of no such fault type needs none, even for a loss-or-damage or wrong-information complaint
+    assert required_appeal_evidence(POLICY.judgement, None) == []
+    # categories are no fault types: a category code decides nothing
+    assert required_appeal_evidence(POLICY.judgement, "loss_or_damage") == []
+    assert required_appeal_evidence(POLICY.judgement, "wrong_information") == []
+
+
+@pytest.mark.parametrize(("link", "text", "fault_type"), [
+    (None, "The parcel was lost at the Tianhe sorting area", "loss"),
+    ("sorting", "邮件在分拣时丢失", "loss"),
+    (None, "邮件查无下落，已按遗失处理", "loss"),
+    ("the station's false reply", "It said delivered; the customer never got it", "false_information"),
+    (None, "网点虚假回复已妥投", "false_information"),
+    ("sorting", "The parcel lay two days before it was scanned", None),  # a delay: no fault type
+])  # fmt: skip
+def test_the_fault_type_is_proposed_from_the_failing_link_then_the_finding(link: str | None, text: str,
+                                                                          fault_type: str | None) -> None:
+    assert propose([finding(text=text, link=link)], POLICY.judgement, POLICY.org_chart).fault_type == fault_type
+
+
+def test_the_four_party_fault_types_must_be_fault_types() -> None:
+    data = POLICY.judgement.model_dump() | {"four_party_statement_fault_types": ["loss", "weather"]}
+    with pytest.raises(ValidationError, match="weather"):
+        type(POLICY.judgement).model_validate(data)
+
+
+def test_the_right_to_appeal_belongs_to_the_city_branch_held_at_fault() -> None:
+    chart = POLICY.org_chart
+    # seed 000 "取消该市…申诉的机会": the city of the unit at fault, the city itself, else its province
+    assert appeal_branch(chart, "gd-gz-tianhe") == "gd-gz" and appeal_branch(chart, "gd-sz-nanshan") == "gd-sz"
+    assert appeal_branch(chart, "gd-gz") == "gd-gz"
+    assert appeal_branch(chart, "gd") == "gd"  # a judgement naming only the province
+    assert appeal_branch(chart, "hq-urgent") == "hq"  # a head-office group: head office
+    # two Guangzhou units fold into gd-gz; Shenzhen and Guangdong itself stand apart
+    assert per_branch({"gd-gz-tianhe": (1, 2), "gd-gz": (1, 1), "gd-sz-nanshan": (0, 3), "gd": (0, 1)}, chart) == {
+        "gd-gz": (2, 3), "gd-sz": (0, 3), "gd": (0, 1)}
 
 
 def test_an_office_above_the_bound_loses_the_right_to_appeal() -> None:

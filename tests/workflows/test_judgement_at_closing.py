@@ -10,7 +10,8 @@ from tests.api.test_complaint_lifecycle import act
 from tests.conftest import Stack, auth
 from tests.notifications.receivers import SmsGateway
 from tests.workflows.test_dispatches import complaint_in_handling, desk, dispatch, reply  # noqa: F401 (fixture)
-from workflows.judgement_messages import judgement_workflow_id
+from workflows.judgement import JUDGEMENT_PATCHES
+from workflows.judgement_messages import JudgementOpening, judgement_workflow_id
 
 
 async def close_with_a_satisfied_customer(stack: Stack, cid: str) -> None:
@@ -29,7 +30,8 @@ async def test_an_answered_ticket_leaves_a_judgement_running_after_the_complaint
     assert resp.status_code == 201, resp.text
     tid = resp.json()["dispatch_id"]
     await dispatch(stack, tid)
-    answer = await reply(stack, tid, "The Tianhe station courier left the parcel at the depot for two days.",
+    answer = await reply(stack, tid, "The Tianhe station courier left the parcel at the depot from 3 to 5 March."
+                         " The scans show no delivery attempt before 5 March 10:12.",
                          role="regional_cs", failing_link="delivery")
     assert answer["outcome"] == "accepted"
 
@@ -37,9 +39,14 @@ async def test_an_answered_ticket_leaves_a_judgement_running_after_the_complaint
 
     complaint = stack.env.client.get_workflow_handle(f"complaint-{cid}")
     assert (await complaint.result())["status"] == "closed"
-    judgement = await stack.env.client.get_workflow_handle(judgement_workflow_id(cid)).describe()
+    handle = stack.env.client.get_workflow_handle(judgement_workflow_id(cid))
+    judgement = await handle.describe()
     assert judgement.status == WorkflowExecutionStatus.RUNNING  # outlives the complaint
     assert (await complaint.describe()).status == WorkflowExecutionStatus.COMPLETED
+    # opened on today's code: built with every judgement patch, so it never asks for one
+    started = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes
+    [opening] = await stack.env.client.data_converter.decode(started.input.payloads, [JudgementOpening])
+    assert opening.built_with == list(JUDGEMENT_PATCHES)
 
 
 async def test_a_complaint_without_a_ticket_has_no_judgement(desk: tuple[Stack, SmsGateway]) -> None:

@@ -9,14 +9,23 @@ at 18:00 (the sending day does not count), and the reminder goes out that Monday
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime, time, timedelta
 
+import pytest
+from temporalio import activity
+
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+import worker as worker_module
+from activities.judgement import JudgementActivities
 from rules.dispatch import DispatchKind
+from rules.judgement import AppealRights
+from rules.policy import PolicyFile
 from rules.measures import Period, PeriodKind
 from tests.conftest import Stack, auth
 from tests.notifications.receivers import SmsGateway
@@ -24,7 +33,14 @@ from tests.workflows.judgement_parent import ClosingComplaintWorkflow
 from tests.workflows.test_clocks import timer_summaries
 from tests.workflows.test_dispatches import OFFICE, SHANGHAI, desk, local, skip_to  # noqa: F401  (desk: fixture)
 from workflows.judgement import JudgementWorkflow
-from workflows.judgement_messages import DispatchFinding, JudgementOpening, judgement_summary, judgement_workflow_id
+from workflows.judgement_messages import (
+    APPEAL_RIGHTS_ACTIVITY,
+    AppealRightsRequest,
+    DispatchFinding,
+    JudgementOpening,
+    judgement_summary,
+    judgement_workflow_id,
+)
 from workflows.case import CaseSearch
 
 GD_DIRECTOR = "+8613800000001"  # the responsible office's director: reminders
@@ -220,17 +236,21 @@ def tenth_of(month: Period) -> datetime:
     return datetime.combine(month.first_day + timedelta(days=9), time(10), SHANGHAI)
 
 
-async def appeal_in(stack: Stack, month: Period) -> tuple[str, object]:
-    """On the 10th of the month: a judgement sent to gd, which appeals it at once."""
-    await skip_to(stack.env, tenth_of(month))
+async def appeal_in(stack: Stack, month: Period, against: str | None = None) -> tuple[str, object]:
+    """On the 10th of the month: a judgement sent to gd (against Tianhe, or the unit given), which
+    appeals it at once."""
+    if await stack.env.get_current_time() < tenth_of(month):
+        await skip_to(stack.env, tenth_of(month))
     jid = await open_judgement(stack)
+    if against is not None:
+        await act(stack, jid, "draft", {"at_fault_unit": against}, role="front_seat")
     await act(stack, jid, "send", {}, role="front_seat")
     resp = await stack.http.post(f"/judgements/{jid}/appeal", headers=auth("regional_cs"),
                                  json={"reason": "Tianhe handed it over in time", "evidence": [SCANS]})
     return jid, resp
 
 
-async def test_an_office_over_the_bound_cannot_appeal_next_month_and_can_the_month_after(
+async def test_a_city_branch_over_the_bound_cannot_appeal_next_month_and_can_the_month_after(
     desk: tuple[Stack, SmsGateway],
 ) -> None:
     stack, _ = desk
@@ -243,17 +263,23 @@ async def test_an_office_over_the_bound_cannot_appeal_next_month_and_can_the_mon
     assert allowed.status_code == 200, allowed.text  # type: ignore[attr-defined]
     await act(stack, jid, "decision", {"at_fault": True, "reason": "the scans show no handover"}, role="arbitration")
 
-    _, blocked = await appeal_in(stack, second)  # 1 invalid appeal of 1 judgement last month: 100 % > 30 %
+    # Guangzhou (Tianhe's city branch): 1 invalid appeal of 1 judgement last month: 100 % > 30 %
+    _, blocked = await appeal_in(stack, second)
     assert blocked.status_code == 403, blocked.text  # type: ignore[attr-defined]
     body = blocked.json()  # type: ignore[attr-defined]
-    assert (body["month"], body["rate"], body["bound"], body["allowed"]) == (first.label, 1.0, 0.3, False)
+    assert (body["office"], body["month"], body["rate"], body["bound"], body["allowed"]) == (
+        "gd-gz", first.label, 1.0, 0.3, False)
     assert "invalid-appeal rate" in body["detail"] and "100%" in body["detail"]
+    # the same province's Shenzhen branch had no judgement last month: it may appeal (seed 000: 该市)
+    _, shenzhen = await appeal_in(stack, second, against="gd-sz-nanshan")
+    assert shenzhen.status_code == 200, shenzhen.text  # type: ignore[attr-defined]
+    assert shenzhen.json()["appeal_branch"] == "gd-sz"  # type: ignore[attr-defined]
 
     _, again = await appeal_in(stack, third)  # last month: 1 judgement, not appealed: 0 %
     assert again.status_code == 200, again.text  # type: ignore[attr-defined]
     assert again.json()["status"] == "in_arbitration"  # type: ignore[attr-defined]
     rates = (await stack.http.get("/judgements/appeal-rates", params={"month": first.label}, headers=auth("auditor"))).json()
-    assert [(r["office"], r["invalid_appeals"], r["judgements"], r["allowed"]) for r in rates] == [("gd", 1, 1, False)]
+    assert [(r["office"], r["invalid_appeals"], r["judgements"], r["allowed"]) for r in rates] == [("gd-gz", 1, 1, False)]
 
 
 async def test_the_judgement_runs_on_after_the_complaint_workflow_closed(desk: tuple[Stack, SmsGateway]) -> None:
@@ -278,3 +304,62 @@ async def test_the_judgement_runs_on_after_the_complaint_workflow_closed(desk: t
     accepted = await act(stack, jid, "accept", {"city_branch": "gd-gz", "failing_link": "sorting",
                                                 "smallest_unit": "gd-gz-tianhe"})
     assert accepted["status"] == "accepted" and near(accepted["final_at"], on(monday, 3, 16))
+
+
+class HeldRightsLookUp(JudgementActivities):
+    """The appeal-rights look-up, held until the test lets it answer: a slow read model."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.started, self.release = asyncio.Event(), asyncio.Event()
+
+    @activity.defn(name=APPEAL_RIGHTS_ACTIVITY)
+    async def appeal_rights(self, request: AppealRightsRequest) -> AppealRights:  # type: ignore[override]
+        self.started.set()
+        await self.release.wait()
+        return super().appeal_rights(request)
+
+
+async def silence_timer_handled(stack: Stack, jid: str) -> None:
+    """Until the office's clock has fired and the workflow has had a task after it."""
+    handle = stack.env.client.get_workflow_handle(jid)
+    for _ in range(200):
+        kinds = [e.event_type for e in (await handle.fetch_history()).events]
+        if EventType.EVENT_TYPE_TIMER_FIRED in kinds:
+            fired = len(kinds) - 1 - kinds[::-1].index(EventType.EVENT_TYPE_TIMER_FIRED)
+            if EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in kinds[fired:]:
+                return
+        await asyncio.sleep(0.05)  # wall clock: waiting for the worker, not for time to pass
+    raise AssertionError("the office's clock never fired")
+
+
+async def test_an_appeal_lodged_a_second_before_the_deadline_is_accepted_though_its_look_up_ends_after(
+    desk: tuple[Stack, SmsGateway], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack, _ = desk
+    held = HeldRightsLookUp(stack.read_model, PolicyFile(stack.settings.policy_file))
+    await stack.stop_worker()
+    monkeypatch.setattr(worker_module, "JudgementActivities", lambda *_: held)
+    await stack.start_worker()
+    monday, jid = await sent_monday_1000(stack)
+    deadline = on(monday, 7, 18)  # sent Monday 10:00: 5 working days → the next Monday 18:00
+    await skip_to(stack.env, deadline - timedelta(seconds=1))
+
+    appeal = asyncio.create_task(stack.http.post(f"/judgements/{jid}/appeal", headers=auth("regional_cs"),
+                                                 json={"reason": "The scans clear Tianhe", "evidence": [SCANS]}))
+    await asyncio.wait_for(held.started.wait(), timeout=30)
+    await stack.env.sleep(timedelta(seconds=2))  # the office's deadline passes while the look-up runs
+    await silence_timer_handled(stack, jid)
+    held.release.set()
+    resp = await asyncio.wait_for(appeal, timeout=60)
+
+    assert resp.status_code == 200, resp.text
+    appealed = resp.json()
+    assert appealed["status"] == "in_arbitration"
+    # lodged when it arrived (a second before the deadline, plus the server's few milliseconds), not
+    # when its look-up ended after the deadline
+    assert deadline - timedelta(seconds=1) <= local(appealed["appealed_at"]) < deadline
+    # arbitration's 5 working days from Monday 17:59:59 (that Monday counts as begun): Tue … Mon → Monday 18:00
+    assert near(appealed["due"], on(monday, 14, 18))
+    final = await judgement(stack, jid, lambda j: j["status"] == "in_arbitration")
+    assert "accept_by_silence" not in [e["action"] for e in final["events"]]
