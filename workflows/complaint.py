@@ -69,7 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.dispatch import DispatchKind, DispatchStatus
     from rules.judgement import DispatchFinding
     from workflows.dispatch import DISPATCH_PATCHES, DispatchWorkflow
-    from workflows.judgement import JudgementWorkflow
+    from workflows.judgement import JUDGEMENT_PATCHES, JudgementWorkflow
     from workflows.judgement_messages import JudgementOpening, judgement_summary, judgement_workflow_id
     from workflows.notices import notify_beside
     from workflows.options import READ_MODEL_WRITE
@@ -803,6 +803,7 @@ class ComplaintWorkflow:
             category=self._filing.classification.category, opened_at=self._closed_at or workflow.now(),
             findings=[DispatchFinding(dispatch_id=v.dispatch_id, kind=v.kind, unit=v.unit, finding=v.finding,
                                       failing_link=v.failing_link) for v in answered],
+            built_with=list(JUDGEMENT_PATCHES),  # started on today's code
         )
         await workflow.start_child_workflow(
             JudgementWorkflow.run, opening, id=judgement_workflow_id(opening.complaint_id),
