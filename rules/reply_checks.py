@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -115,8 +116,13 @@ def _phrase_pattern(phrase: str) -> str:
 
 
 def _any(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    return _alternatives(tuple(sorted({p for p in phrases if p.strip()})))
+
+
+@lru_cache(maxsize=256)
+def _alternatives(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     # Longest first, so "正在处理中" goes whole rather than leaving "中" behind.
-    ordered = sorted({p for p in phrases if p.strip()}, key=lambda p: -len(normalised(p)))
+    ordered = sorted(phrases, key=lambda p: -len(normalised(p)))
     return re.compile("|".join(_phrase_pattern(p) for p in ordered)) if ordered else None
 
 
@@ -163,17 +169,18 @@ def _check_content(reply: Reply, rules: ReplyCheckRules) -> ReplyVerdict:
     if lost and not search_proven:
         problems.append(f"{lost[0].group()!r} without a search record: search for the parcel (last scan, the "
                         f"units it passed, sender and recipient asked) and attach one of {', '.join(rules.search_record_kinds)}")
-    proven = [m for m in delivered if delivery_proven] + [m for m in lost if search_proven]
+    proven = [m.group() for m in delivered if delivery_proven] + [m.group() for m in lost if search_proven]
+    unproven = [m.group() for m in delivered if not delivery_proven] + [m.group() for m in lost if not search_proven]
 
     # What is left once the padding and the unproven claims are taken out.
     protected = _any(rules.protected_terms)
     places = protected.findall(text) if protected is not None else []
     left = protected.sub(_PROTECTED, text) if protected is not None else text
-    unproven = [m.group() for m in delivered + lost if m not in proven]
     for pattern in (_any(rules.courtesy_phrases), _any(rules.non_answer_phrases), _any(unproven)):
         left = _without(left, pattern)
     left = _without(left, _any(rules.filler_words))
-    left = left.replace(_PROTECTED, " ".join(places) or " ")
+    restored = iter(places)
+    left = re.sub(_PROTECTED, lambda _: next(restored), left)
     clauses = [c for c in _CLAUSE_BREAK.split(left) if _weight(c, rules) > 0]
 
     says_where = reply.failing_link is not None and reply.failing_link.strip() != ""
