@@ -37,6 +37,8 @@ RED_ALERT_LEVEL = 1
 
 # Which customer clocks each transition stops, and which it starts.
 CLOCKS_OF: dict[ComplaintAction, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # Answered at once: the first contact is made and the answer is the solution.
+    ComplaintAction.ANSWER_AT_FIRST_CONTACT: ((FIRST_CONTACT, SOLUTION), ()),
     ComplaintAction.TAKE_INTO_HANDLING: ((), (SOLUTION, PROGRESS)),
     ComplaintAction.RESOLVE: ((SOLUTION, PROGRESS), (CONFIRMATION, CALLBACK)),
     ComplaintAction.CONFIRM_WITH_CUSTOMER: ((CONFIRMATION,), ()),

@@ -61,7 +61,7 @@ async def test_a_wrong_transition_is_409_with_the_current_state_and_leaves_no_tr
     # rejected by the validator: nothing entered the workflow history or the timeline
     assert await update_events(handle) == []
     detail = (await stack.http.get(f"/complaints/{cid}", headers=auth("auditor"))).json()
-    assert [e["action"] for e in detail["timeline"]] == ["receive", "classify", "start_clock"]
+    assert [e["action"] for e in detail["timeline"]] == ["receive", "classify", "start_clock", "start_clock"]  # first contact, solution
     await act(stack, cid, "handling", {})
     assert await update_events(handle) == ["ACCEPTED", "COMPLETED"]  # an accepted update does show
 

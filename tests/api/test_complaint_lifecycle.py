@@ -71,7 +71,8 @@ async def test_full_lifecycle_with_a_dissatisfied_callback_that_reopens(stack: S
     assert await timeline(stack, cid) == [
         ("receive", None, "received"),
         ("classify", "received", "classified"),
-        ("start_clock", "classified", "classified"),
+        ("start_clock", "classified", "classified"),  # first contact
+        ("start_clock", "classified", "classified"),  # the solution, owed from receipt (DOMAIN §5)
         ("take_into_handling", "classified", "in_handling"),
         ("resolve", "in_handling", "resolved"),
         ("confirm_with_customer", "resolved", "confirmed"),
@@ -95,9 +96,14 @@ async def test_simple_query_closes_at_first_contact(stack: Stack) -> None:
     assert await timeline(stack, cid) == [
         ("receive", None, "received"),
         ("classify", "received", "classified"),
-        ("start_clock", "classified", "classified"),
+        ("start_clock", "classified", "classified"),  # first contact
+        ("start_clock", "classified", "classified"),  # the solution, owed from receipt (DOMAIN §5)
         ("answer_at_first_contact", "classified", "closed"),
     ]
+    # Answered at once: the first contact is made and the answer is the solution, so no clock runs on.
+    clocks = (await stack.http.get(f"/complaints/{cid}", headers=auth("auditor"))).json()["clocks"]
+    assert {c["name"] for c in clocks} == {"first_contact", "solution"}
+    assert all(c["met_at"] is not None for c in clocks)
 
 
 async def test_supervisor_closes_an_unresolvable_case_with_a_reason(stack: Stack) -> None:

@@ -31,7 +31,8 @@ async def test_a_new_worker_finishes_a_case_whose_worker_stopped_with_nothing_lo
     assert [a for a, _, _ in await timeline(stack, cid)] == [
         "receive",
         "classify",
-        "start_clock",
+        "start_clock",  # first contact
+        "start_clock",  # the solution, owed from receipt (DOMAIN §5)
         "take_into_handling",
         "resolve",
         "confirm_with_customer",
