@@ -150,17 +150,18 @@ class _ContactDesk:
         self._missed += 1
         self._notify_supervisor(clock)
         detail = {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local,
-                  "notified": f"supervisor of {clock.unit}"}
+                  "notified": f"supervisor above {clock.unit}"}
         await self._commit([self._change(A.CLOCK_OVERDUE, SYSTEM_ACTOR, self._status, detail)])
 
     def _notify_supervisor(self, clock: Clock) -> None:
         contact_id = self._filing.contact_id
         request = NotifyRequest(
-            case_id=contact_id, step=f"{clock.name}-overdue", role=Role.SUPERVISOR, unit=clock.unit,
+            # Missed: the level above the unit that owed it hears of it (DOMAIN §6, "timeout warning").
+            case_id=contact_id, step=f"{clock.name}-overdue", role=Role.SUPERVISOR, unit=clock.unit, level_above=True,
             subject=f"[{contact_id}] {KIND_TITLES[self._kind]}: {clock.label} missed",
             text=f"The {clock.label} of {KIND_TITLES[self._kind].lower()} {contact_id} was due {clock.due_local}.",
         )
-        self._notices.append(notify_beside(request, f"notify supervisor of {clock.unit}: {request.step}"))
+        self._notices.append(notify_beside(request, f"notify the supervisor above {clock.unit}: {request.step}"))
 
     # -- the read model -------------------------------------------------------------------------
 

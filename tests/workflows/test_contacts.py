@@ -44,6 +44,9 @@ from workflows.case import INVALID_TRANSITION
 AGENT = Actor(id="agent-wang", name="Wang Fang", role=Role.FRONT_SEAT, unit="call-centre")
 DEPARTMENT = Actor(id="gd-chen", name="Chen Jing", role=Role.REGIONAL_CS, unit="gd")
 DESK_SUPERVISOR = "+8610950002"  # 马瑞, supervisor of the call centre
+# A missed clock is told to the level above the unit that owed it (DOMAIN §6): above the call centre
+# is head office, whose duty supervisor takes it.
+HQ_SUPERVISOR = "+8610950005"
 GD_SUPERVISOR = "+8613800000011"  # 林芳, supervisor of the Guangdong office
 
 desk = test_dispatches.desk  # a time-skipping server of its own per test, with a real SMS gateway
@@ -156,11 +159,12 @@ async def test_a_friday_evening_consultation_runs_on_the_desks_and_the_departmen
     missed = await contact(stack, handle, lambda c: c["missed_clocks"] == 1)
     assert near(at(missed["clocks_by_name"]["consultation_callback"], "overdue_at"), saturday.replace(hour=10, minute=10))
     assert missed["timeline"][-1]["action"] == "clock_overdue"
-    assert missed["timeline"][-1]["detail"]["notified"] == "supervisor of call-centre"
-    assert len(texts_to(gateway, DESK_SUPERVISOR)) == 1 and texts_to(gateway, GD_SUPERVISOR) == []
+    assert missed["timeline"][-1]["detail"]["notified"] == "supervisor above call-centre"
+    assert len(texts_to(gateway, HQ_SUPERVISOR)) == 1
+    assert texts_to(gateway, DESK_SUPERVISOR) == [] and texts_to(gateway, GD_SUPERVISOR) == []
 
 
-async def test_a_missed_hand_over_tells_the_desks_supervisor_and_is_counted(desk: tuple[Stack, SmsGateway]) -> None:
+async def test_a_missed_hand_over_tells_the_supervisor_above_the_desk_and_is_counted(desk: tuple[Stack, SmsGateway]) -> None:
     stack, gateway = desk
     monday = await plain_monday(stack.env)
     handle = await receive(stack, "consultation", monday.replace(hour=9, minute=10))
@@ -174,7 +178,8 @@ async def test_a_missed_hand_over_tells_the_desks_supervisor_and_is_counted(desk
     handover = missed["clocks_by_name"]["consultation_handover"]
     assert near(at(handover, "overdue_at"), monday.replace(hour=9, minute=40))
     assert missed["timeline"][-1]["detail"]["clock"] == "consultation_handover"
-    assert texts_to(gateway, DESK_SUPERVISOR) == [
+    assert texts_to(gateway, DESK_SUPERVISOR) == []
+    assert texts_to(gateway, HQ_SUPERVISOR) == [
         f"The hand-over to the department of consultation {missed['id']} was due {monday:%Y-%m-%d} 09:40."]
 
     await handle.execute_update(ConsultationWorkflow.hand_over, HandOverContact(actor=AGENT, unit="hq-cs"))
@@ -226,7 +231,7 @@ async def test_a_rescue_request_at_2355_is_due_at_0005_round_the_clock(desk: tup
     assert gateway.requests == []  # not one request to the gateway
 
 
-async def test_a_rescue_request_missed_at_night_tells_the_supervisor_at_once(desk: tuple[Stack, SmsGateway]) -> None:
+async def test_a_rescue_request_missed_at_night_tells_the_supervisor_above_at_once(desk: tuple[Stack, SmsGateway]) -> None:
     """On the desk's own 8–18 calendar, 23:00 + 10 minutes would be 08:10 the next morning."""
     stack, gateway = desk
     monday = await plain_monday(stack.env)
@@ -236,7 +241,7 @@ async def test_a_rescue_request_missed_at_night_tells_the_supervisor_at_once(des
 
     missed = await contact(stack, handle, lambda c: c["missed_clocks"] == 1)
     assert near(at(missed["clocks_by_name"]["rescue_handover"], "overdue_at"), monday.replace(hour=23, minute=10))
-    assert len(texts_to(gateway, DESK_SUPERVISOR)) == 1
+    assert len(texts_to(gateway, HQ_SUPERVISOR)) == 1
 
 
 async def test_a_new_failure_mode_is_due_sixty_minutes_later_even_on_a_sunday_evening(desk: tuple[Stack, SmsGateway]) -> None:
