@@ -11,13 +11,14 @@ from rules.policy import Policy
 
 
 class LadderStep(BaseModel):
-    """Notify `role` of `unit`, then give them `wait_hours` working hours on `unit`'s calendar."""
+    """Notify `role` of `unit`, then give them `wait_hours` working hours on `unit`'s calendar (a
+    one-off notice, such as the urgent review's, has no answer-by and no hours)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: str
     unit: str
-    wait_hours: float
+    wait_hours: float | None = None
 
 
 class DispatchTerms(BaseModel):
@@ -30,11 +31,30 @@ class DispatchTerms(BaseModel):
     review_unit: str | None = None
     confirm_notice: LadderStep | None = None  # the director texted once the review confirms
     review_overdue_notice: LadderStep | None = None  # told when the review itself runs late
+    downgrade_ladder: list[LadderStep] | None = None  # an urgent ticket downgraded: the normal ticket's ladder
+
+
+class PriorityRefused(ValueError):
+    """A ticket priority the raiser may not choose (DOMAIN §4: only the urgent-item group downgrades)."""
 
 
 def ticket_priority(given: TicketPriority | None, complaint_urgency: str) -> TicketPriority:
-    """A ticket is as urgent as its complaint unless the agent says otherwise."""
-    return given or (TicketPriority.URGENT if complaint_urgency == "urgent" else TicketPriority.NORMAL)
+    """A ticket is as urgent as its complaint. An agent may raise a general complaint's ticket as
+    urgent, but not an urgent complaint's as normal: that would skip the urgent-item group's review,
+    the only place a downgrade is decided (DOMAIN §4). Refused rather than quietly made urgent, so
+    the agent learns the ticket is not what they asked for."""
+    urgent = complaint_urgency == "urgent"
+    if urgent and given is TicketPriority.NORMAL:
+        raise PriorityRefused("the complaint is urgent: its ticket is reviewed by the urgent-item group, "
+                              "which alone may downgrade it; leave priority out or send 'urgent'")
+    return given or (TicketPriority.URGENT if urgent else TicketPriority.NORMAL)
+
+
+def reviewing_office(kind: DispatchKind, *, raised_by_unit: str, lead_unit: str) -> str:
+    """Who reviews a dispatch's answer (DOMAIN §4) and may return it by hand: a linked dispatch's,
+    the regional office that raised it while working its ticket; a ticket's or a direct
+    dispatch's, the lead office, which owns the customer and closes the case."""
+    return raised_by_unit if kind is DispatchKind.LINKED else lead_unit
 
 
 def urgent_review_unit(policy: Policy) -> str | None:
@@ -54,6 +74,7 @@ def dispatch_terms(policy: Policy, kind: DispatchKind, priority: TicketPriority,
         review_unit=urgent_review_unit(policy),
         confirm_notice=_first(resolve_ladder(policy, "urgent_confirmed", unit)),
         review_overdue_notice=_first(resolve_ladder(policy, "urgent_review", unit)),
+        downgrade_ladder=resolve_ladder(policy, "normal_ticket", unit),  # a downgrade is a normal ticket in every respect
     )
 
 

@@ -60,11 +60,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.deadlines import Deadline, DeadlineRequest, look_up_deadline
     from workflows.dispatch_messages import (
+        RECORD_DISPATCH_CHANGES_ACTIVITY,
         dispatch_workflow_id,
         DispatchOrder,
         DispatchResult,
         DispatchView,
+        opening_change,
         RaiseDispatch,
+        redispatch_order,
     )
     from rules.dispatch import DispatchKind, DispatchStatus
     from rules.judgement import DispatchFinding
@@ -98,8 +101,12 @@ RED_ALERT = "red-alert"
 PROGRESS_OWED_BY_PERSON = "progress-owed-by-person"
 # Patch: a dispatch raised starts its department's first-opinion clock, met by its first reply.
 CROSS_DEPARTMENT_OPINION = "cross-department-opinion"
+# Patch: a dispatch's opening row is written before its id is handed out (readable and answerable
+# at once); closing takes the answer of a dispatch whose signal it did not get from its result.
+DISPATCH_ROW_AT_RAISING = "dispatch-row-at-raising"
 COMPLAINT_PATCHES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING, PAST_DUE_TIMER, STEPS_IN_ORDER,
-                     SOLUTION_FROM_RECEIPT, RED_ALERT, PROGRESS_OWED_BY_PERSON, CROSS_DEPARTMENT_OPINION)
+                     SOLUTION_FROM_RECEIPT, RED_ALERT, PROGRESS_OWED_BY_PERSON, CROSS_DEPARTMENT_OPINION,
+                     DISPATCH_ROW_AT_RAISING)
 
 # A complaint continues as new once its history is this long (and no dispatch is open): a case
 # open for weeks with 2-hourly progress updates stays far below Temporal's limits and replays fast.
@@ -130,6 +137,7 @@ class ComplaintWorkflow:
         self._dispatches_raised = 0
         self._open_dispatches: dict[str, ChildWorkflowHandle[Any, Any]] = {}
         self._orders: dict[str, DispatchOrder] = {}
+        self._dispatch_handles: dict[str, ChildWorkflowHandle[Any, Any]] = {}  # this run's, answered ones too
         self._finished_dispatches: list[DispatchView] = []
         # Set once this execution has met the customer-clocks patch (None: not asked yet).
         self._customer_clocks: bool | None = None
@@ -181,7 +189,19 @@ class ComplaintWorkflow:
         # Closing the complaint ends whatever is still out with the units.
         for child in list(self._open_dispatches.values()):
             child.cancel()
+        if self._has(DISPATCH_ROW_AT_RAISING):
+            # An answered dispatch waits for a return by hand: that ends too (its answer stands).
+            for dispatch_id, child in self._dispatch_handles.items():
+                if dispatch_id not in self._open_dispatches and not child.done():
+                    child.cancel()
         await workflow.wait_condition(lambda: not self._open_dispatches or self._children_done())
+        if self._has(DISPATCH_ROW_AT_RAISING):
+            # A dispatch answered just before the closing, whose signal did not come, ended with its
+            # answer as its result (a cancelled dispatch keeps an answer): the judgement gets it.
+            for child in list(self._open_dispatches.values()):
+                if not child.cancelled() and child.exception() is None:
+                    self._finished(DispatchResult.model_validate(child.result()).dispatch)
+            await workflow.wait_condition(workflow.all_handlers_finished)  # a late dispatch_finished recorded
         await self._open_judgement()
         return ComplaintOutcome(
             complaint_id=filing.complaint_id,
@@ -423,7 +443,7 @@ class ComplaintWorkflow:
             raised_by=req.actor,
             **req.model_dump(exclude={"actor"}),
         )
-        await self._start_dispatch(order)
+        await self._start_dispatch(order)  # its opening row written: readable and answerable at once
         await self._start_opinion_clock(order)
         detail = {"dispatch_id": dispatch_id, "kind": req.kind.value, "unit": req.unit, "priority": req.priority.value}
         await self._commit(self._change(ComplaintAction.RAISE_DISPATCH, req.actor, detail))
@@ -453,38 +473,56 @@ class ComplaintWorkflow:
     async def _start_dispatch(self, order: DispatchOrder) -> None:
         order = order.model_copy(update={"built_with": list(DISPATCH_PATCHES)})  # started on today's code
         self._orders[order.dispatch_id] = order
-        self._open_dispatches[order.dispatch_id] = await workflow.start_child_workflow(
-            DispatchWorkflow.run,
-            order,
-            id=order.dispatch_id,
-            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-            static_summary=f"{order.kind.value.replace('_', ' ')} to {order.unit} for complaint {order.complaint_id}",
-            search_attributes=case_of(order.complaint_id),
-        )
+        self._open_dispatches[order.dispatch_id] = self._dispatch_handles[order.dispatch_id] = \
+            await workflow.start_child_workflow(
+                DispatchWorkflow.run,
+                order,
+                id=order.dispatch_id,
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                static_summary=f"{order.kind.value.replace('_', ' ')} to {order.unit} for complaint {order.complaint_id}",
+                search_attributes=case_of(order.complaint_id),
+            )
+        if self._has(DISPATCH_ROW_AT_RAISING):
+            # The dispatch writes the same change (seq 1) in its first task; the store keeps one.
+            await workflow.execute_local_activity(
+                RECORD_DISPATCH_CHANGES_ACTIVITY, [opening_change(order, workflow.now())],
+                summary=f"record {order.dispatch_id} raised", **READ_MODEL_WRITE,
+            )
 
     @workflow.signal
     async def dispatch_finished(self, result: DispatchResult) -> None:
+        """A dispatch answered or asked for a redispatch (its workflow may still run: an answer stays
+        open to a return by hand), or `reopened`: its answer was returned and it works again."""
         view = result.dispatch
-        self._open_dispatches.pop(view.dispatch_id, None)
-        self._meet(opinion_clock(view.dispatch_id))  # the department's first reply
-        self._finished_dispatches.append(view)
+        if result.reopened:
+            self._finished_dispatches = [v for v in self._finished_dispatches if v.dispatch_id != view.dispatch_id]
+            if (handle := self._dispatch_handles.get(view.dispatch_id)) is not None:
+                self._open_dispatches[view.dispatch_id] = handle  # out again: closing cancels it
+        else:
+            self._open_dispatches.pop(view.dispatch_id, None)
+            self._meet(opinion_clock(view.dispatch_id))  # the department's first reply
+            self._finished(view)
         if result.redispatch or view.returns:
             self._one_time_resolution = False  # a redispatch or a returned reply: not resolved at once
         detail = {"dispatch_id": view.dispatch_id, "status": view.status.value, "in_time": view.in_time,
                   "late_working_minutes": view.late_working_minutes, "returns": view.returns,
                   "finding": view.finding, "failing_link": view.failing_link}
+        if result.reopened:
+            detail["reopened"] = True
         if result.redispatch and self._status is not ComplaintStatus.CLOSED:
-            # 重派: the same order again, to the same unit, with a fresh clock.
+            # 重派: the same order again, to the same unit, with a fresh clock (an urgent ticket's
+            # review is not repeated: confirmed stays urgent, downgraded is a normal ticket).
             self._dispatches_raised += 1
-            old = self._orders[view.dispatch_id]
-            again = old.model_copy(update={
-                "dispatch_id": dispatch_workflow_id(self._filing.complaint_id, self._dispatches_raised),
-                "raised_at": workflow.now(),
-                "replaces": view.dispatch_id,
-            })
+            again = redispatch_order(self._orders[view.dispatch_id], view, dispatch_workflow_id(
+                self._filing.complaint_id, self._dispatches_raised), workflow.now())
             detail["redispatched_as"] = again.dispatch_id
             await self._start_dispatch(again)
         await self._commit(self._change(ComplaintAction.DISPATCH_FINISHED, SYSTEM_ACTOR, detail))
+
+    def _finished(self, view: DispatchView) -> None:
+        """The dispatch's last word, once (a closing that read it from the result may hear it again)."""
+        self._finished_dispatches = [v for v in self._finished_dispatches if v.dispatch_id != view.dispatch_id]
+        self._finished_dispatches.append(view)
 
     def _children_done(self) -> bool:
         return all(h.done() for h in self._open_dispatches.values())

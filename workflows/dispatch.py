@@ -3,8 +3,10 @@
 A child of ComplaintWorkflow with id ``dispatch-<complaint id>-<n>``. Reads like DOMAIN §4/§6:
 (urgent ticket: the urgent-item group reviews it first) → the clock runs on the acting unit's
 calendar → replies are checked (returned ones keep the clock running) → an accepted reply or a
-redispatch request ends it → unanswered at the due instant, the ladder is climbed step by step,
-and an answer at any step stops it. The complaint hears the outcome by signal.
+redispatch request stops the clock and the complaint hears of it at once, by signal → unanswered at
+the due instant, the ladder is climbed step by step, and an answer at any step stops it. An accepted
+answer stays open to the reviewing office's return by hand (退回) until the complaint ends; a
+return puts the dispatch back to work on the clock it had.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from notifications.messages import NotifyRequest
@@ -45,7 +48,9 @@ with workflow.unsafe.imports_passed_through():
         DispatchView,
         ReplyAnswer,
         ReplyToDispatch,
+        ReturnReply,
         ReviewUrgentTicket,
+        opening_change,
     )
 
 S = DispatchStatus
@@ -56,8 +61,15 @@ S = DispatchStatus
 LADDER_AT_CLOCK_START = "ladder-at-clock-start"
 # Patch: notices go out in the workflow task that decides them (workflows.notices.notify_in_task).
 NOTICES_IN_TASK = "notices-in-task"
+# Patch: an answer or a redispatch request reaches the complaint at once, before the notices are
+# awaited; an accepted answer stays open to a return by hand until the complaint ends (its
+# cancellation keeps the answer); a reply waits for the clock it is measured against.
+REVIEWABLE_ANSWERS = "reviewable-answers"
+# Patch: the last rung's answer-by instant passing is recorded (`ladder_exhausted`).
+LADDER_END_RECORDED = "ladder-end-recorded"
 # What a dispatch raised today is built with (DispatchOrder.built_with).
-DISPATCH_PATCHES = (LADDER_AT_CLOCK_START, NOTICES_IN_TASK)
+DISPATCH_PATCHES = (LADDER_AT_CLOCK_START, NOTICES_IN_TASK, REVIEWABLE_ANSWERS, LADDER_END_RECORDED)
+ANSWERED = (S.ANSWERED, S.REDISPATCHED)
 
 
 @workflow.defn
@@ -65,45 +77,78 @@ class DispatchWorkflow:
     @workflow.init
     def __init__(self, order: DispatchOrder) -> None:
         self._order = order
-        urgent = order.kind is DispatchKind.TICKET and order.priority is TicketPriority.URGENT
-        self._view = DispatchView(
-            dispatch_id=order.dispatch_id,
-            complaint_id=order.complaint_id,
-            kind=order.kind,
-            priority=order.priority,
-            unit=order.unit,
-            status=S.AWAITING_REVIEW if urgent else S.OPEN,
-            instruction=order.instruction,
-            raised_by=order.raised_by.id,
-            raised_at=order.raised_at,
-            replaces=order.replaces,
-        )
+        self._view = opening_change(order, order.raised_at).view
+        self._ladder = order.ladder  # a downgraded urgent ticket climbs the normal ladder instead
         self._seq = 0
         self._opened = False
         self._redispatch = False
         self._notices: list[asyncio.Task[Any]] = []
         self._ladder_due: list[Deadline] | None = None  # the ladder's answer-by instants, if known ahead
+        self._ladder_exhausted = False
+        self._patches: dict[str, bool] = {}  # a patch asked for once, then remembered
+        self._told: list[asyncio.Task[None]] = []  # signals to the complaint, in flight or sent
+        self._told_status: S | None = None  # the status the complaint last heard of
 
     @workflow.run
     async def run(self, order: DispatchOrder) -> DispatchResult:
-        await self._record(self._event("raise", order.raised_by, None, {"instruction": order.instruction}))
+        self._seq = 1  # the opening change, the one the complaint wrote before handing out the id
+        await self._record(opening_change(order, workflow.now()))
         self._opened = True
         try:
             if self._view.status is S.AWAITING_REVIEW:
                 await self._urgent_review()
             await self._start_clock()
             await self._wait_for_answer()
+            if self._has(REVIEWABLE_ANSWERS):
+                await self._answered_and_reviewable()
         except asyncio.CancelledError:
-            # The complaint was closed or cancelled: this dispatch ends with it.
-            before = self._view.status
-            self._view.status = S.CANCELLED
-            await self._record(self._event("cancel", SYSTEM_ACTOR, before, {}))
-            raise
+            if self._view.status in ANSWERED and self._has(REVIEWABLE_ANSWERS):
+                pass  # the complaint ended after the answer: the answer stands, and is the result
+            else:
+                # The complaint was closed or cancelled: this dispatch ends with it.
+                before = self._view.status
+                self._view.status = S.CANCELLED
+                await self._record(self._event("cancel", SYSTEM_ACTOR, before, {}))
+                raise
+        if not self._has(REVIEWABLE_ANSWERS):  # started before it: notices first, then the complaint
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            await asyncio.gather(*self._notices, return_exceptions=True)
+            result = DispatchResult(dispatch=self._view, redispatch=self._redispatch)
+            await workflow.get_external_workflow_handle(order.parent_workflow_id).signal("dispatch_finished", result)
+            return result
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await asyncio.gather(*self._notices, return_exceptions=True)
-        result = DispatchResult(dispatch=self._view, redispatch=self._redispatch)
-        await workflow.get_external_workflow_handle(order.parent_workflow_id).signal("dispatch_finished", result)
-        return result
+        if self._told_status is not self._view.status:
+            self._tell_complaint()  # cancelled before the complaint heard of the answer
+        # Notices and signals are waited for, never cancelled with the wait (wait_condition).
+        await workflow.wait_condition(lambda: all(t.done() for t in [*self._notices, *self._told]))
+        return DispatchResult(dispatch=self._view, redispatch=self._redispatch)
+
+    async def _answered_and_reviewable(self) -> None:
+        """The complaint hears of the answer at once (notices go on beside it). An accepted answer
+        waits for a return by hand; returned, the dispatch works again on the clock it had."""
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)  # the answer recorded in full
+            self._tell_complaint()
+            if self._view.status is S.REDISPATCHED:
+                return
+            await workflow.wait_condition(lambda: self._view.status is S.OPEN)  # returned by hand
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            self._tell_complaint(reopened=True)
+            await self._wait_for_answer()
+
+    def _tell_complaint(self, reopened: bool = False) -> None:
+        """Signal the complaint as a task of its own, so a cancellation cannot take the signal with it."""
+        result = DispatchResult(dispatch=self._view.model_copy(), redispatch=self._redispatch, reopened=reopened)
+        self._told_status = self._view.status
+        parent = workflow.get_external_workflow_handle(self._order.parent_workflow_id)
+
+        async def signal() -> None:
+            try:
+                await parent.signal("dispatch_finished", result)
+            except FailureError as err:  # the complaint has ended; its closing read our result
+                workflow.logger.warning("complaint not told of %s: %s", self._order.dispatch_id, err)
+
+        self._told.append(asyncio.create_task(signal()))
 
     # -- urgent review ------------------------------------------------------------------------
 
@@ -131,6 +176,8 @@ class DispatchWorkflow:
         else:
             action = "downgrade"
             self._view.priority = TicketPriority.NORMAL
+            if self._order.downgrade_ladder is not None:  # a normal ticket in every respect, ladder included
+                self._ladder = self._order.downgrade_ladder
         await self._commit(self._event(action, req.actor, before, {"reason": req.reason}))
         return self._view
 
@@ -149,7 +196,7 @@ class DispatchWorkflow:
         first = DeadlineRequest(unit=order.unit, start=workflow.now(), clock=order.kind.value)
         if built_in(LADDER_AT_CLOCK_START, self._order.built_with):
             chain = DeadlineChainRequest(first=first, then=[
-                FollowingDeadline(unit=step.unit, rule=WorkingHoursRule(hours=step.wait_hours)) for step in order.ladder])
+                FollowingDeadline(unit=step.unit, rule=WorkingHoursRule(hours=_hours(step))) for step in self._ladder])
             deadline, *self._ladder_due = await workflow.execute_local_activity(
                 COMPUTE_DEADLINE_CHAIN_ACTIVITY, chain, result_type=list[Deadline],
                 summary=f"due and escalation instants on {order.unit}'s calendar", **CALENDAR_LOOKUP,
@@ -162,32 +209,46 @@ class DispatchWorkflow:
         if self._ladder_due is not None:
             detail["escalations"] = [{"level": level, "notify": step.role, "unit": step.unit,
                                       "answer_by": due.due_local}
-                                     for level, (step, due) in enumerate(zip(order.ladder, self._ladder_due), start=1)]
+                                     for level, (step, due) in enumerate(zip(self._ladder, self._ladder_due), start=1)]
         await self._commit(self._event("start_clock", SYSTEM_ACTOR, self._view.status, detail))
 
     async def _wait_for_answer(self) -> None:
+        """Wait for the answer on the clock, climbing the ladder once it is due. A dispatch whose
+        answer was returned by hand comes back here on the clock it had: the rungs already climbed
+        are not climbed again, the one it was on runs to its own answer-by."""
         ended = lambda: self._view.status is not S.OPEN  # noqa: E731
         label = "reply" if self._order.kind is not DispatchKind.TICKET else "ticket reply"
         assert self._view.due is not None
-        if await done_or_due(ended, self._view.due, f"{label} due {self._view.due_local}"):
+        reached = self._view.escalation_level  # 0 unless an answer was returned after escalating
+        if reached == 0 and await done_or_due(ended, self._view.due, f"{label} due {self._view.due_local}"):
             return
-        for level, step in enumerate(self._order.ladder, start=1):
-            self._view.escalation_level = level
-            workflow.upsert_search_attributes([CaseSearch.ESCALATION_LEVEL.value_set(level)])
-            self._notify(step, f"escalation-{level}-{step.role}",
-                         f"Overdue {self._order.kind.value.replace('_', ' ')}: answer needed",
-                         f"{self._order.instruction} (was due {self._view.due_local}, escalation level {level})")
+        for level, step in enumerate(self._ladder, start=1):
+            if level < reached or self._ladder_exhausted:
+                continue
+            if level > reached:
+                self._view.escalation_level = level
+                workflow.upsert_search_attributes([CaseSearch.ESCALATION_LEVEL.value_set(level)])
+                self._notify(step, f"escalation-{level}-{step.role}",
+                             f"Overdue {self._order.kind.value.replace('_', ' ')}: answer needed",
+                             f"{self._order.instruction} (was due {self._view.due_local}, escalation level {level})")
             if self._ladder_due is not None:
                 step_deadline = self._ladder_due[level - 1]
             else:  # a dispatch started before LADDER_AT_CLOCK_START: from the step's own instant
                 step_deadline = await look_up_deadline(DeadlineRequest(
-                    unit=step.unit, start=workflow.now(), rule=WorkingHoursRule(hours=step.wait_hours)))
-            await self._commit(self._event("escalate", SYSTEM_ACTOR, self._view.status,
-                                           {"level": level, "notify": step.role, "unit": step.unit,
-                                            "answer_by": step_deadline.due_local}))
-            summary = f"escalate to {_next_role(self._order.ladder, level)} at {step_deadline.due_local}"
+                    unit=step.unit, start=workflow.now(), rule=WorkingHoursRule(hours=_hours(step))))
+            if level > reached:
+                await self._commit(self._event("escalate", SYSTEM_ACTOR, self._view.status,
+                                               {"level": level, "notify": step.role, "unit": step.unit,
+                                                "answer_by": step_deadline.due_local}))
+            summary = f"escalate to {_next_role(self._ladder, level)} at {step_deadline.due_local}"
             if await done_or_due(ended, step_deadline.due, summary):
                 return
+            if level == len(self._ladder) and self._has(LADDER_END_RECORDED):
+                # The last rung's answer-by has passed too (head office's hour, the director's 2 h).
+                self._ladder_exhausted = True
+                await self._commit(self._event("ladder_exhausted", SYSTEM_ACTOR, self._view.status,
+                                               {"level": level, "notify": step.role, "unit": step.unit,
+                                                "answer_by": step_deadline.due_local}))
         await workflow.wait_condition(ended)  # the ladder is exhausted: still waiting for the answer
 
     # -- replies -------------------------------------------------------------------------------
@@ -195,6 +256,10 @@ class DispatchWorkflow:
     @workflow.update
     async def reply(self, req: ReplyToDispatch) -> ReplyAnswer:
         self._check_open()
+        if self._has(REVIEWABLE_ANSWERS) and self._view.due is None:
+            # Answered the moment its id was handed out: measured against the clock it starts with.
+            await workflow.wait_condition(lambda: self._view.due is not None)
+            self._check_open()
         verdict = check_reply(req.reply, self._order.reply_checks)
         before = self._view.status
         now = workflow.now()
@@ -225,11 +290,41 @@ class DispatchWorkflow:
         if self._view.status is not S.OPEN:
             refuse(f"the dispatch is {self._view.status.value}; it takes replies only while open", self._view.status.value)
 
+    @workflow.update
+    async def return_reply(self, req: ReturnReply) -> DispatchView:
+        """The reviewing office returns an accepted answer by hand (退回, DOMAIN §4): it counts as a
+        return, the clock it had runs on, and the dispatch takes replies again."""
+        self._check_returnable()
+        before = self._view.status
+        detail = {"by_hand": True, "reason": req.reason, "outcome": ReplyOutcome.RETURNED.value,
+                  "finding": self._view.finding, "failing_link": self._view.failing_link}
+        self._view.status = S.OPEN
+        self._view.returns += 1
+        self._view.answered_at = self._view.in_time = self._view.late_working_minutes = None
+        self._view.finding = self._view.failing_link = None
+        await self._commit(self._event("return_reply", req.actor, before, detail))
+        return self._view
+
+    @return_reply.validator
+    def _validate_return_reply(self, req: ReturnReply) -> None:
+        self._check_returnable()
+
+    def _check_returnable(self) -> None:
+        if self._view.status is not S.ANSWERED or not self._patches.get(REVIEWABLE_ANSWERS):
+            refuse(f"the dispatch is {self._view.status.value}; only an accepted answer can be returned",
+                   self._view.status.value)
+
     @workflow.query
     def view(self) -> DispatchView:
         return self._view
 
     # -- mechanics ----------------------------------------------------------------------------
+
+    def _has(self, change: str) -> bool:
+        """Whether this execution has a change (a patch), asked once at the first point it matters."""
+        if change not in self._patches:
+            self._patches[change] = built_in(change, self._order.built_with)
+        return self._patches[change]
 
     def _event(self, action: str, actor: Actor, before: S | None, detail: dict[str, Any]) -> DispatchChange:
         self._seq += 1
@@ -267,6 +362,11 @@ class DispatchWorkflow:
         # A dispatch started before NOTICES_IN_TASK schedules the notify activity, as it did then.
         send = notify_in_task if built_in(NOTICES_IN_TASK, self._order.built_with) else notify_beside
         self._notices.append(send(request, summary))
+
+
+def _hours(step: LadderStep) -> float:
+    assert step.wait_hours is not None, "a climbed ladder's steps have hours (rules/policy.py _ladder_hours)"
+    return step.wait_hours
 
 
 def _next_role(ladder: list[LadderStep], level: int) -> str:

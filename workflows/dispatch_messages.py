@@ -38,6 +38,8 @@ class DispatchOrder(Message):
     ladder: list[LadderStep]  # climbed once the dispatch is overdue
     confirm_notice: LadderStep | None = None  # urgent ticket confirmed: who is texted at once
     review_overdue_notice: LadderStep | None = None  # urgent review late: the group's head
+    downgrade_ladder: list[LadderStep] | None = None  # urgent ticket downgraded: climbs this one instead
+    reviewed: bool = False  # an urgent ticket already reviewed (a confirmed ticket's redispatch)
     parent_workflow_id: str
     replaces: str | None = None  # the dispatch this one redispatches
     reply_checks: ReplyCheckRules  # the policy's checks at raising time
@@ -64,6 +66,7 @@ class RaiseDispatch(ByActor):
     ladder: list[LadderStep]
     confirm_notice: LadderStep | None = None
     review_overdue_notice: LadderStep | None = None
+    downgrade_ladder: list[LadderStep] | None = None
     reply_checks: ReplyCheckRules
 
 
@@ -73,6 +76,16 @@ class ReviewUrgentTicket(UrgentReview, ByActor):
 
 class ReplyToDispatch(ByActor):
     reply: Reply
+
+
+class ReplyReturn(Message):
+    """The reviewing office sends an accepted reply back by hand (退回), saying why."""
+
+    reason: Text
+
+
+class ReturnReply(ReplyReturn, ByActor):
+    pass
 
 
 class DispatchView(BaseModel):
@@ -124,8 +137,38 @@ class ReplyAnswer(BaseModel):
 
 
 class DispatchResult(BaseModel):
-    """Sent to the complaint when a dispatch ends."""
+    """Sent to the complaint when a dispatch is answered or redispatched (and returned as the
+    workflow's result); `reopened` when the reviewing office returned the answer by hand."""
 
     dispatch: DispatchView
     redispatch: bool = False
+    reopened: bool = False
+
+
+def opening_change(order: DispatchOrder, at: datetime) -> DispatchChange:
+    """The dispatch's first row and event (seq 1, "raise"): written by the complaint that raises it,
+    before the dispatch id is handed out, and again by the dispatch itself (the write is idempotent)."""
+    urgent = order.kind is DispatchKind.TICKET and order.priority is TicketPriority.URGENT and not order.reviewed
+    view = DispatchView(
+        dispatch_id=order.dispatch_id, complaint_id=order.complaint_id, kind=order.kind, priority=order.priority,
+        unit=order.unit, status=DispatchStatus.AWAITING_REVIEW if urgent else DispatchStatus.OPEN,
+        instruction=order.instruction, raised_by=order.raised_by.id, raised_at=order.raised_at,
+        replaces=order.replaces,
+    )
+    event = DispatchEvent(seq=1, at=at, actor=order.raised_by, action="raise", from_status=None,
+                          to_status=view.status, detail={"instruction": order.instruction})
+    return DispatchChange(workflow_id=order.dispatch_id, event=event, view=view)
+
+
+def redispatch_order(old: DispatchOrder, view: DispatchView, dispatch_id: str, now: datetime) -> DispatchOrder:
+    """重派: the same order again to the same unit, with a fresh clock. An urgent ticket's review is
+    not repeated: a confirmed one stays urgent and reviewed (its director was texted already), a
+    downgraded one is a normal ticket with the normal ladder (DOMAIN §4, §11)."""
+    update: dict[str, Any] = {"dispatch_id": dispatch_id, "raised_at": now, "replaces": view.dispatch_id}
+    if old.kind is DispatchKind.TICKET and old.priority is TicketPriority.URGENT:
+        update.update(reviewed=True, confirm_notice=None, review_overdue_notice=None, review_unit=None)
+        if view.priority is TicketPriority.NORMAL:
+            update.update(priority=TicketPriority.NORMAL, ladder=old.downgrade_ladder or old.ladder,
+                          downgrade_ladder=None)
+    return old.model_copy(update=update)
 

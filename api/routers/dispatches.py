@@ -14,7 +14,7 @@ from api.dependencies import Services, ServicesDep, require
 from api.timelines import DispatchEventView
 from rules.actors import Actor, Permission
 from rules.dispatch import DispatchKind, TicketPriority
-from rules.escalation import dispatch_terms, ticket_priority
+from rules.escalation import PriorityRefused, dispatch_terms, reviewing_office, ticket_priority
 from rules.reply_checks import Reply
 from workflows.case import Text
 from workflows.complaint import ComplaintWorkflow
@@ -23,7 +23,9 @@ from workflows.dispatch_messages import (
     DispatchView,
     RaiseDispatch,
     ReplyAnswer,
+    ReplyReturn,
     ReplyToDispatch,
+    ReturnReply,
     ReviewUrgentTicket,
     UrgentReview,
 )
@@ -80,7 +82,10 @@ async def _raise(services: Services, complaint_id: str, req: RaiseDispatch) -> A
 async def open_ticket(complaint_id: str, body: TicketRequest, services: ServicesDep, actor: Raiser) -> Any:
     _unit_or_422(services, body.assisting_unit, "assisting_unit")
     row = await found_or_404(services.read_model.complaints.find, complaint_id, "complaint")
-    priority = ticket_priority(body.priority, row.urgency)
+    try:
+        priority = ticket_priority(body.priority, row.urgency)
+    except PriorityRefused as err:
+        raise HTTPException(422, [{"loc": ["body", "priority"], "msg": str(err), "input": body.priority}]) from err
     terms = dispatch_terms(services.policy, DispatchKind.TICKET, priority, body.assisting_unit)
     req = RaiseDispatch(actor=actor, kind=DispatchKind.TICKET, priority=priority, unit=body.assisting_unit,
                         instruction=body.instruction, **dict(terms), reply_checks=services.policy.reply_checks)
@@ -136,6 +141,32 @@ async def reply_to_dispatch(
     return await _update_dispatch(services, dispatch_id, DispatchWorkflow.reply, ReplyToDispatch(actor=actor, reply=body))
 
 
+@router.post("/dispatches/{dispatch_id}/return", response_model=DispatchView)
+async def return_reply(
+    dispatch_id: str,
+    body: ReplyReturn,
+    services: ServicesDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETURN_REPLY))],
+) -> Any:
+    """The reviewing office (or a unit above it) returns an accepted answer by hand, with a reason:
+    a linked dispatch's reviewer is the office that raised it, a ticket's or direct dispatch's the
+    complaint's lead office. 409 when there is no accepted answer to return."""
+    row, events = await _dispatch_or_404(services, dispatch_id)
+    complaint = await found_or_404(services.read_model.complaints.find, row.complaint_id, "complaint")
+    raised_by_unit = next((e.actor_unit for e in events if e.action == "raise"), complaint.lead_unit)
+    reviewer = reviewing_office(DispatchKind(row.kind), raised_by_unit=raised_by_unit, lead_unit=complaint.lead_unit)
+    if not services.policy.org_chart.is_at_or_above(actor.unit, reviewer):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"dispatch {dispatch_id}'s answer is reviewed by {reviewer}; {actor.unit} is neither that unit nor above it",
+        )
+    if complaint.status == "closed":
+        return JSONResponse(status_code=409, content={
+            "detail": f"complaint {row.complaint_id} is closed; its answers stand", "current_status": row.status})
+    return await _update_dispatch(services, dispatch_id, DispatchWorkflow.return_reply,
+                                  ReturnReply(actor=actor, reason=body.reason))
+
+
 @router.get("/dispatches/{dispatch_id}", response_model=DispatchDetail)
 async def get_dispatch(dispatch_id: str, services: ServicesDep, _: Reader) -> Any:
     row, events = await _dispatch_or_404(services, dispatch_id)
@@ -147,6 +178,7 @@ async def get_dispatch(dispatch_id: str, services: ServicesDep, _: Reader) -> An
 
 @router.get("/complaints/{complaint_id}/dispatches", response_model=list[DispatchView])
 async def dispatches_of_complaint(complaint_id: str, services: ServicesDep, _: Reader) -> Any:
+    await found_or_404(services.read_model.complaints.find, complaint_id, "complaint")
     rows = await run_in_threadpool(lambda: services.read_model.dispatches.matching(complaint_id=complaint_id))
     return [_view(r) for r in rows]
 
