@@ -159,3 +159,32 @@ async def test_an_accepted_answer_reaches_the_complaint_at_once_while_the_gatewa
     assert "cancel" not in [e["action"] for e in ended["events"]]
     rows = [r for r in Outbox(stack.read_model.engine).list_for_case(did) if r.channel == "sms"]
     assert [(r.step, r.status) for r in rows] == [("escalation-1-director", "delivered")]
+
+
+async def test_a_ticket_answered_just_before_the_closing_reaches_the_judgement(desk: tuple[Stack, SmsGateway]) -> None:
+    stack, _ = desk
+    monday = await plain_monday(stack.env)
+    cid = await complaint_in_handling(stack)
+    await skip_to(stack.env, monday.replace(hour=9))
+    resp = await stack.http.post(f"/complaints/{cid}/tickets", headers=auth("front_seat"),
+                                 json={"assisting_unit": "gd", "instruction": "Find the failing link"})
+    tid = resp.json()["dispatch_id"]
+    await reply(stack, tid, GOOD_FINDING, role="regional_cs", failing_link="Tianhe station sorting")
+
+    closed = await stack.http.post(f"/complaints/{cid}/unresolvable-closure", headers=auth("supervisor"),
+                                   json={"reason": "customer withdrew the complaint"})  # at once, no time skipped
+    assert closed.status_code == 200, closed.text
+    await stack.env.client.get_workflow_handle(f"complaint-{cid}").result()
+
+    # The answer, still open to a return by hand, ended with the complaint: answered, not cancelled.
+    ticket = await dispatch(stack, tid)
+    assert ticket["status"] == "answered" and "cancel" not in [e["action"] for e in ticket["events"]]
+    for _ in range(200):
+        judgement = await stack.http.get(f"/judgements/judgement-{cid}", headers=auth("auditor"))
+        if judgement.status_code == 200:
+            break
+        await stack.env.sleep(timedelta(milliseconds=1))
+    assert judgement.status_code == 200, judgement.text
+    # proposed from the ticket's finding: Guangdong answered, its failing link names a station's sorting
+    assert (judgement.json()["responsible_office"], judgement.json()["party"]) == ("gd", "station")
+    assert (await return_(stack, tid, "front_seat")).status_code == 409  # the complaint is closed
