@@ -21,8 +21,8 @@ from tests.conftest import TEST_SERVER, register_search_attributes
 from tests.workflows.test_clocks import AGENT, complaint_worker, filing, first_contact, friday_evening, start
 from workflows.complaint import ComplaintWorkflow
 from activities.calendar import deadline_for
-from rules.dispatch import DispatchKind
-from rules.escalation import resolve_ladder
+from rules.dispatch import DispatchKind, TicketPriority
+from rules.escalation import dispatch_terms, resolve_ladder
 from rules.reply_checks import Reply
 from rules.policy import load_policy
 from settings import ROOT
@@ -44,7 +44,11 @@ from workflows.complaint_messages import (
     TakeIntoHandling,
 )
 from workflows.deadlines import DeadlineRequest
-from workflows.dispatch_messages import RaiseDispatch, ReplyToDispatch
+from workflows.dispatch_messages import RaiseDispatch, ReplyToDispatch, ReturnReply, ReviewUrgentTicket
+from workflows.judgement import JudgementWorkflow
+from workflows.judgement_messages import (AppealJudgement, DecideAppeal, EditJudgementDraft, NameFault, SendJudgement,
+                                          judgement_workflow_id)
+from rules.intake import EvidenceRef
 
 HERE = Path(__file__).parent
 
@@ -100,9 +104,10 @@ async def _dispatch_returned_then_answered(env: WorkflowEnvironment, queue: str,
                 break
             except WorkflowUpdateFailedError:
                 await env.sleep(timedelta(milliseconds=10))
-    await child.result()
+    # An answered dispatch stays open to a return by hand until its complaint closes.
     await with_dispatch.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
     await with_dispatch.result()
+    await child.result()
     save(f"{version}_dispatch_returned_then_answered", dispatch_id, await child.fetch_history())
     save(f"{version}_complaint_with_dispatch", with_dispatch.id, await with_dispatch.fetch_history())
 
@@ -159,19 +164,96 @@ async def _ticket_escalated_then_answered(env: WorkflowEnvironment, queue: str, 
     ticket = env.client.get_workflow_handle(ticket_id)
     await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(
         finding="The Tianhe station mis-sorted the parcel on Monday; it was redelivered Friday.")))
-    await ticket.result()
+    # An answered dispatch stays open to a return by hand until its complaint closes.
     await with_ticket.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
     await with_ticket.result()
+    await ticket.result()
     save(f"{version}_ticket_escalated_then_answered", ticket_id, await ticket.fetch_history())
 
+async def _judgement_appealed_then_decided(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A ticket answered and the case closed: its judgement is edited, sent, appealed with the
+    # four-party statement, upheld at fault by arbitration, and the smallest unit named.
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    case = await start(env, filing(await env.get_current_time()), queue)
+    await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    ticket_id = await case.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+        actor=AGENT, kind=DispatchKind.TICKET, unit="gd-gz", instruction="find the failing link",
+        ladder=resolve_ladder(policy, "normal_ticket", "gd-gz"), reply_checks=policy.reply_checks))
+    ticket = env.client.get_workflow_handle(ticket_id)
+    reply = Reply(finding="The Tianhe station mis-sorted the parcel to Shenzhen on Monday 10:00; it was lost"
+                          " in the Shenzhen depot and found on Wednesday after a search of the cages.",
+                  failing_link="sorting at the Tianhe station",
+                  evidence=[EvidenceRef(kind="search_record", reference="scan/TH-0042")])
+    while True:  # the ticket takes replies once its clock runs
+        try:
+            await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=reply))
+            break
+        except WorkflowUpdateFailedError:
+            await env.sleep(timedelta(milliseconds=10))
+    # An answered dispatch stays open to a return by hand until its complaint closes.
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    await ticket.result()
+    judgement = env.client.get_workflow_handle(judgement_workflow_id(case.id.removeprefix("complaint-")))
+    while True:  # the judgement takes edits once its terms are looked up
+        try:
+            await judgement.execute_update(JudgementWorkflow.edit_draft, EditJudgementDraft(
+                actor=AGENT, responsible_office="gd", party="station", at_fault_unit="gd-gz-tianhe", fault_type="loss"))
+            break
+        except WorkflowUpdateFailedError:
+            await env.sleep(timedelta(milliseconds=10))
+    await judgement.execute_update(JudgementWorkflow.send, SendJudgement(actor=AGENT))
+    await judgement.execute_update(JudgementWorkflow.appeal, AppealJudgement(
+        actor=AGENT, reason="the parcel was handed to the carrier sealed",
+        evidence=[EvidenceRef(kind="four_party_statement", reference="doc/4P-0042")]))
+    await judgement.execute_update(JudgementWorkflow.decide, DecideAppeal(
+        actor=AGENT, at_fault=True, reason="the scans show the mis-sort at Tianhe"))
+    await judgement.execute_update(JudgementWorkflow.accept, NameFault(
+        actor=AGENT, city_branch="gd-gz", failing_link="sorting", smallest_unit="gd-gz-tianhe"))
+    await judgement.result()
+    save(f"{version}_judgement_appealed_then_decided", judgement.id, await judgement.fetch_history())
+
+
+async def _urgent_ticket_downgraded_then_returned_by_hand(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # An urgent ticket to a station below Guangzhou: downgraded by the urgent-item group, so it climbs the
+    # normal ladder from the key-city rung; answered late, its answer returned by hand, then answered again.
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    case = await start(env, filing(await env.get_current_time()), queue)
+    await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    terms = dispatch_terms(policy, DispatchKind.TICKET, TicketPriority.URGENT, "gd-gz-tianhe")
+    ticket_id = await case.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+        actor=AGENT, kind=DispatchKind.TICKET, priority=TicketPriority.URGENT, unit="gd-gz-tianhe",
+        instruction="find the failing link", reply_checks=policy.reply_checks, **terms.model_dump()))
+    ticket = env.client.get_workflow_handle(ticket_id)
+    while True:  # the ticket takes its review once its first write is in
+        try:
+            await ticket.execute_update(DispatchWorkflow.review, ReviewUrgentTicket(
+                actor=AGENT, confirm=False, reason="the papers were copies"))
+            break
+        except WorkflowUpdateFailedError:
+            await env.sleep(timedelta(milliseconds=10))
+    await env.sleep(timedelta(days=4))  # past the due instant and the key-city rung
+    answer = Reply(finding="The Tianhe station left the parcel in the cage on Monday 09:00; redelivered Thursday 15:00.",
+                   failing_link="sorting at the Tianhe station")
+    await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=answer))
+    await ticket.execute_update(DispatchWorkflow.return_reply, ReturnReply(actor=AGENT, reason="say who left it"))
+    await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=answer.model_copy(
+        update={"finding": answer.finding + " Courier 17 of the evening shift left it."})))
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    await ticket.result()
+    save(f"{version}_urgent_ticket_downgraded_then_returned", ticket_id, await ticket.fetch_history())
+
+
 SCENARIOS = (_reopened_then_closed, _first_contact_overdue, _dispatch_returned_then_answered, _complex_case,
-             _continued_as_new, _ticket_escalated_then_answered)
+             _continued_as_new, _ticket_escalated_then_answered, _judgement_appealed_then_decided,
+             _urgent_ticket_downgraded_then_returned_by_hand)
 
 
-async def record(version: str) -> None:
+async def record(version: str, only: str = "") -> None:
     """Each scenario on a time-skipping server of its own: the Java test server can stall (or refuse a
     workflow task with "invalid history builder state") once an earlier scenario's children ended."""
-    for scenario in SCENARIOS:
+    for scenario in [s for s in SCENARIOS if only in s.__name__]:
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER)
         try:
@@ -191,4 +273,5 @@ def save(name: str, workflow_id: str, history) -> None:  # type: ignore[no-untyp
 
 
 if __name__ == "__main__":
-    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1"))
+    # python -m tests.histories.record VERSION [PART-OF-A-SCENARIO-NAME]
+    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1", sys.argv[2] if len(sys.argv) > 2 else ""))
