@@ -84,7 +84,8 @@ async def test_every_execution_of_one_case_is_found_by_its_complaint_id(stack: S
     assert resp.status_code == 201, resp.text
     ticket = resp.json()["dispatch_id"]
     await dispatch(stack, ticket)
-    await reply(stack, ticket, "The Tianhe station courier left the parcel at the depot for two days.",
+    await reply(stack, ticket, ("The Tianhe station courier left the parcel at the depot on Monday 09:00;"
+                                 " it was redelivered Wednesday 10:00."),
                 role="regional_cs", failing_link="delivery")
     await close_with_a_satisfied_customer(stack, cid)  # an answered ticket: the judgement opens
     await stack.env.client.get_workflow_handle(f"complaint-{cid}").result()
