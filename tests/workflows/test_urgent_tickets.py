@@ -163,15 +163,15 @@ async def reviewed_ticket_monday_0900(stack: Stack, unit: str, *, confirm: bool)
 async def test_a_confirmed_urgent_tickets_redispatch_is_not_reviewed_again(desk: tuple[Stack, SmsGateway]) -> None:
     stack, gateway = desk
     monday, cid, tid = await reviewed_ticket_monday_0900(stack, "gd", confirm=True)
-    await skip_to(stack.env, monday.replace(hour=10))
+    await skip_to(stack.env, monday.replace(hour=9, minute=50))  # clear of the first-opinion clock's 10:00
 
     await reply(stack, tid, "邮件仍需跟进，请重派", role="regional_cs", still_following_up=True)
 
     again = await dispatch(stack, f"dispatch-{cid}-2")
     assert again["replaces"] == tid
     assert (again["status"], again["priority"]) == ("open", "urgent")  # no second review
-    # its own fresh clock from Mon 10:00: 20 working hours on Guangdong's office calendar → Wed 10:00
-    assert near(local(again["due"]), (monday + timedelta(days=2)).replace(hour=10))
+    # its own fresh clock from Mon 09:50: 20 working hours on Guangdong's office calendar → Wed 09:50
+    assert near(local(again["due"]), (monday + timedelta(days=2)).replace(hour=9, minute=50))
     assert [e["action"] for e in again["events"]][:2] == ["raise", "start_clock"]
     answered = await reply(stack, again["dispatch_id"], GOOD_FINDING, role="regional_cs")
     assert answered["outcome"] == "accepted"
