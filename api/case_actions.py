@@ -35,6 +35,13 @@ async def found_or_404(find: Callable[[str], Row | None], case_id: str, noun: st
     return found
 
 
+def at_or_above_or_403(services: Services, actor_unit: str, unit: str | None, waits_for: str) -> None:
+    """Some steps belong to one unit (the addressee, the reviewer, the office): it or a unit above it
+    may take them, anyone else gets a 403 saying who may (`waits_for`: whose step it is, and why)."""
+    if unit is None or not services.policy.org_chart.is_at_or_above(actor_unit, unit):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{waits_for}; {actor_unit} is neither that unit nor above it")
+
+
 def row_only(get: Callable[[str], tuple[Row, Any] | None], case_id: str) -> Callable[[], Row | None]:
     """For a store whose `get` answers (row, events): reads the row alone, for `act_on_case`."""
     def row() -> Row | None:

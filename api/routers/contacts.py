@@ -14,7 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import deadline_for
-from api.case_actions import act_on_case, found_or_404
+from api.case_actions import act_on_case, at_or_above_or_403, found_or_404
 from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field
 from api.intake import RECEIVED_AT_TOLERANCE, case_id, fingerprint, key_misuse, wait_for_case
@@ -221,11 +221,8 @@ async def record_department_answer(
 ) -> Any:
     """Only the department the consultation was handed to, or a unit above it, answers."""
     row = await _contact_or_404(services, contact_id)
-    if row.handed_to is not None and not services.policy.org_chart.is_at_or_above(actor.unit, row.handed_to):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"contact {contact_id} was handed to {row.handed_to}; {actor.unit} is neither that unit nor above it",
-        )
+    if row.handed_to is not None:
+        at_or_above_or_403(services, actor.unit, row.handed_to, f"contact {contact_id} was handed to {row.handed_to}")
     req = RecordDepartmentAnswer(actor=actor, **body.model_dump())
     return await _act(services, row, ContactAction.RECORD_DEPARTMENT_ANSWER, ConsultationWorkflow.record_department_answer, req)
 

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from api.case_actions import act_on_case, act_on_complaint, found_or_404, row_only
+from api.case_actions import act_on_case, at_or_above_or_403, act_on_complaint, found_or_404, row_only
 from api.dependencies import Services, ServicesDep, require
 from api.timelines import DispatchEventView
 from rules.actors import Actor, Permission
@@ -133,11 +133,7 @@ async def reply_to_dispatch(
 ) -> Any:
     """Only the unit the dispatch is addressed to, or a unit above it, may answer."""
     row, _ = await _dispatch_or_404(services, dispatch_id)
-    if not services.policy.org_chart.is_at_or_above(actor.unit, row.unit):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"dispatch {dispatch_id} is addressed to {row.unit}; {actor.unit} is neither that unit nor above it",
-        )
+    at_or_above_or_403(services, actor.unit, row.unit, f"dispatch {dispatch_id} is addressed to {row.unit}")
     return await _update_dispatch(services, dispatch_id, DispatchWorkflow.reply, ReplyToDispatch(actor=actor, reply=body))
 
 
@@ -155,11 +151,7 @@ async def return_reply(
     complaint = await found_or_404(services.read_model.complaints.find, row.complaint_id, "complaint")
     raised_by_unit = next((e.actor_unit for e in events if e.action == "raise"), complaint.lead_unit)
     reviewer = reviewing_office(DispatchKind(row.kind), raised_by_unit=raised_by_unit, lead_unit=complaint.lead_unit)
-    if not services.policy.org_chart.is_at_or_above(actor.unit, reviewer):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"dispatch {dispatch_id}'s answer is reviewed by {reviewer}; {actor.unit} is neither that unit nor above it",
-        )
+    at_or_above_or_403(services, actor.unit, reviewer, f"dispatch {dispatch_id}'s answer is reviewed by {reviewer}")
     if complaint.status == "closed":
         return JSONResponse(status_code=409, content={
             "detail": f"complaint {row.complaint_id} is closed; its answers stand", "current_status": row.status})

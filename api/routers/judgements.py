@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.case_actions import act_on_case, found_or_404, row_only
+from api.case_actions import act_on_case, at_or_above_or_403, found_or_404, row_only
 from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field
 from api.figures import organisation_zone
@@ -91,9 +91,7 @@ async def _acting_for(services: Services, judgement_id: str, actor: Actor, offic
     """The judgement, if the actor's unit is the lead or responsible office or above it (else 403)."""
     row, _ = await _judgement_or_404(services, judgement_id)
     unit = row.lead_unit if office == "lead" else row.responsible_office
-    if unit is None or not services.policy.org_chart.is_at_or_above(actor.unit, unit):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"judgement {judgement_id} waits for the {office} office {unit};"
-                                                       f" {actor.unit} is neither that unit nor above it")
+    at_or_above_or_403(services, actor.unit, unit, f"judgement {judgement_id} waits for the {office} office {unit}")
     return row
 
 
