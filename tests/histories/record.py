@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,7 +27,7 @@ from rules.escalation import dispatch_terms, resolve_ladder
 from rules.reply_checks import Reply
 from rules.policy import load_policy
 from settings import ROOT
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from workflows.dispatch import DispatchWorkflow
 from workflows.complaint_messages import (
     AgreePlan,
@@ -51,6 +52,17 @@ from workflows.judgement_messages import (AppealJudgement, DecideAppeal, EditJud
 from rules.intake import EvidenceRef
 
 HERE = Path(__file__).parent
+
+
+async def _once_taken(env: WorkflowEnvironment, handle: WorkflowHandle, update: Any, arg: Any) -> None:
+    """Send an update until the workflow takes it: a step it refuses now (its clock or terms not in
+    yet) is tried again a moment later on the skipped clock."""
+    while True:
+        try:
+            await handle.execute_update(update, arg)
+            return
+        except WorkflowUpdateFailedError:
+            await env.sleep(timedelta(milliseconds=10))
 
 
 async def _reopened_then_closed(env: WorkflowEnvironment, queue: str, version: str) -> None:
@@ -98,12 +110,8 @@ async def _dispatch_returned_then_answered(env: WorkflowEnvironment, queue: str,
         ladder=resolve_ladder(policy, "overdue_dispatch", "gd-gz-tianhe"), reply_checks=policy.reply_checks))
     child = env.client.get_workflow_handle(dispatch_id)
     for finding in ("正在处理", "The courier skipped the route on Monday; redelivered Tuesday 10:00."):
-        while True:  # the child takes replies once its clock runs
-            try:
-                await child.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(finding=finding)))
-                break
-            except WorkflowUpdateFailedError:
-                await env.sleep(timedelta(milliseconds=10))
+        # the child takes replies once its clock runs
+        await _once_taken(env, child, DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(finding=finding)))
     # An answered dispatch stays open to a return by hand until its complaint closes.
     await with_dispatch.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
     await with_dispatch.result()
@@ -184,24 +192,16 @@ async def _judgement_appealed_then_decided(env: WorkflowEnvironment, queue: str,
                           " in the Shenzhen depot and found on Wednesday after a search of the cages.",
                   failing_link="sorting at the Tianhe station",
                   evidence=[EvidenceRef(kind="search_record", reference="scan/TH-0042")])
-    while True:  # the ticket takes replies once its clock runs
-        try:
-            await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=reply))
-            break
-        except WorkflowUpdateFailedError:
-            await env.sleep(timedelta(milliseconds=10))
+    # the ticket takes replies once its clock runs
+    await _once_taken(env, ticket, DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=reply))
     # An answered dispatch stays open to a return by hand until its complaint closes.
     await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
     await case.result()
     await ticket.result()
     judgement = env.client.get_workflow_handle(judgement_workflow_id(case.id.removeprefix("complaint-")))
-    while True:  # the judgement takes edits once its terms are looked up
-        try:
-            await judgement.execute_update(JudgementWorkflow.edit_draft, EditJudgementDraft(
-                actor=AGENT, responsible_office="gd", party="station", at_fault_unit="gd-gz-tianhe", fault_type="loss"))
-            break
-        except WorkflowUpdateFailedError:
-            await env.sleep(timedelta(milliseconds=10))
+    # the judgement takes edits once its terms are looked up
+    await _once_taken(env, judgement, JudgementWorkflow.edit_draft, EditJudgementDraft(
+        actor=AGENT, responsible_office="gd", party="station", at_fault_unit="gd-gz-tianhe", fault_type="loss"))
     await judgement.execute_update(JudgementWorkflow.send, SendJudgement(actor=AGENT))
     await judgement.execute_update(JudgementWorkflow.appeal, AppealJudgement(
         actor=AGENT, reason="the parcel was handed to the carrier sealed",
@@ -225,13 +225,9 @@ async def _urgent_ticket_downgraded_then_returned_by_hand(env: WorkflowEnvironme
         actor=AGENT, kind=DispatchKind.TICKET, priority=TicketPriority.URGENT, unit="gd-gz-tianhe",
         instruction="find the failing link", reply_checks=policy.reply_checks, **terms.model_dump()))
     ticket = env.client.get_workflow_handle(ticket_id)
-    while True:  # the ticket takes its review once its first write is in
-        try:
-            await ticket.execute_update(DispatchWorkflow.review, ReviewUrgentTicket(
-                actor=AGENT, confirm=False, reason="the papers were copies"))
-            break
-        except WorkflowUpdateFailedError:
-            await env.sleep(timedelta(milliseconds=10))
+    # the ticket takes its review once its first write is in
+    await _once_taken(env, ticket, DispatchWorkflow.review, ReviewUrgentTicket(
+        actor=AGENT, confirm=False, reason="the papers were copies"))
     await env.sleep(timedelta(days=4))  # past the due instant and the key-city rung
     answer = Reply(finding="The Tianhe station left the parcel in the cage on Monday 09:00; redelivered Thursday 15:00.",
                    failing_link="sorting at the Tianhe station")
