@@ -84,3 +84,21 @@ def built_in(change: str, built_with: Collection[str]) -> bool:
     """A case started with the change has it from birth; an older one asks workflow.patched, which
     says yes from the point where this code first runs it (and on every replay after)."""
     return change in built_with or workflow.patched(change)
+
+
+class Patches:
+    """The changes one execution runs: each asked (`built_in`) once, at the first point it matters,
+    then remembered, so the rest of the run branches the same way."""
+
+    def __init__(self, built_with: Collection[str]) -> None:
+        self._built_with = built_with
+        self._asked: dict[str, bool] = {}
+
+    def has(self, change: str) -> bool:
+        if change not in self._asked:
+            self._asked[change] = built_in(change, self._built_with)
+        return self._asked[change]
+
+    def known(self, change: str) -> bool:
+        """Asked already and yes: for a validator, which must not ask (workflow.patched is a command)."""
+        return self._asked.get(change, False)

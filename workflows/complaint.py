@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
                                        first_contact_refusal, opening_clocks, opinion_clock, progress_interval,
                                        raises_red_alert, runs_from)
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
-    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, case_of, refuse
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, Patches, built_in, case_of, refuse
     from workflows.clocks import Clock, ClockKind, ClockWatcher, clock_started_detail
     from workflows.complaint_messages import (
         RECORD_CHANGES_ACTIVITY,
@@ -133,7 +133,7 @@ class ComplaintWorkflow:
         self._opened = False  # the opening changes are taken care of; later changes may be written
         self._unwritten: list[ComplaintChange] = []  # opening changes to repeat with the next write
         self._written_seq = 0  # the highest seq written to the read model (or written by the API)
-        self._patches: dict[str, bool] = {}  # a patch asked for once, then remembered
+        self._patches = Patches(filing.built_with)
         self._dispatches_raised = 0
         self._open_dispatches: dict[str, ChildWorkflowHandle[Any, Any]] = {}
         self._orders: dict[str, DispatchOrder] = {}
@@ -189,13 +189,13 @@ class ComplaintWorkflow:
         # Closing the complaint ends whatever is still out with the units.
         for child in list(self._open_dispatches.values()):
             child.cancel()
-        if self._has(DISPATCH_ROW_AT_RAISING):
+        if self._patches.has(DISPATCH_ROW_AT_RAISING):
             # An answered dispatch waits for a return by hand: that ends too (its answer stands).
             for dispatch_id, child in self._dispatch_handles.items():
                 if dispatch_id not in self._open_dispatches and not child.done():
                     child.cancel()
         await workflow.wait_condition(lambda: not self._open_dispatches or self._children_done())
-        if self._has(DISPATCH_ROW_AT_RAISING):
+        if self._patches.has(DISPATCH_ROW_AT_RAISING):
             # A dispatch answered just before the closing, whose signal did not come, ended with its
             # answer as its result (a cancelled dispatch keeps an answer): the judgement gets it.
             for child in list(self._open_dispatches.values()):
@@ -460,7 +460,7 @@ class ComplaintWorkflow:
     async def _start_opinion_clock(self, order: DispatchOrder) -> None:
         """The department a dispatch asks owes its first opinion within the hour (DOMAIN §5), on its
         own calendar, from the raising; its first reply (dispatch_finished) meets it."""
-        if not self._has(CROSS_DEPARTMENT_OPINION):
+        if not self._patches.has(CROSS_DEPARTMENT_OPINION):
             return
         name, label = opinion_clock(order.dispatch_id), f"first opinion of {order.unit} on {order.dispatch_id}"
         deadline = await self._deadline(label, order.unit, order.raised_at, clock=OPINION)
@@ -482,7 +482,7 @@ class ComplaintWorkflow:
                 static_summary=f"{order.kind.value.replace('_', ' ')} to {order.unit} for complaint {order.complaint_id}",
                 search_attributes=case_of(order.complaint_id),
             )
-        if self._has(DISPATCH_ROW_AT_RAISING):
+        if self._patches.has(DISPATCH_ROW_AT_RAISING):
             # The dispatch writes the same change (seq 1) in its first task; the store keeps one.
             await workflow.execute_local_activity(
                 RECORD_DISPATCH_CHANGES_ACTIVITY, [opening_change(order, workflow.now())],
@@ -568,27 +568,21 @@ class ComplaintWorkflow:
         """Asked at the first point where this version behaves differently, then remembered: a case
         started before the customer clocks replays as it ran, and adopts them from here on."""
         if self._customer_clocks is None:
-            self._customer_clocks = self._has(CUSTOMER_CLOCKS)
+            self._customer_clocks = self._patches.has(CUSTOMER_CLOCKS)
         return self._customer_clocks
-
-    def _has(self, change: str) -> bool:
-        """Whether this execution has a change (a patch), asked once at the first point it matters."""
-        if change not in self._patches:
-            self._patches[change] = built_in(change, self._filing.built_with)
-        return self._patches[change]
 
     async def _open(self) -> None:
         """What a complaint starts with besides first contact: the solution owed from the received
         time, whether or not anyone has taken the case (DOMAIN §5), and a level-1 red alert."""
         cls = self._filing.classification
-        if raises_red_alert(cls.level) and self._has(RED_ALERT):
+        if raises_red_alert(cls.level) and self._patches.has(RED_ALERT):
             # Straight to the duty manager (DOMAIN §3): by SMS and e-mail through the outbox, once.
             self._notify_staff(
                 Role.DUTY_MANAGER, self._filing.lead_unit, "red-alert", f"RED ALERT: level-1 {cls.category}",
                 f"Level-1 complaint {self._filing.complaint_id} ({cls.category.replace('_', ' ')}), received"
                 f" {self._filing.intake.received_at.isoformat()}: {'; '.join(cls.level_reasons)}",
             )
-        if not self._has(SOLUTION_FROM_RECEIPT):
+        if not self._patches.has(SOLUTION_FROM_RECEIPT):
             return
         for name in opening_clocks(cls.level):
             clock, calendar = await self._start_clock(name, self._filing.intake.received_at, kind=ClockKind.CUSTOMER)
@@ -623,7 +617,7 @@ class ComplaintWorkflow:
         if action not in CLOCKS_OF or not self._uses_customer_clocks():
             return change
         stops, starts = CLOCKS_OF[action]
-        if self._has(SOLUTION_FROM_RECEIPT):
+        if self._patches.has(SOLUTION_FROM_RECEIPT):
             if not self._opened:  # an update in the first task: the opening's solution clock first
                 await workflow.wait_condition(lambda: self._opened)
             starts = clocks_started(action, self._filing.classification.level, self._handling_round, self._clocks)
@@ -687,7 +681,7 @@ class ComplaintWorkflow:
         return state
 
     async def _record(self, changes: list[ComplaintChange]) -> None:
-        if self._has(STEPS_IN_ORDER):
+        if self._patches.has(STEPS_IN_ORDER):
             # In seq order: a change that took its seq before another's await is written first.
             first = changes[0].entry.seq
             if self._written_seq < first - 1:
@@ -740,7 +734,7 @@ class ComplaintWorkflow:
         return await look_up_deadline(request, LABELS.get(name, name))
 
     async def _clock_due(self, clock: Clock) -> None:
-        if clock.kind is ClockKind.PROGRESS and not self._has(PROGRESS_OWED_BY_PERSON):
+        if clock.kind is ClockKind.PROGRESS and not self._patches.has(PROGRESS_OWED_BY_PERSON):
             await self._send_progress_update()
             return
         clock.overdue_at = workflow.now()

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.reply_checks import check_reply, ReplyOutcome
     from workflows.notices import notify_beside, notify_in_task
     from workflows.options import CALENDAR_LOOKUP, READ_MODEL_WRITE
-    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, refuse
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, Patches, built_in, refuse
     from workflows.clocks import done_or_due
     from workflows.deadlines import (
         COMPUTE_DEADLINE_CHAIN_ACTIVITY,
@@ -85,7 +85,7 @@ class DispatchWorkflow:
         self._notices: list[asyncio.Task[Any]] = []
         self._ladder_due: list[Deadline] | None = None  # the ladder's answer-by instants, if known ahead
         self._ladder_exhausted = False
-        self._patches: dict[str, bool] = {}  # a patch asked for once, then remembered
+        self._patches = Patches(order.built_with)
         self._told: list[asyncio.Task[None]] = []  # signals to the complaint, in flight or sent
         self._told_status: S | None = None  # the status the complaint last heard of
 
@@ -99,10 +99,10 @@ class DispatchWorkflow:
                 await self._urgent_review()
             await self._start_clock()
             await self._wait_for_answer()
-            if self._has(REVIEWABLE_ANSWERS):
+            if self._patches.has(REVIEWABLE_ANSWERS):
                 await self._answered_and_reviewable()
         except asyncio.CancelledError:
-            if self._view.status in ANSWERED and self._has(REVIEWABLE_ANSWERS):
+            if self._view.status in ANSWERED and self._patches.has(REVIEWABLE_ANSWERS):
                 pass  # the complaint ended after the answer: the answer stands, and is the result
             else:
                 # The complaint was closed or cancelled: this dispatch ends with it.
@@ -110,7 +110,7 @@ class DispatchWorkflow:
                 self._view.status = S.CANCELLED
                 await self._record(self._event("cancel", SYSTEM_ACTOR, before, {}))
                 raise
-        if not self._has(REVIEWABLE_ANSWERS):  # started before it: notices first, then the complaint
+        if not self._patches.has(REVIEWABLE_ANSWERS):  # started before it: notices first, then the complaint
             await workflow.wait_condition(workflow.all_handlers_finished)
             await asyncio.gather(*self._notices, return_exceptions=True)
             result = DispatchResult(dispatch=self._view, redispatch=self._redispatch)
@@ -243,7 +243,7 @@ class DispatchWorkflow:
             summary = f"escalate to {_next_role(self._ladder, level)} at {step_deadline.due_local}"
             if await done_or_due(ended, step_deadline.due, summary):
                 return
-            if level == len(self._ladder) and self._has(LADDER_END_RECORDED):
+            if level == len(self._ladder) and self._patches.has(LADDER_END_RECORDED):
                 # The last rung's answer-by has passed too (head office's hour, the director's 2 h).
                 self._ladder_exhausted = True
                 await self._commit(self._event("ladder_exhausted", SYSTEM_ACTOR, self._view.status,
@@ -256,7 +256,7 @@ class DispatchWorkflow:
     @workflow.update
     async def reply(self, req: ReplyToDispatch) -> ReplyAnswer:
         self._check_open()
-        if self._has(REVIEWABLE_ANSWERS) and self._view.due is None:
+        if self._patches.has(REVIEWABLE_ANSWERS) and self._view.due is None:
             # Answered the moment its id was handed out: measured against the clock it starts with.
             await workflow.wait_condition(lambda: self._view.due is not None)
             self._check_open()
@@ -310,7 +310,7 @@ class DispatchWorkflow:
         self._check_returnable()
 
     def _check_returnable(self) -> None:
-        if self._view.status is not S.ANSWERED or not self._patches.get(REVIEWABLE_ANSWERS):
+        if self._view.status is not S.ANSWERED or not self._patches.known(REVIEWABLE_ANSWERS):
             refuse(f"the dispatch is {self._view.status.value}; only an accepted answer can be returned",
                    self._view.status.value)
 
@@ -319,12 +319,6 @@ class DispatchWorkflow:
         return self._view
 
     # -- mechanics ----------------------------------------------------------------------------
-
-    def _has(self, change: str) -> bool:
-        """Whether this execution has a change (a patch), asked once at the first point it matters."""
-        if change not in self._patches:
-            self._patches[change] = built_in(change, self._order.built_with)
-        return self._patches[change]
 
     def _event(self, action: str, actor: Actor, before: S | None, detail: dict[str, Any]) -> DispatchChange:
         self._seq += 1

@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         judgement_workflow_id,
     )
     from workflows.options import CALENDAR_LOOKUP, READ_MODEL_WRITE
-    from workflows.case import SYSTEM_ACTOR, CaseSearch, built_in, refuse
+    from workflows.case import SYSTEM_ACTOR, CaseSearch, Patches, refuse
     from workflows.clocks import done_or_due
     from workflows.deadlines import Deadline, DeadlineRequest, look_up_deadline
     from workflows.notices import notify_beside
@@ -80,7 +80,7 @@ class JudgementWorkflow:
         self._searchable: dict[str, str] = {}
         self._notices: list[asyncio.Task[Any]] = []
         self._appeals_in_time = 0  # appeals that arrived by the deadline, their look-ups still running
-        self._patches: dict[str, bool] = {}
+        self._patches = Patches(opening.built_with)
 
     @workflow.run
     async def run(self, opening: JudgementOpening) -> JudgementView:
@@ -247,7 +247,7 @@ class JudgementWorkflow:
     async def appeal(self, req: AppealJudgement) -> JudgementView:
         arrived = workflow.now()  # before any await: an appeal is lodged when it arrives
         self._check_appeal(req)
-        at_arrival = self._has(APPEAL_AT_ARRIVAL)
+        at_arrival = self._patches.has(APPEAL_AT_ARRIVAL)
         in_time = at_arrival and self._view.due is not None and arrived <= self._view.due
         self._appeals_in_time += int(in_time)
         try:
@@ -339,12 +339,6 @@ class JudgementWorkflow:
         if self._view.status is not status:
             refuse(f"the judgement is {self._view.status.value}; it must be {status.value} to {what}",
                    self._view.status.value)
-
-    def _has(self, change: str) -> bool:
-        """Whether this execution runs `change` (asked once: the answer holds for the whole run)."""
-        if change not in self._patches:
-            self._patches[change] = built_in(change, self._opening.built_with)
-        return self._patches[change]
 
     def _finish(self) -> None:
         self._view.final_at, self._view.acting_unit, self._view.reminder_at = workflow.now(), None, None
