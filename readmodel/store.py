@@ -1,6 +1,6 @@
 """The read model's database (SQLite file by default, PostgreSQL by URL), its schema, and its
 stores, one per capability: `read_model.complaints`, `.dispatches`, `.contacts`, `.judgements`,
-`.outbox`, `.knowledge`, `.requirements`, `.claims` (intake's keys), each on the one engine and writer mutex."""
+`.outbox`, `.knowledge`, `.requirements`, `.claims` (intake's keys), `.audit`, each on the one engine and writer mutex."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
 
 from readmodel import knowledge
+from readmodel.audit import AuditLog
 from readmodel.complaints import ComplaintStore, fill_phone_keys
 from readmodel.contacts import ContactStore
 from readmodel.dispatches import DispatchStore
@@ -70,6 +71,7 @@ class ReadModel:
         self.knowledge = KnowledgeBase(self.engine, self._write_lock)
         self.requirements = RequirementStore(self.engine, self._write_lock)
         self.claims = IntakeClaims(self.engine, self._write_lock)
+        self.audit = AuditLog(self.engine, self._write_lock)
 
     @property
     def write_lock(self) -> Any:

@@ -341,3 +341,20 @@ class RequirementRow(SQLModel, table=True):
     demand: str | None = None  # what the customer asked for, cleaned the same way
     received_at: datetime = _instant(nullable=False, index=True)
     forwarded_at: datetime = _instant(nullable=False)
+
+
+class AuditRow(SQLModel, table=True):
+    """One use of customer data (PIPL art. 51): a reveal, an export, a decode of workflow payloads or
+    an erasure. Append-only: rows are inserted, never updated or deleted; only the auditor reads them."""
+
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _instant(nullable=False, index=True)
+    actor_id: str = Field(index=True)
+    role: str
+    unit: str
+    action: str = Field(index=True)  # reveal | export | decode | erase | deidentify
+    what: str  # which data, e.g. "complainant.phone", "complaints.csv (312 rows)", "12 payloads"
+    case_id: str | None = Field(default=None, index=True)
+    reason: str | None = None  # as the actor gave it

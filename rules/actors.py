@@ -44,6 +44,12 @@ class Permission(StrEnum):
     HANDLE_CONTACT = "handle_contact"  # answer at once, hand over, call back
     ANSWER_CONSULTATION = "answer_consultation"  # the owning department (its own unit or above)
     READ_REQUIREMENTS = "read_requirements"  # the product side's list of level-3 suggestions (DOMAIN §3)
+    # Customer data (DOMAIN §9, PIPL, GB/T 41833): each use of full data is asked for and audited.
+    REVEAL_CUSTOMER_DATA = "reveal_customer_data"  # see one case's full phone number, with a reason, once
+    EXPORT_COMPLAINTS = "export_complaints"  # the CSV export of complaints, masked by role
+    DECODE_PAYLOADS = "decode_payloads"  # the codec server: read encrypted workflow histories
+    ERASE_CUSTOMER_DATA = "erase_customer_data"  # de-identify one customer's cases at their request
+    READ_AUDIT = "read_audit"  # the audit log of reveals, exports, decodes and erasures
 
 
 class Actor(BaseModel):
