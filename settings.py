@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +35,11 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = 10.0
     # Where a person's browser reaches the Web UI; by default beside the Temporal frontend.
     temporal_ui_public_url: str | None = None
+    # Worker Versioning (docs/DESIGN.md "Deploying new workflow code"): off unless a deployment is
+    # named, so `make run` and the tests run unversioned workers. The build id names this code: the
+    # deploy sets it (image tag or commit); by default the git commit, else the package version.
+    worker_deployment_name: str | None = None
+    worker_build_id: str | None = None
 
     @property
     def temporal_ui_url(self) -> str:
@@ -40,6 +47,18 @@ class Settings(BaseSettings):
             return self.temporal_ui_public_url.rstrip("/")
         host = self.temporal_address.rsplit(":", 1)[0]
         return f"http://{host}:{self.temporal_ui_port}"
+
+    @property
+    def build_id(self) -> str:
+        return self.worker_build_id or _git_commit() or version("complaint-desk")
+
+
+def _git_commit() -> str | None:
+    try:
+        found = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (found.stdout.strip() or None) if found.returncode == 0 else None
 
 
 @lru_cache

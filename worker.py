@@ -10,12 +10,13 @@ import asyncio
 import compileall
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.calendar import CalendarActivities
 from activities.contact import ContactActivities
@@ -71,6 +72,20 @@ def compile_workflow_modules() -> None:
         logging.getLogger(__name__).warning("workflow modules not compiled to bytecode (read-only tree?)")
 
 
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """Worker Versioning when a deployment is named: this worker serves one version of it, and the
+    server sends a case's tasks to the deployment's current version only. Every workflow type is
+    AUTO_UPGRADE: a complaint lives for weeks, so it moves to the new version on its next task and
+    workflow.patched (workflows/case.py Patches) keeps its history replaying; docs/DESIGN.md says why."""
+    if not settings.worker_deployment_name:
+        return None
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(deployment_name=settings.worker_deployment_name, build_id=settings.build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+    )
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -78,6 +93,7 @@ def build_worker(
     executor: ThreadPoolExecutor,
     policy: PolicyFile | None = None,
     senders: Mapping[Channel, Sender] | None = None,
+    workflows: Sequence[type] = WORKFLOWS,  # a test deploys a changed workflow in their place
 ) -> Worker:
     compile_workflow_modules()
     policy = policy or PolicyFile(settings.policy_file)
@@ -90,7 +106,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=WORKFLOWS,
+        workflows=workflows,
         activities=[
             read_model_activities.record_complaint_changes,
             read_model_activities.record_dispatch_changes,
@@ -111,6 +127,7 @@ def build_worker(
         max_cached_workflows=settings.worker_cached_workflows,
         # On SIGTERM (a redeploy), let running activities finish inside the container's grace period.
         graceful_shutdown_timeout=timedelta(seconds=20),
+        deployment_config=deployment_config(settings),
     )
 
 
@@ -128,7 +145,9 @@ async def main() -> None:
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, read_model, executor, senders=senders)
         async with worker:
-            logging.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.temporal_address)
+            logging.info("worker polling task queue %s on %s (deployment %s, build %s)", settings.temporal_task_queue,
+                         settings.temporal_address, settings.worker_deployment_name or "none: unversioned",
+                         settings.build_id if settings.worker_deployment_name else "-")
             await stop.wait()
     await close_senders(senders)
     read_model.dispose()
