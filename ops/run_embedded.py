@@ -1,8 +1,12 @@
 """`make run`: the embedded default on one machine, no Docker.
 
 Starts the Temporal CLI dev server (Web UI included, state persisted in ./data/temporal.db and
-the complaint search attributes registered), one worker and the API, prints the addresses and
-stops all three on Ctrl-C. Stopping and starting again keeps every open complaint.
+the complaint search attributes registered), one worker and the API, and prints the addresses.
+A child that dies (a crash, a `kill -9`) is named and started again with backoff; only Ctrl-C or
+SIGTERM stops everything. Stopping and starting again keeps every open complaint.
+
+What it starts is `startup(settings)`: long-running `Child` processes and one-off setup steps, in
+order. Adding a process is one `Child(...)` line there.
 """
 
 from __future__ import annotations
@@ -12,18 +16,41 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client
 
-from settings import ROOT, get_settings
+from settings import ROOT, Settings, get_settings
 from workflows.case import CaseSearch
 
 BIN = Path(sys.executable).parent
 SEARCH_ATTRIBUTE_TYPES = {"KEYWORD": "Keyword", "INT": "Int"}
+# A child that dies is started again after 2 s, then 4, 8 ... up to 30 s while it keeps dying;
+# once it has stayed up for STABLE_SECONDS the next death waits 2 s again.
+FIRST_BACKOFF_SECONDS = 2.0
+MAX_BACKOFF_SECONDS = 30.0
+STABLE_SECONDS = 30.0
+STOP_GRACE_SECONDS = 20.0
 
 
-def dev_server_command(settings) -> list[str]:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class Child:
+    """A long-running process `make run` keeps alive."""
+
+    name: str  # as the launcher's messages call it: "worker exited with code -9; ..."
+    command: Callable[[Settings], list[str]]
+    # Blocks until the first start serves (the next steps need it); not waited for on restarts.
+    ready: Callable[[Settings, subprocess.Popen], None] | None = None
+
+
+# A one-off step between children (e.g. set up what the next child needs); an exception stops start-up.
+SetupStep = Callable[[Settings], None]
+
+
+def dev_server_command(settings: Settings) -> list[str]:
     host, port = settings.temporal_address.rsplit(":", 1)
     command = [
         str(BIN / "temporal"),
@@ -43,69 +70,147 @@ def dev_server_command(settings) -> list[str]:  # type: ignore[no-untyped-def]
     return command
 
 
-async def wait_for_frontend(address: str, namespace: str, server: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        if server.poll() is not None:
-            raise SystemExit(f"the Temporal dev server exited with code {server.returncode}; see its output above")
-        try:
-            await Client.connect(address, namespace=namespace)
+def worker_command(settings: Settings) -> list[str]:
+    return [sys.executable, "worker.py"]
+
+
+def api_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", "api.main:app",
+        "--host", settings.api_host, "--port", str(settings.api_port), "--log-level", "warning", "--no-access-log",
+    ]
+
+
+def wait_for_frontend(settings: Settings, server: subprocess.Popen, seconds: float = 60) -> None:
+    async def answered() -> None:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"the Temporal dev server exited with code {server.returncode}; see its output above")
+            try:
+                await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+                return
+            except Exception:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise SystemExit(
+                        f"the Temporal dev server did not answer on {settings.temporal_address} within {seconds:.0f} s"
+                    ) from None
+                await asyncio.sleep(0.3)
+
+    asyncio.run(answered())
+
+
+def startup(settings: Settings) -> list[Child | SetupStep]:
+    """What `make run` starts, in order."""
+    return [
+        Child("Temporal dev server", dev_server_command, ready=wait_for_frontend),
+        Child("worker", worker_command),
+        Child("API", api_command),
+    ]
+
+
+def addresses(settings: Settings) -> str:
+    def shown(path: Path) -> Path:
+        return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+    return (
+        f"\nComplaint desk is running (Ctrl-C stops it; state is kept in {shown(settings.data_dir)}):\n"
+        f"  API            http://{settings.api_host}:{settings.api_port}  (docs at /docs)\n"
+        f"  Temporal UI    {settings.temporal_ui_url}\n"
+        f"  Temporal gRPC  {settings.temporal_address}\n"
+        f"  dev tokens     {shown(settings.tokens_file)}\n"
+    )
+
+
+def say(message: str) -> None:
+    print(f"[make run] {message}", flush=True)
+
+
+class Supervised:
+    """One child's process, started again with backoff whenever it dies."""
+
+    def __init__(self, child: Child, settings: Settings, env: dict[str, str]) -> None:
+        self.child, self.settings, self.env = child, settings, env
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.backoff = FIRST_BACKOFF_SECONDS
+        self.restart_at: float | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.child.command(self.settings), cwd=ROOT, env=self.env)
+        self.started_at, self.restart_at = time.monotonic(), None
+        say(f"{self.child.name} started (pid {self.process.pid})")
+
+    def look_after(self, now: float) -> None:
+        """Notice a death and schedule the restart, or restart when its time has come."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.start()
             return
-        except Exception:
-            if asyncio.get_running_loop().time() > deadline:
-                raise SystemExit(f"the Temporal dev server did not answer on {address} within {seconds:.0f} s") from None
-            await asyncio.sleep(0.3)
+        assert self.process is not None
+        code = self.process.poll()
+        if code is None:
+            return
+        if now - self.started_at >= STABLE_SECONDS:
+            self.backoff = FIRST_BACKOFF_SECONDS
+        delay = self.backoff
+        self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
+        self.restart_at = now + delay
+        say(f"{self.child.name} exited with code {code}; restarting in {delay:g} s")
+
+    def signal_stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
+    def wait_stopped(self) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            say(f"{self.child.name} did not stop within {STOP_GRACE_SECONDS:g} s; killing it")
+            self.process.kill()
+            self.process.wait()
 
 
 def main() -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    children: list[subprocess.Popen] = []
+    running: list[Supervised] = []
 
-    def stop(*_: object) -> None:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in reversed(children):
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    # SIGTERM stops like Ctrl-C. Children share the terminal's process group, so a Ctrl-C reaches
+    # them too; the launcher stops restarting first (the handler runs before any child has exited).
+    signal.signal(signal.SIGTERM, interrupt)
     try:
-        server = subprocess.Popen(dev_server_command(settings), cwd=ROOT, env=env)
-        children.append(server)
-        asyncio.run(wait_for_frontend(settings.temporal_address, settings.temporal_namespace, server))
-        children.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env))
-        children.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "api.main:app",
-                 "--host", settings.api_host, "--port", str(settings.api_port), "--log-level", "warning", "--no-access-log"],
-                cwd=ROOT,
-                env=env,
-            )
-        )
-        print(
-            "\nComplaint desk is running (Ctrl-C stops it; state is kept in ./data):\n"
-            f"  API            http://{settings.api_host}:{settings.api_port}  (docs at /docs)\n"
-            f"  Temporal UI    {settings.temporal_ui_url}\n"
-            f"  Temporal gRPC  {settings.temporal_address}\n"
-            f"  dev tokens     {settings.tokens_file.relative_to(ROOT) if settings.tokens_file.is_relative_to(ROOT) else settings.tokens_file}\n",
-            flush=True,
-        )
-        while all(child.poll() is None for child in children):
-            try:
-                children[0].wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                pass
-        failed = [c.args[0] if isinstance(c.args, list) else c.args for c in children if c.poll() is not None]
-        print(f"stopping: a process ended ({', '.join(map(str, failed))})", flush=True)
+        for step in startup(settings):
+            if isinstance(step, Child):
+                supervised = Supervised(step, settings, env)
+                running.append(supervised)
+                supervised.start()
+                if step.ready is not None:
+                    assert supervised.process is not None
+                    step.ready(settings, supervised.process)
+            else:
+                step(settings)
+        print(addresses(settings), flush=True)
+        while True:
+            time.sleep(0.2)
+            now = time.monotonic()
+            for supervised in running:
+                supervised.look_after(now)
     except KeyboardInterrupt:
-        print("\nstopping ...", flush=True)
+        say("stopping ...")
     finally:
-        stop()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for supervised in reversed(running):  # the API first, the dev server last
+            supervised.signal_stop()
+        for supervised in reversed(running):
+            supervised.wait_stopped()
 
 
 if __name__ == "__main__":
