@@ -1,8 +1,14 @@
 """docker-compose.yml, the Dockerfile and the deploy scripts, checked without a Docker engine.
 
-Static rules on the files, plus the deploy scripts run for real where this machine can: the
-PostgreSQL init script against a throwaway PostgreSQL, the search-attribute script against the
-Temporal dev server (same CLI family as the admin-tools image).
+The compose file is validated against the Compose Specification's JSON schema, vendored as
+tests/ops/compose-spec.json (no fetch at run time): the schema the compose-spec project publishes
+(schema/compose-spec.json, draft 2020-12), taken from the PyPI wheel check-jsonschema 0.39.0
+(check_jsonschema/builtin_schemas/vendor/compose-spec.json, sha256 d549057e…0e64), Apache-2.0
+(compose-spec.LICENSE beside it). To update: pip download a newer check-jsonschema and copy the file.
+The hand-written rules below check what a schema cannot: references between services, images,
+settings, mounts. The deploy scripts are run for real where this machine can: the PostgreSQL init
+script against a throwaway PostgreSQL, the search-attribute script against the Temporal dev server
+(same CLI family as the admin-tools image).
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import json
+
+import jsonschema
 import psycopg
 import pytest
 import yaml
@@ -33,6 +42,7 @@ from workflows.case import CaseSearch
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+COMPOSE_SPEC = Path(__file__).with_name("compose-spec.json")
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 # The services that run this project's image: configured through settings.Settings only.
@@ -115,6 +125,34 @@ def free_port() -> int:
 
 
 # -- the compose file -------------------------------------------------------------------------
+
+
+def compose_spec_errors(document: Any) -> list[str]:
+    """What the Compose Specification's schema finds wrong, one line per error, with its path."""
+    schema = json.loads(COMPOSE_SPEC.read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def test_the_compose_file_follows_the_compose_specification() -> None:
+    assert compose_spec_errors(COMPOSE) == []
+
+
+def test_the_compose_specification_check_refuses_what_docker_compose_would() -> None:
+    """The schema is live, not vacuous: mistakes `docker compose config` rejects are found here too."""
+    misspelt = {**COMPOSE, "services": {**SERVICES, "api": {**SERVICES["api"], "depends_om": ["worker"]}}}
+    unknown_condition = {
+        **COMPOSE,
+        "services": {**SERVICES, "worker": {**SERVICES["worker"], "depends_on": {"api": {"condition": "service_ready"}}}},
+    }
+    unknown_top_level = {**COMPOSE, "service": {}}
+
+    assert any(e.startswith("services/api:") and "depends_om" in e for e in compose_spec_errors(misspelt))
+    assert any(e.startswith("services/worker/depends_on:") for e in compose_spec_errors(unknown_condition))
+    assert any("service" in e for e in compose_spec_errors(unknown_top_level))
 
 
 def test_the_compose_file_describes_the_whole_stack() -> None:
