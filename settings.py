@@ -7,6 +7,7 @@ from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = 10.0
     # Where a person's browser reaches the Web UI; by default beside the Temporal frontend.
     temporal_ui_public_url: str | None = None
+    # Payload encryption (protection/keys.py): the key ring as JSON, else read from the key file.
+    payload_keys: SecretStr | None = None
+    payload_keys_file: Path | None = None  # default: <data_dir>/payload-keys.json
+    # The codec server (api/codec_server.py) the Web UI and the CLI decrypt payloads through.
+    codec_server_port: int = 8234
+    codec_server_public_url: str | None = None  # where a browser reaches it; by default beside the API host
     # Worker Versioning (docs/DESIGN.md "Deploying new workflow code"): off unless a deployment is
     # named, so `make run` and the tests run unversioned workers. The build id names this code: the
     # deploy sets it (image tag or commit); by default the git commit, else the package version.
@@ -47,6 +54,16 @@ class Settings(BaseSettings):
             return self.temporal_ui_public_url.rstrip("/")
         host = self.temporal_address.rsplit(":", 1)[0]
         return f"http://{host}:{self.temporal_ui_port}"
+
+    @property
+    def payload_key_ring_path(self) -> Path:
+        return self.payload_keys_file or self.data_dir / "payload-keys.json"
+
+    @property
+    def codec_server_url(self) -> str:
+        if self.codec_server_public_url:
+            return self.codec_server_public_url.rstrip("/")
+        return f"http://{self.api_host}:{self.codec_server_port}"
 
     @property
     def build_id(self) -> str:
