@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ops.run_embedded import dev_server_command, wait_for_frontend
+from protection.keys import ensure_key_ring
 from settings import ROOT, Settings
 
 
@@ -33,6 +34,7 @@ def embedded_stack(with_api: bool = True) -> Iterator[Settings]:
         data_dir=data,
         database_url=f"sqlite:///{data / 'readmodel.db'}",
     )
+    ensure_key_ring(settings.payload_key_ring_path)  # the worker and the API read it from DATA_DIR
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": settings.temporal_address,

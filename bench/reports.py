@@ -37,7 +37,8 @@ from api.main import create_app
 from readmodel.store import ReadModel
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
 from settings import Settings
-from temporal_client import DATA_CONVERTER
+from protection.keys import ensure_key_ring
+from temporal_client import data_converter
 
 COMPLAINTS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 START = datetime(2025, 10, 31, 16, tzinfo=UTC)  # 2025-11-01 00:00 in Shanghai
@@ -173,6 +174,7 @@ async def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     path = data / "readmodel.db"
     settings = Settings(database_url=f"sqlite:///{path}", data_dir=data)
+    ensure_key_ring(settings.payload_key_ring_path)  # a throw-away ring in the throw-away data dir
     schema = ReadModel(settings.database_url)
     schema.create_schema()
     schema.dispose()
@@ -181,7 +183,7 @@ async def main() -> None:
     print(f"generated {made} in {time.perf_counter() - began:.0f} s into {path}")
 
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"), data_converter=DATA_CONVERTER,
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"), data_converter=data_converter(settings),
         dev_server_extra_args=["--log-level", "error"])
     try:
         app = create_app(settings, temporal=env.client)

@@ -24,7 +24,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from readmodel.store import ReadModel
 from settings import ROOT, Settings
-from temporal_client import DATA_CONVERTER
+from tests.protection.keys import DATA_CONVERTER, TEST_KEY_RING, with_keys
 from worker import ACTIVITY_THREADS, build_worker
 from workflows.case import CaseSearch
 
@@ -122,6 +122,7 @@ def stack_settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         policy_file=ROOT / "policies" / "express_carrier.yaml",
         tokens_file=ROOT / "config" / "tokens.dev.yaml",
+        payload_keys=with_keys(TEST_KEY_RING),  # the ring DATA_CONVERTER encrypts with
     )
 
 

@@ -37,7 +37,7 @@ async def main(address: str, task_queue: str, database_url: str, gateway: str) -
     from readmodel.store import ReadModel
     from rules.policy import load_policy
     from settings import ROOT
-    from temporal_client import DATA_CONVERTER
+    from tests.protection.keys import DATA_CONVERTER
 
     policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
     activities = NotificationActivities(

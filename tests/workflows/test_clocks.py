@@ -30,7 +30,7 @@ from rules.classification import classify
 from rules.intake import ComplaintIntake
 from rules.policy import PolicyFile, load_policy
 from settings import ROOT
-from temporal_client import DATA_CONVERTER
+from tests.protection.keys import DATA_CONVERTER
 from tests.conftest import end_workflows, stack_settings
 from tests.factories import complaint_body
 from worker import ACTIVITY_THREADS, WORKFLOWS, build_worker
@@ -177,7 +177,7 @@ async def timer_summaries(handle: WorkflowHandle) -> list[str]:
     summaries = []
     for event in (await handle.fetch_history()).events:
         if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED and event.user_metadata.HasField("summary"):
-            summaries.append(DATA_CONVERTER.payload_converter.from_payload(event.user_metadata.summary, str))
+            summaries.append((await DATA_CONVERTER.decode([event.user_metadata.summary], [str]))[0])
     return summaries
 
 

@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from rules.actors import Actor, Role
-from temporal_client import DATA_CONVERTER
+from tests.protection.keys import DATA_CONVERTER
 from tests.conftest import Stack, auth
 from tests.notifications.receivers import SmsGateway
 from tests.workflows.test_clocks import filing, start
@@ -215,4 +215,4 @@ async def judgement_opening(stack: Stack, cid: str) -> JudgementOpening:
     started = history.events[0]
     assert started.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
     payload = started.workflow_execution_started_event_attributes.input.payloads[0]
-    return DATA_CONVERTER.payload_converter.from_payload(payload, JudgementOpening)  # type: ignore[no-any-return]
+    return (await DATA_CONVERTER.decode([payload], [JudgementOpening]))[0]  # type: ignore[no-any-return]

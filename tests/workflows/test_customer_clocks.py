@@ -28,7 +28,7 @@ from readmodel.store import ReadModel
 from rules.classification import classify
 from rules.policy import load_policy
 from rules.actors import Actor, Role
-from temporal_client import DATA_CONVERTER
+from tests.protection.keys import DATA_CONVERTER
 from tests.conftest import TEST_SERVER, end_workflows, register_search_attributes, stack_settings
 from tests.notifications.receivers import SmsGateway, running_gateway
 from tests.workflows.test_clocks import POLICY, filing, start
@@ -128,7 +128,7 @@ async def notices(handle: WorkflowHandle) -> list[NotifyRequest]:
     for event in (await handle.fetch_history()).events:
         attrs = event.activity_task_scheduled_event_attributes
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and attrs.activity_type.name == NOTIFY_ACTIVITY:
-            found.append(DATA_CONVERTER.payload_converter.from_payload(attrs.input.payloads[0], NotifyRequest))
+            found.append((await DATA_CONVERTER.decode([attrs.input.payloads[0]], [NotifyRequest]))[0])
     return found
 
 

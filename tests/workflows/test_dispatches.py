@@ -26,7 +26,7 @@ from rules.escalation import resolve_ladder
 from rules.policy import load_policy
 from settings import ROOT
 from tests.api.test_complaint_lifecycle import act, file
-from temporal_client import DATA_CONVERTER
+from tests.protection.keys import DATA_CONVERTER
 from tests.conftest import TEST_SERVER, Stack, auth, register_search_attributes, running_stack
 from tests.factories import complaint_body, urgent_body
 from tests.notifications.receivers import SmsGateway, running_gateway

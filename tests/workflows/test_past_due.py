@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from temporal_client import DATA_CONVERTER
+from tests.protection.keys import DATA_CONVERTER
 from tests.workflows.test_built_with import PATCH_MARKER, patch_markers
 from tests.workflows.test_clocks import complaint_worker, filing, start, timer_summaries
 from worker import WORKFLOWS

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from notifications.messages import NOTIFY_ACTIVITY, NotifyRequest
 from readmodel.outbox import Outbox
-from temporal_client import DATA_CONVERTER
+from tests.protection.keys import DATA_CONVERTER
 from tests.api.test_complaint_lifecycle import act, file
 from tests.conftest import Stack, running_stack
 from tests.factories import complaint_body
@@ -70,7 +70,7 @@ async def red_alert_steps(handle: WorkflowHandle) -> list[str]:
     for event in (await handle.fetch_history()).events:
         attrs = event.activity_task_scheduled_event_attributes
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and attrs.activity_type.name == NOTIFY_ACTIVITY:
-            steps.append(DATA_CONVERTER.payload_converter.from_payload(attrs.input.payloads[0], NotifyRequest).step)
+            steps.append((await DATA_CONVERTER.decode([attrs.input.payloads[0]], [NotifyRequest]))[0].step)
     return steps
 
 
