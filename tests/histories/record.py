@@ -17,7 +17,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from temporal_client import DATA_CONVERTER
+from tests.protection.keys import DATA_CONVERTER
 from tests.conftest import TEST_SERVER, register_search_attributes
 from tests.workflows.test_clocks import AGENT, complaint_worker, filing, first_contact, friday_evening, start
 from workflows.complaint import ComplaintWorkflow
