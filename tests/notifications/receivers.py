@@ -51,6 +51,7 @@ class SmsGateway:
 
     script: list[int] = field(default_factory=list)
     busy_for: dict[str, int] = field(default_factory=dict)  # phone → how many sends to it get 503 first
+    refusing: bool = False  # down for a while: every send gets 503 until switched back
     requests: list[GatewayRequest] = field(default_factory=list)
     handset: list[dict[str, Any]] = field(default_factory=list)  # what phones received
     _delivered_keys: set[str] = field(default_factory=set)
@@ -66,6 +67,8 @@ class SmsGateway:
     def _status(self, key: str | None, body: dict[str, Any]) -> int:
         if self.script:
             return self.script.pop(0)
+        if self.refusing:
+            return 503
         if self.busy_for.get(body.get("to", ""), 0) > 0:
             self.busy_for[body["to"]] -= 1
             return 503

@@ -110,11 +110,12 @@ class PostgresCluster:
             )
         return result
 
-    def start(self) -> None:
-        """Start on a free loopback port; retried on the rare port grabbed in between."""
+    def start(self, *, same_port: bool = False) -> None:
+        """Start on a free loopback port; retried on the rare port grabbed in between. same_port:
+        start again where it listened before (a stopped server coming back, for its clients)."""
         last: PostgresUnavailable | None = None
-        for _ in range(3):
-            self.port = free_port()
+        for _ in range(1 if same_port else 3):
+            self.port = self.port if same_port else free_port()
             options = " ".join(
                 [
                     "-c listen_addresses=127.0.0.1",
