@@ -10,17 +10,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 app
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone: a code change rebuilds only the layers below.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+# Dependencies first, from the lock alone (every version pinned, every file's hash checked; the
+# same lock `make install` builds on): a code change rebuilds only the layers below.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 # Then the project itself (packages, policy, config), installed from this directory.
 COPY . .
 # Bytecode for /app itself (python worker.py imports from here, not site-packages): the workflow
 # sandbox imports a workflow's module for every case it runs, and must not compile it each time.
-RUN pip install --no-deps . \
+RUN pip install --no-deps --no-build-isolation . \
     && python -m compileall -q /app \
     && mkdir -p /app/data \
     && chown app:app /app/data

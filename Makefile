@@ -3,16 +3,32 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# Every dependency pinned with its hashes, compiled from pyproject.toml by `make lock`:
+# requirements.lock is what runs (the Dockerfile's), requirements-test.lock adds the test extra
+# at the same versions (what `make install` puts in .venv). Both include the build backend.
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
+PIP := $(PY) -m pip --disable-pip-version-check
+COMPILE = $(PY) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires']))" \
+	| $(VENV)/bin/uv pip compile pyproject.toml - --universal --python-version 3.11 --generate-hashes \
+	  --quiet --custom-compile-command "make lock"
 
-.PHONY: run test install clean
+.PHONY: run test install lock clean
 
-$(STAMP): pyproject.toml
+# Installed again whenever a lock changes (or pyproject.toml: the project's own packages).
+$(STAMP): $(TEST_LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) install --quiet --require-hashes -r $(TEST_LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# After changing pyproject.toml's dependencies; then commit both locks.
+lock: $(STAMP)
+	$(COMPILE) -o $(LOCK)
+	$(COMPILE) --extra test --constraint $(LOCK) -o $(TEST_LOCK)
 
 run: install
 	$(PY) -m ops.run_embedded
