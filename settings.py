@@ -7,7 +7,7 @@ from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'data' / 'readmodel.db'}"
     policy_file: Path = ROOT / "policies" / "express_carrier.yaml"
     tokens_file: Path = ROOT / "config" / "tokens.dev.yaml"
+    # What one caller may send (api/limits.py): any request body; complaints and contacts filed per token
+    # in a sliding window (0: no limit). Each API replica counts its own requests.
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    intake_rate_limit: int = Field(default=300, ge=0)
+    intake_rate_window_seconds: float = Field(default=60, gt=0)
+    # Page log-in (api/pages.py): a signed session cookie. Every API replica needs the same secret; without
+    # one each process draws its own, and its sessions end when it stops.
+    session_secret: SecretStr | None = None
+    session_hours: float = Field(default=8, gt=0, le=24 * 30)
     # Notifications: email over SMTP, SMS through an HTTP gateway (a channel without one is skipped).
     smtp_host: str | None = None
     smtp_port: int = 25
