@@ -135,7 +135,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     read_model = ReadModel(settings.database_url)
-    read_model.create_schema()
+    read_model.require_schema()  # the schema is upgraded before start-up: python -m readmodel.migrate
     client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         read_model = ReadModel(settings.database_url)
-        read_model.create_schema()
+        read_model.require_schema()  # the schema is upgraded before start-up: python -m readmodel.migrate
         client = temporal or await connect(settings)
         app.state.services = Services(settings, policy_file, tokens, client, read_model)
         try:

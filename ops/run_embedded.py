@@ -23,6 +23,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from readmodel import migrate
+from readmodel.store import make_engine
 from settings import ROOT, Settings, get_settings
 from workflows.case import CaseSearch
 
@@ -100,10 +102,20 @@ def wait_for_frontend(settings: Settings, server: subprocess.Popen, seconds: flo
     asyncio.run(answered())
 
 
+def upgrade_read_model(settings: Settings) -> None:
+    """The read model's schema to head (readmodel/migrate.py) before the worker and the API, which only check it."""
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def startup(settings: Settings) -> list[Child | SetupStep]:
     """What `make run` starts, in order."""
     return [
         Child("Temporal dev server", dev_server_command, ready=wait_for_frontend),
+        upgrade_read_model,
         Child("worker", worker_command),
         Child("API", api_command),
     ]

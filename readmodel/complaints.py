@@ -248,12 +248,3 @@ def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:
         "repeat_of": filing.repeat_of,
     }
 
-
-def fill_phone_keys(conn: Connection) -> None:
-    """Complaints written before `phone_key` existed get it, so intake finds their customer."""
-    c = ComplaintRow.__table__.c
-    missing = conn.execute(sa_select(c.id, c.complainant_phone).where(c.phone_key.is_(None))).all()
-    if missing:
-        conn.execute(ComplaintRow.__table__.update().where(c.id == bindparam("row_id"))
-                     .values(phone_key=bindparam("key")),
-                     [{"row_id": row_id, "key": normalised_phone(phone)} for row_id, phone in missing])

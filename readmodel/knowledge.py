@@ -9,8 +9,8 @@ two characters long: too short for a trigram index. So the text is cut into word
 same way. Each backend then indexes the words with its own full-text search:
 - SQLite: an FTS5 table (`knowledge_fts`, tokenizer `porter unicode61`), ranked by bm25;
 - PostgreSQL: a GIN index on `to_tsvector('english', terms)`, ranked by ts_rank.
-English words are stemmed by both (delayed → delay). Neither index is a SQLModel table:
-`create_search_index` makes them with DDL after create_all, idempotently.
+English words are stemmed by both (delayed → delay). Neither index is a SQLModel table: the
+baseline migration (migrations/versions/0001_baseline.py) makes them with DDL.
 """
 
 from __future__ import annotations
@@ -55,23 +55,8 @@ _ENTRY = KnowledgeEntryRow.__table__  # type: ignore[attr-defined]
 _FTS = table("knowledge_fts", column("complaint_id"), column("terms"))  # SQLite only; not in the metadata
 _CONFIG = literal_column("'english'::regconfig")  # inline, so the planner matches the GIN index's expression
 
-_SCHEMA = {
-    "sqlite": [
-        "CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_fts"
-        " USING fts5(terms, complaint_id UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2')",
-    ],
-    "postgresql": [
-        "CREATE INDEX IF NOT EXISTS ix_knowledge_entry_terms ON knowledge_entry"
-        " USING GIN (to_tsvector('english'::regconfig, terms))",
-    ],
-}
-
-
-def create_search_index(conn: Connection) -> None:
-    """After create_all: the FTS5 table or the GIN index. Safe to run again."""
-    for ddl in _SCHEMA.get(conn.dialect.name, []):
-        conn.execute(text(ddl))
-    # Load jieba's dictionary (about a second) now rather than in the first closing's write.
+def load_dictionary() -> None:
+    """Load jieba's dictionary (about a second) at start-up rather than in the first closing's write."""
     threading.Thread(target=jieba.initialize, name="jieba-initialize", daemon=True).start()
 
 

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, inspect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, event
 from sqlalchemy.pool import StaticPool
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
-from readmodel import knowledge
+from readmodel import knowledge, migrate
 from readmodel.audit import AuditLog
-from readmodel.complaints import ComplaintStore, fill_phone_keys
+from readmodel.complaints import ComplaintStore
 from readmodel.contacts import ContactStore
 from readmodel.dispatches import DispatchStore
 from readmodel.intake import IntakeClaims
@@ -25,7 +23,6 @@ from readmodel.judgements import JudgementStore
 from readmodel.knowledge import KnowledgeBase
 from readmodel.outbox import Outbox
 from readmodel.requirements import RequirementStore
-import readmodel.tables  # noqa: F401  (every table joins SQLModel.metadata for create_schema)
 
 __all__ = ["ReadModel", "make_engine"]
 
@@ -79,42 +76,18 @@ class ReadModel:
         return self._write_lock
 
     def create_schema(self) -> None:
-        """Safe when the API and several workers start at once on an empty database: whoever
-        loses the race to create a table tries again and finds it made. A database made by an
-        older version gets the nullable columns and the indexes added since (and the complaints
-        their phone keys); anything more is a migration."""
-        for attempt in range(5):
-            try:
-                SQLModel.metadata.create_all(self.engine)
-                with self.engine.begin() as conn:
-                    _add_columns_and_indexes(conn)
-                    knowledge.create_search_index(conn)  # FTS5 table / GIN index: DDL, not SQLModel tables
-                    fill_phone_keys(conn)
-                return
-            except DBAPIError:
-                if attempt == 4:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+        """Bring the database's schema to head (readmodel/migrate.py): an empty database, one at an
+        earlier revision, or one made before migrations existed. Safe when several processes start
+        at once: they take turns, and the later ones find nothing to do. Deployments run it once,
+        before the API and the workers (`python -m readmodel.migrate`); tests and benches call it."""
+        migrate.upgrade(self.engine)
+
+    def require_schema(self) -> None:
+        """What the API and the workers call at start: refuse a schema that is not at head, naming the
+        command that upgrades it, rather than fail at the first query that meets a missing column."""
+        migrate.require_head(self.engine)
+        knowledge.load_dictionary()
 
     def dispose(self) -> None:
         self.engine.dispose()
 
-
-def _add_columns_and_indexes(conn: Connection) -> None:
-    """What create_all leaves out on a table that exists: its new nullable columns and new indexes."""
-    inspector = inspect(conn)
-    for table in SQLModel.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable:
-                raise RuntimeError(f"{table.name}.{column.name} is not nullable: the database needs a migration")
-            conn.exec_driver_sql(
-                f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(conn.dialect)}")
-        indexed = {i["name"] for i in inspector.get_indexes(table.name)}
-        for index in table.indexes:
-            if index.name not in indexed:
-                index.create(conn)
