@@ -13,7 +13,7 @@ COMPILE = $(PY) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject
 	| $(VENV)/bin/uv pip compile pyproject.toml - --universal --python-version 3.11 --generate-hashes \
 	  --quiet --custom-compile-command "make lock"
 
-.PHONY: run test install lock clean
+.PHONY: run test install lock migration clean
 
 # Installed again whenever a lock changes (or pyproject.toml: the project's own packages).
 $(STAMP): $(TEST_LOCK) pyproject.toml
@@ -32,6 +32,12 @@ lock: $(STAMP)
 
 run: install
 	$(PY) -m ops.run_embedded
+
+# After changing readmodel/tables.py: the revision that brings a database to it, e.g.
+#   make migration m="complaint.deidentified_at"   (review the file in migrations/versions/, commit it)
+migration: install
+	@test -n "$(m)" || { echo 'say what changed: make migration m="complaint.deidentified_at"'; exit 1; }
+	$(PY) -m readmodel.migrate revision -m "$(m)"
 
 # pytest's exit 5 (no test collected) counts as a failure here.
 test: install
