@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = 10.0
     # Where a person's browser reaches the Web UI; by default beside the Temporal frontend.
     temporal_ui_public_url: str | None = None
+    # How long the Temporal namespace keeps a closed workflow's history (which holds its payloads):
+    # set on the namespace at start-up (ops/namespace.py); the read model is the record.
+    temporal_retention_days: int = Field(default=30, gt=0, le=3650)
     # Payload encryption (protection/keys.py): the key ring as JSON, else read from the key file.
     payload_keys: SecretStr | None = None
     payload_keys_file: Path | None = None  # default: <data_dir>/payload-keys.json

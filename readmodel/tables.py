@@ -82,6 +82,9 @@ class ComplaintRow(SQLModel, table=True):
     plan: Any = _json()  # a complex case's actions with owners and due dates
     is_repeat: bool = Field(default=False, index=True)  # the customer or parcel complained before
     repeat_of: Any = _json()  # the earlier, closed complaints it repeats
+    # When its customer's names, phones and addresses were replaced (readmodel/retention.py): past
+    # the policy's retention or at the customer's request.
+    deidentified_at: datetime | None = _instant(nullable=True)
     last_seq: int
     updated_at: datetime = _instant(nullable=False)
 
@@ -195,6 +198,7 @@ class ContactRow(SQLModel, table=True):
     clocks: Any = _json()  # with their due instants on the acting unit's (or the clock's own) calendar
     missed_clocks: int = 0  # each told to the supervisor of the unit that owed it
     closed_at: datetime | None = _instant(nullable=True)
+    deidentified_at: datetime | None = _instant(nullable=True)  # as a complaint's (readmodel/retention.py)
     last_seq: int
     updated_at: datetime = _instant(nullable=False)
 

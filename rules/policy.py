@@ -217,6 +217,13 @@ class ReportRules(_Strict):
     hot_spot_share: Annotated[float, Field(gt=0, lt=1)] = 0.15
 
 
+class RetentionRules(_Strict):
+    """How long a closed case keeps its customer's personal data (DOMAIN §9, PIPL art. 19 and 47):
+    then names, phones and addresses are replaced, and the case stays for the measures."""
+
+    personal_data_days_after_closing: Annotated[int, Field(gt=0, le=3650)] = 365
+
+
 class Unit(_Strict):
     name: str
     kind: UnitKind
@@ -243,6 +250,7 @@ class Policy(_Strict):
     judgement: JudgementRules
     targets: dict[str, Annotated[float, Field(ge=0, le=1)]]
     report: ReportRules = ReportRules()
+    retention: RetentionRules = RetentionRules()
     calendars: Annotated[dict[str, CalendarSpec], Field(min_length=1)]
     units: Annotated[dict[str, Unit], Field(min_length=1)]
     permissions: dict[Permission, list[Role]]
