@@ -3,8 +3,10 @@
 One call covers every (holder, channel) of a request. Retries come from Temporal (the caller's
 ``NOTIFY_RETRY``): a retryable send failure is recorded on its row and raised, so the next attempt
 sends only what is still pending, with the same idempotency key. A message already delivered is
-never sent again, whether by a retry or by a later call for the same step. Logs carry keys, case
-ids, recipient ids and channels only: no addresses, no message text (DOMAIN §9).
+never sent again, whether by a retry or by a later call for the same step. A channel with no sender
+configured (the embedded default has none) is not a failure: its row is recorded ``skipped`` and the
+activity completes, quietly. Logs carry keys, case ids, recipient ids and channels only: no
+addresses, no message text (DOMAIN §9).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from notifications.messages import (
     OutboxMessage,
     outbox_key,
 )
-from notifications.senders import DeliveryFailed, Sender
+from notifications.senders import NO_SENDER, DeliveryFailed, Sender
 from readmodel.outbox import Outbox, OutboxRow
 
 __all__ = [
@@ -46,7 +48,7 @@ __all__ = [
 
 # ApplicationError types a caller can tell apart.
 NO_RECIPIENT = "NoRecipient"  # nobody up the chart holds the role and no catch-all: non-retryable
-NOTIFICATION_FAILED = "NotificationFailed"  # a message was rejected for good, or none could be sent
+NOTIFICATION_FAILED = "NotificationFailed"  # a message was rejected for good, or a configured channel had no address
 NOTIFICATION_PENDING = "NotificationPending"  # retryable: some message is still to be delivered
 
 
@@ -88,7 +90,7 @@ class NotificationActivities:
                 f"{pending} notification(s) of {request.step} not delivered yet",
                 type=NOTIFICATION_PENDING,
             )
-        if result.failed or not (result.delivered or result.already_delivered):
+        if result.failed or not (result.delivered or result.already_delivered or _only_unconfigured(result)):
             log.warning(
                 "notifications of %s failed: %s",
                 request.step,
@@ -144,12 +146,9 @@ class NotificationActivities:
 
         key = outbox_key(request.case_id, request.step, holder.id, channel)
         address = holder.email if channel == Channel.EMAIL else holder.phone
-        if address is None:
-            return outcome(key, "skipped", reason="no_address")
         sender = self._senders.get(channel)
-        if sender is None:
-            log.warning("no %s sender configured; %s to %s skipped", channel, request.step, holder.id)
-            return outcome(key, "skipped", reason="no_sender")
+        if address is None:  # an unconfigured channel first: the embedded default has none at all
+            return outcome(key, "skipped", reason=NO_SENDER if sender is None else "no_address")
         message = OutboxMessage(
             case_id=request.case_id,
             step=request.step,
@@ -167,6 +166,9 @@ class NotificationActivities:
             return outcome(key, "already_delivered", row)
         if row.status == "failed":
             return outcome(key, "failed", row, row.last_error)
+        if sender is None:  # the deployment has not configured this channel: recorded, not an error
+            row = await asyncio.to_thread(self.outbox.mark_skipped, key, NO_SENDER) or row
+            return outcome(key, "skipped", row, NO_SENDER)
         # Send what the outbox holds: the first call's text and address, whatever this call says.
         stored = message.model_copy(update={"address": row.address, "subject": row.subject, "body": row.body})
         try:
@@ -189,3 +191,9 @@ class NotificationActivities:
             key, holder.id, channel, activity.info().attempt, reason,
         )  # fmt: skip
         return None
+
+
+def _only_unconfigured(result: NotifyResult) -> bool:
+    """Nothing went out only because no channel asked for has a sender: skipped, not failed. A
+    configured channel left without an address still fails the notice (the directory needs fixing)."""
+    return bool(result.messages) and all(m.reason == NO_SENDER for m in result.messages)

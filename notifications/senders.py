@@ -21,6 +21,8 @@ import httpx
 from notifications.messages import Channel, OutboxMessage
 
 MESSAGE_ID_DOMAIN = "complaints.local"
+# Why a message was skipped when its channel has no sender configured (SMTP_HOST, SMS_GATEWAY_URL).
+NO_SENDER = "no_sender"
 
 
 class Sender(Protocol):
@@ -141,7 +143,8 @@ def configured_senders(
     sms_api_key: str | None = None,
     timeout: float = 10.0,
 ) -> dict[Channel, Sender]:
-    """The senders a deployment has configured; a channel without one is reported as skipped."""
+    """The senders a deployment has configured. A channel without one is not a failure: its
+    messages are recorded as skipped (reason ``NO_SENDER``) and the notice completes."""
     senders: dict[Channel, Sender] = {}
     if smtp_host and smtp_from:
         senders[Channel.EMAIL] = SmtpSender(smtp_host, smtp_port, smtp_from, timeout)

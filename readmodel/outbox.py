@@ -17,7 +17,7 @@ from notifications.messages import OutboxMessage
 from readmodel.tables import OutboxRow
 from readmodel.writes import Store, insert_for
 
-OutboxStatus = Literal["pending", "delivered", "failed"]
+OutboxStatus = Literal["pending", "delivered", "failed", "skipped"]
 MAX_ERROR_LENGTH = 500
 
 
@@ -61,16 +61,21 @@ class Outbox(Store):
 
     def mark_attempt(self, message_id: str, error: str) -> OutboxRow | None:
         """An attempt failed and may be retried: count it and keep its error (pending rows only)."""
-        return self._update(message_id, ("pending",), last_error=_short(error))
+        return self._update(message_id, ("pending", "skipped"), last_error=_short(error), status="pending")
 
     def mark_failed(self, message_id: str, error: str) -> OutboxRow | None:
         """An attempt failed for good (rejected number or mailbox): the row is not sent again."""
-        return self._update(message_id, ("pending",), last_error=_short(error), status="failed")
+        return self._update(message_id, ("pending", "skipped"), last_error=_short(error), status="failed")
+
+    def mark_skipped(self, message_id: str, reason: str) -> OutboxRow | None:
+        """Not sent, and no attempt made: its channel has no sender configured. A later call for
+        the same step, once a sender is configured, sends it."""
+        return self._update(message_id, ("pending",), attempted=False, last_error=_short(reason), status="skipped")
 
     def mark_delivered(self, message_id: str, at: datetime) -> OutboxRow | None:
         """An attempt delivered: count it and record when. A delivered row stays delivered with
         its first delivery time; marking it again changes nothing."""
-        return self._update(message_id, ("pending", "failed"), delivered_at=at, status="delivered")
+        return self._update(message_id, ("pending", "failed", "skipped"), delivered_at=at, status="delivered")
 
     def get(self, message_id: str) -> OutboxRow | None:
         with Session(self.engine) as session:
@@ -85,14 +90,14 @@ class Outbox(Store):
             ).all()
             return list(rows)
 
-    def _update(self, message_id: str, from_status: tuple[str, ...], **values: Any) -> OutboxRow | None:
+    def _update(
+        self, message_id: str, from_status: tuple[str, ...], attempted: bool = True, **values: Any
+    ) -> OutboxRow | None:
         """Record the outcome of one attempt, only from the given statuses (so never un-deliver)."""
         table = OutboxRow.__table__  # type: ignore[attr-defined]
-        stmt = (
-            table.update()
-            .where(table.c.id == message_id, table.c.status.in_(from_status))
-            .values(attempts=table.c.attempts + 1, **values)
-        )
+        if attempted:
+            values["attempts"] = table.c.attempts + 1
+        stmt = table.update().where(table.c.id == message_id, table.c.status.in_(from_status)).values(**values)
         with self._write_lock, Session(self.engine) as session:
             session.execute(stmt)
             session.commit()
