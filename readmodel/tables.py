@@ -300,7 +300,7 @@ class OutboxRow(SQLModel, table=True):
     attempts: int = 0  # send attempts whose outcome was recorded
     last_error: str | None = None  # "sms 503", "smtp 451", "ConnectTimeout": never an address
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    status: str = Field(default="pending", index=True)  # "pending" | "delivered" | "failed"
+    status: str = Field(default="pending", index=True)  # "pending" | "delivered" | "failed" | "skipped"
 
     __table_args__ = (UniqueConstraint("case_id", "step", "recipient_id", "channel", name="uq_outbox_message_target"),)
 
