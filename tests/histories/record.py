@@ -17,7 +17,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.protection.keys import DATA_CONVERTER
+from temporalio.contrib.pydantic import pydantic_data_converter
 from tests.conftest import TEST_SERVER, register_search_attributes
 from tests.workflows.test_clocks import AGENT, complaint_worker, filing, first_contact, friday_evening, start
 from workflows.complaint import ComplaintWorkflow
@@ -46,10 +46,15 @@ from workflows.complaint_messages import (
 )
 from workflows.deadlines import DeadlineRequest
 from workflows.dispatch_messages import RaiseDispatch, ReplyToDispatch, ReturnReply, ReviewUrgentTicket
-from workflows.judgement import JudgementWorkflow
-from workflows.judgement_messages import (AppealJudgement, DecideAppeal, EditJudgementDraft, NameFault, SendJudgement,
+from workflows.judgement import JUDGEMENT_PATCHES, JudgementWorkflow
+from rules.judgement import DispatchFinding
+from workflows.judgement_messages import (AppealJudgement, DecideAppeal, EditJudgementDraft, JudgementOpening, NameFault, SendJudgement,
                                           judgement_workflow_id)
 from rules.intake import EvidenceRef
+from rules.contact import ContactIntake
+from workflows.contact import CONTACT_PATCHES, CONTACT_WORKFLOWS, ConsultationWorkflow, NewFailureModeWorkflow, RescueRequestWorkflow
+from workflows.contact_messages import (CallCustomerBack, ContactFiling, HandOverContact, RecordDepartmentAnswer,
+                                        contact_workflow_id, opening_requests)
 
 HERE = Path(__file__).parent
 
@@ -178,9 +183,8 @@ async def _ticket_escalated_then_answered(env: WorkflowEnvironment, queue: str, 
     await ticket.result()
     save(f"{version}_ticket_escalated_then_answered", ticket_id, await ticket.fetch_history())
 
-async def _judgement_appealed_then_decided(env: WorkflowEnvironment, queue: str, version: str) -> None:
-    # A ticket answered and the case closed: its judgement is edited, sent, appealed with the
-    # four-party statement, upheld at fault by arbitration, and the smallest unit named.
+async def _judgement_sent(env: WorkflowEnvironment, queue: str) -> WorkflowHandle:
+    """A ticket answered and the case closed: its judgement edited and sent to the office at fault."""
     policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
     case = await start(env, filing(await env.get_current_time()), queue)
     await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
@@ -203,6 +207,12 @@ async def _judgement_appealed_then_decided(env: WorkflowEnvironment, queue: str,
     await _once_taken(env, judgement, JudgementWorkflow.edit_draft, EditJudgementDraft(
         actor=AGENT, responsible_office="gd", party="station", at_fault_unit="gd-gz-tianhe", fault_type="loss"))
     await judgement.execute_update(JudgementWorkflow.send, SendJudgement(actor=AGENT))
+    return judgement
+
+
+async def _judgement_appealed_then_decided(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Sent, appealed with the four-party statement, upheld at fault by arbitration, the smallest unit named.
+    judgement = await _judgement_sent(env, queue)
     await judgement.execute_update(JudgementWorkflow.appeal, AppealJudgement(
         actor=AGENT, reason="the parcel was handed to the carrier sealed",
         evidence=[EvidenceRef(kind="four_party_statement", reference="doc/4P-0042")]))
@@ -212,6 +222,35 @@ async def _judgement_appealed_then_decided(env: WorkflowEnvironment, queue: str,
         actor=AGENT, city_branch="gd-gz", failing_link="sorting", smallest_unit="gd-gz-tianhe"))
     await judgement.result()
     save(f"{version}_judgement_appealed_then_decided", judgement.id, await judgement.fetch_history())
+
+
+async def _judgement_accepted(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Sent, and the office at fault accepts in time, naming its city branch, link and smallest unit.
+    judgement = await _judgement_sent(env, queue)
+    await judgement.execute_update(JudgementWorkflow.accept, NameFault(
+        actor=AGENT, city_branch="gd-gz", failing_link="sorting", smallest_unit="gd-gz-tianhe"))
+    await judgement.result()
+    save(f"{version}_judgement_accepted", judgement.id, await judgement.fetch_history())
+
+
+async def _judgement_accepted_by_silence(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Sent, and nobody answers: reminded a working day before the end, then final as accepted. Opened
+    # as the complaint opens it at closing, but started here: with the complaint and its ticket ended
+    # first, the time-skipping server stalled on the judgement's timers ("Timeout expired").
+    complaint_id = "C" + uuid.uuid4().hex[:12].upper()
+    opening = JudgementOpening(
+        complaint_id=complaint_id, lead_unit="gd", category="delay", opened_at=await env.get_current_time(),
+        findings=[DispatchFinding(dispatch_id=f"dispatch-{complaint_id}-1", kind=DispatchKind.TICKET, unit="gd-gz-tianhe",
+                                  finding="The Tianhe station mis-sorted the parcel on Monday 10:00.",
+                                  failing_link="sorting at the Tianhe station")],
+        built_with=list(JUDGEMENT_PATCHES))
+    judgement = await env.client.start_workflow(JudgementWorkflow.run, opening, id=judgement_workflow_id(complaint_id),
+                                                task_queue=queue)
+    await _once_taken(env, judgement, JudgementWorkflow.send, SendJudgement(actor=AGENT))
+    # 5 working days to answer (judgement.response_working_days), reminded one before: awaiting the
+    # result skips time to there.
+    await judgement.result()
+    save(f"{version}_judgement_accepted_by_silence", judgement.id, await judgement.fetch_history())
 
 
 async def _urgent_ticket_downgraded_then_returned_by_hand(env: WorkflowEnvironment, queue: str, version: str) -> None:
@@ -241,9 +280,132 @@ async def _urgent_ticket_downgraded_then_returned_by_hand(env: WorkflowEnvironme
     save(f"{version}_urgent_ticket_downgraded_then_returned", ticket_id, await ticket.fetch_history())
 
 
+async def _urgent_ticket(env: WorkflowEnvironment, queue: str) -> tuple[WorkflowHandle, WorkflowHandle]:
+    """A complaint in handling with an urgent ticket to the Tianhe station, awaiting review."""
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    case = await start(env, filing(await env.get_current_time()), queue)
+    await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    terms = dispatch_terms(policy, DispatchKind.TICKET, TicketPriority.URGENT, "gd-gz-tianhe")
+    ticket_id = await case.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+        actor=AGENT, kind=DispatchKind.TICKET, priority=TicketPriority.URGENT, unit="gd-gz-tianhe",
+        instruction="find the failing link", reply_checks=policy.reply_checks, **terms.model_dump()))
+    return case, env.client.get_workflow_handle(ticket_id)
+
+
+URGENT_ANSWER = Reply(finding="The Tianhe station left the parcel in the cage on Monday 09:00; redelivered Monday 15:00.",
+                      failing_link="sorting at the Tianhe station")
+
+
+async def _answered_and_closed(case: WorkflowHandle, ticket: WorkflowHandle) -> None:
+    await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=URGENT_ANSWER))
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    await ticket.result()
+
+
+async def _urgent_ticket_confirmed_then_answered(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Confirmed urgent in time by the urgent-item group (the province's director told), answered in time.
+    case, ticket = await _urgent_ticket(env, queue)
+    await _once_taken(env, ticket, DispatchWorkflow.review, ReviewUrgentTicket(
+        actor=AGENT, confirm=True, reason="original ID card inside"))
+    await _answered_and_closed(case, ticket)
+    save(f"{version}_urgent_ticket_confirmed_then_answered", ticket.id, await ticket.fetch_history())
+
+
+async def _urgent_ticket_reviewed_late(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Nobody reviews it within the hour: the group's head is told; reviewed (confirmed) the next day, answered.
+    case, ticket = await _urgent_ticket(env, queue)
+    await env.sleep(timedelta(days=1))  # past the 1 working hour on the group's 7 x 10 calendar
+    await ticket.execute_update(DispatchWorkflow.review, ReviewUrgentTicket(
+        actor=AGENT, confirm=True, reason="original ID card inside"))
+    await _answered_and_closed(case, ticket)
+    save(f"{version}_urgent_ticket_reviewed_late", ticket.id, await ticket.fetch_history())
+
+
+async def _linked_dispatches_answered(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Two linked dispatches (关联调度) raised together, running in parallel, each answered; the case closes.
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    case = await start(env, filing(await env.get_current_time()), queue)
+    await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    linked = []
+    for unit in ("gd-gz-tianhe", "gd-sz-nanshan"):
+        linked.append(env.client.get_workflow_handle(await case.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+            actor=AGENT, kind=DispatchKind.LINKED, unit=unit, instruction="check the scans at your end",
+            reply_checks=policy.reply_checks, **dispatch_terms(policy, DispatchKind.LINKED, TicketPriority.NORMAL, unit).model_dump()))))
+    for dispatch in linked:
+        await _once_taken(env, dispatch, DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(
+            finding="Scanned in on Monday 10:00 and out to the next depot at 14:00; nothing held here.")))
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    for dispatch in linked:
+        await dispatch.result()
+    save(f"{version}_linked_dispatch_answered", linked[0].id, await linked[0].fetch_history())
+    save(f"{version}_complaint_with_linked_dispatches", case.id, await case.fetch_history())
+
+
+async def _continued_as_new_next_run(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A case open for weeks: the run after continue-as-new, which starts from the carried state.
+    long_case = await start(env, filing(await env.get_current_time()), queue)
+    await long_case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    await env.sleep(timedelta(days=25))
+    await long_case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await long_case.result()
+    last_run = env.client.get_workflow_handle(long_case.id)
+    history = await last_run.fetch_history()
+    assert history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id, "no continue-as-new"
+    save(f"{version}_continued_as_new_next_run", long_case.id, history)
+
+
+async def _contact(env: WorkflowEnvironment, queue: str, kind: str, **intake: object) -> WorkflowHandle:
+    """A contact received now, filed as the API files it (opening deadlines in the input)."""
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    now = await env.get_current_time()
+    contact = ContactFiling(
+        contact_id="K" + uuid.uuid4().hex[:12].upper(),
+        intake=ContactIntake.model_validate({
+            "kind": kind, "channel": "hotline", "received_at": now.isoformat(),
+            "customer": {"name": "Li Na", "phone": "13800138000"}, "description": "Where is my parcel?", **intake}),
+        filed_by=AGENT, filed_at=now, desk_unit=AGENT.unit, built_with=list(CONTACT_PATCHES))
+    contact = contact.model_copy(update={"opening": [deadline_for(policy, req) for _, req in opening_requests(contact)]})
+    return await env.client.start_workflow(CONTACT_WORKFLOWS[contact.intake.kind].run, contact,
+                                           id=contact_workflow_id(contact.contact_id), task_queue=queue)
+
+
+async def _consultation_handed_over_then_called_back(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # 咨询: handed over to Guangdong, answered by the department, the customer called back.
+    consultation = await _contact(env, queue, "consultation")
+    await consultation.execute_update(ConsultationWorkflow.hand_over, HandOverContact(actor=AGENT, unit="gd", note="fee question"))
+    await consultation.execute_update(ConsultationWorkflow.record_department_answer,
+                                      RecordDepartmentAnswer(actor=AGENT, answer="The fee is 12 CNY per kilogram"))
+    await consultation.execute_update(ConsultationWorkflow.call_back,
+                                      CallCustomerBack(actor=AGENT, message="Told the customer: 12 CNY per kilogram"))
+    await consultation.result()
+    save(f"{version}_consultation_called_back", consultation.id, await consultation.fetch_history())
+
+
+async def _rescue_request_handed_over(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # 求助: handed over to the nearest service point within its 10 minutes.
+    rescue = await _contact(env, queue, "rescue_request", location="G4 service area, km 112")
+    await rescue.execute_update(RescueRequestWorkflow.hand_over, HandOverContact(actor=AGENT, unit="gd-gz-tianhe"))
+    await rescue.result()
+    save(f"{version}_rescue_request_handed_over", rescue.id, await rescue.fetch_history())
+
+
+async def _new_failure_mode_missed_then_handed_over(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # 新故障模式: its hour passes (the supervisor above the desk is told), then handed over.
+    failure = await _contact(env, queue, "new_failure_mode")
+    await env.sleep(timedelta(minutes=61))
+    await failure.execute_update(NewFailureModeWorkflow.hand_over, HandOverContact(actor=AGENT, unit="zj-hz-xihu"))
+    await failure.result()
+    save(f"{version}_new_failure_mode_missed_then_handed_over", failure.id, await failure.fetch_history())
+
+
 SCENARIOS = (_reopened_then_closed, _first_contact_overdue, _dispatch_returned_then_answered, _complex_case,
              _continued_as_new, _ticket_escalated_then_answered, _judgement_appealed_then_decided,
-             _urgent_ticket_downgraded_then_returned_by_hand)
+             _urgent_ticket_downgraded_then_returned_by_hand, _judgement_accepted, _judgement_accepted_by_silence,
+             _urgent_ticket_confirmed_then_answered, _urgent_ticket_reviewed_late, _linked_dispatches_answered,
+             _continued_as_new_next_run, _consultation_handed_over_then_called_back, _rescue_request_handed_over,
+             _new_failure_mode_missed_then_handed_over)
 
 
 async def record(version: str, only: str = "") -> None:
@@ -251,7 +413,9 @@ async def record(version: str, only: str = "") -> None:
     workflow task with "invalid history builder state") once an earlier scenario's children ended."""
     for scenario in [s for s in SCENARIOS if only in s.__name__]:
         env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER)
+            # Plaintext recordings (no payload codec): readable in review and by any key ring; the
+            # replay test reads them through the encrypting converter, which passes them through.
+            test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter)
         try:
             await register_search_attributes(env.client)
             queue = f"record-{uuid.uuid4().hex[:6]}"
