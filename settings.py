@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     worker_cached_workflows: int = 10_000
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Prometheus: the worker's Temporal SDK metrics here (port 0: none); the API's at its own /metrics.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9464
     data_dir: Path = ROOT / "data"
     database_url: str = f"sqlite:///{ROOT / 'data' / 'readmodel.db'}"
     policy_file: Path = ROOT / "policies" / "express_carrier.yaml"
