@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.calendar import CalendarActivities
@@ -26,6 +27,7 @@ from activities.readmodel import ReadModelActivities
 from notifications.directory import Directory
 from notifications.messages import Channel
 from notifications.senders import Sender, close_senders, configured_senders
+from ops.logging import configure as configure_logging
 from readmodel.store import ReadModel
 from rules.policy import Policy, PolicyFile
 from settings import ROOT, Settings, get_settings
@@ -131,12 +133,22 @@ def build_worker(
     )
 
 
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """The SDK's Prometheus endpoint (temporal_* metrics, durations in ms) at WORKER_METRICS_HOST:PORT;
+    made before any other Temporal object, as the SDK asks. Port 0: no endpoint."""
+    if not settings.worker_metrics_port:
+        return None
+    address = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("worker")
     settings = get_settings()
+    runtime = metrics_runtime(settings)
     read_model = ReadModel(settings.database_url)
     read_model.require_schema()  # the schema is upgraded before start-up: python -m readmodel.migrate
-    client = await connect(settings)
+    client = await connect(settings, runtime=runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
