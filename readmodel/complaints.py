@@ -80,6 +80,10 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
                     if change.status.value == "closed":
                         knowledge.capture(conn, change)
 
+    def forward(self, change: ComplaintChange) -> Forward:
+        """One change as one write of the row and its timeline entry (ops/reconcile.py's mapping too)."""
+        return _forward([change])
+
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, complaint_id: str) -> tuple[ComplaintRow, list[TimelineEventRow]] | None:
