@@ -23,6 +23,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from protection.keys import ensure_key_ring
 from readmodel import migrate
 from readmodel.store import make_engine
 from settings import ROOT, Settings, get_settings
@@ -65,6 +66,7 @@ def dev_server_command(settings: Settings) -> list[str]:
         "--namespace", settings.temporal_namespace,
         "--db-filename", str(settings.data_dir / "temporal.db"),
         "--ui-disable-news-fetch",  # no network but loopback
+        "--ui-codec-endpoint", settings.codec_server_url,  # the UI decrypts payloads through api/codec_server.py
         "--log-level", "warn",
     ]
     for key in CaseSearch.ALL:
@@ -102,6 +104,21 @@ def wait_for_frontend(settings: Settings, server: subprocess.Popen, seconds: flo
     asyncio.run(answered())
 
 
+def codec_server_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", "api.codec_server:app",
+        "--host", settings.api_host, "--port", str(settings.codec_server_port), "--log-level", "warning",
+    ]
+
+
+def development_key_ring(settings: Settings) -> None:
+    """Payloads are encrypted: the first start makes a key ring in the data directory, kept like temporal.db."""
+    path = settings.payload_key_ring_path
+    if settings.payload_keys is None and ensure_key_ring(path):
+        say(f"created a development payload key ring at {path} (mode 0600). Keep it with temporal.db:"
+            " the histories there cannot be read without it. Rotate with `python -m protection.keys rotate`.")
+
+
 def upgrade_read_model(settings: Settings) -> None:
     """The read model's schema to head (readmodel/migrate.py) before the worker and the API, which only check it."""
     engine = make_engine(settings.database_url)
@@ -114,10 +131,12 @@ def upgrade_read_model(settings: Settings) -> None:
 def startup(settings: Settings) -> list[Child | SetupStep]:
     """What `make run` starts, in order."""
     return [
+        development_key_ring,
         Child("Temporal dev server", dev_server_command, ready=wait_for_frontend),
         upgrade_read_model,
         Child("worker", worker_command),
         Child("API", api_command),
+        Child("codec server", codec_server_command),
     ]
 
 
@@ -128,7 +147,8 @@ def addresses(settings: Settings) -> str:
     return (
         f"\nComplaint desk is running (Ctrl-C stops it; state is kept in {shown(settings.data_dir)}):\n"
         f"  API            http://{settings.api_host}:{settings.api_port}  (docs at /docs)\n"
-        f"  Temporal UI    {settings.temporal_ui_url}\n"
+        f"  Temporal UI    {settings.temporal_ui_url}  (decodes through the codec server: sign in at"
+        f" {settings.codec_server_url}/session)\n"
         f"  Temporal gRPC  {settings.temporal_address}\n"
         f"  dev tokens     {shown(settings.tokens_file)}\n"
     )
