@@ -33,7 +33,7 @@ def _temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     """Lift the SDK's `temporal_workflow` / `temporal_activity` extras into top-level keys."""
     record = event.get("_record")
     for extra in ("temporal_workflow", "temporal_activity"):
-        details = getattr(record, extra, None) if record is not None else event.pop(extra, None)
+        details = event.pop(extra, None) or getattr(record, extra, None)
         for key in _TEMPORAL_KEYS:
             if isinstance(details, dict) and details.get(key) is not None:
                 event.setdefault(key, details[key])
@@ -49,6 +49,7 @@ def configure(service: str, level: int = logging.INFO) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),  # `extra=` of a stdlib call: the API's request lines, the SDK's details
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _temporal_context,
     ]
