@@ -10,8 +10,8 @@ from temporalio.client import Client
 
 from api.dependencies import Services
 from api.errors import install_error_handlers
-from api.routers import (audit, calendars, complaints, contacts, dashboard, dispatches, judgements, knowledge, measures,
-                         reports, requirements)
+from api.routers import (audit, calendars, complaints, contacts, dashboard, dispatches, exports, judgements, knowledge,
+                         measures, reports, requirements)
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
 from rules.policy import PolicyFile
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     app.include_router(reports.router)
     app.include_router(requirements.router)
     app.include_router(audit.router)
+    app.include_router(exports.router)
     app.include_router(dashboard.router)  # HTML pages for a browser (api/pages.py: logging in)
 
     @app.get("/healthz", tags=["operations"])

@@ -30,7 +30,6 @@ class Permission(StrEnum):
     HANDLE_COMPLAINT = "handle_complaint"  # answer, take into handling, resolve, confirm, call back
     CLOSE_UNRESOLVABLE = "close_unresolvable"
     READ_COMPLAINTS = "read_complaints"
-    SEE_CUSTOMER_PHONE = "see_customer_phone"  # DOMAIN §9: phones masked for everyone else
     RAISE_DISPATCH = "raise_dispatch"  # open a ticket, raise a direct or linked dispatch
     REVIEW_URGENT_TICKET = "review_urgent_ticket"
     REPLY_TO_DISPATCH = "reply_to_dispatch"  # and only for one's own unit or the units below it
@@ -45,7 +44,7 @@ class Permission(StrEnum):
     ANSWER_CONSULTATION = "answer_consultation"  # the owning department (its own unit or above)
     READ_REQUIREMENTS = "read_requirements"  # the product side's list of level-3 suggestions (DOMAIN §3)
     # Customer data (DOMAIN §9, PIPL, GB/T 41833): each use of full data is asked for and audited.
-    REVEAL_CUSTOMER_DATA = "reveal_customer_data"  # see one case's full phone number, with a reason, once
+    REVEAL_CUSTOMER_DATA = "reveal_customer_data"  # one field of one case whole, with a reason (all else masked)
     EXPORT_COMPLAINTS = "export_complaints"  # the CSV export of complaints, masked by role
     DECODE_PAYLOADS = "decode_payloads"  # the codec server: read encrypted workflow histories
     ERASE_CUSTOMER_DATA = "erase_customer_data"  # de-identify one customer's cases at their request

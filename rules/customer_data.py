@@ -1,22 +1,185 @@
-"""Customer data shown to staff (DOMAIN §9): a customer's phone number is shown whole only to the roles
-the policy lets see it (`permissions.see_customer_phone`); everyone else sees it masked. Phones are
-compared (duplicates, repeats) in one national form, however the customer or channel wrote them."""
+"""Customer data shown to staff (DOMAIN §9, GB/T 41833-2022, PIPL art. 51).
+
+Every role sees every person's data masked: a name with at least one character hidden, a phone
+number with at least 6 digits hidden, an address without its door and room number, and free text
+with the phone numbers, e-mail addresses and ID-card numbers in it masked. Full data only by a
+reveal: one field of one case, asked for with a reason and audited, by a role that must call the
+customer (`permissions.reveal_customer_data`), a production unit only for a case it holds an open
+direct dispatch of. Phones are compared (duplicates, repeats) in one national form, however the
+customer or channel wrote them."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any
 
 from rules.actors import Permission, Role
 from rules.policy import Policy
 
+STAR = "*"
+PHONE_DIGITS_HIDDEN = 6  # GB/T 41833-2022: at least 6 digits of a phone number hidden
+PHONE_HEAD, PHONE_TAIL = 3, 2  # what is left of a mobile: 138******34
+
+# What free text may hold. A phone standing alone: a mainland mobile (+86 138 0013 8000,
+# 13800138000) or a landline (020-12345678); digits inside a tracking number (EX1234567890CN), a
+# date or an amount are left alone.
+# Only Latin letters and digits bound a number: Chinese text runs straight into it (电话13800138000).
+PHONE_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9+])(?:(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}|0\d{2,3}[ \-]?\d{7,8})(?![A-Za-z0-9])")
+# A resident ID card (居民身份证): 18 characters (region, birth date, sequence, check digit 0-9/X) or
+# the old 15 digits; the birth date inside tells it from any other long number.
+ID_CARD_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9])[1-9]\d{5}(?:(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"|\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![A-Za-z0-9])")
+# An e-mail address in ASCII (Chinese characters around it are not part of it: 邮箱zsf@example.com).
+EMAIL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+
+
+# -- one value -----------------------------------------------------------------------------------
+
 
 def masked_phone(phone: str) -> str:
-    """The first three and last four digits, the rest starred: enough to confirm a caller, not to call."""
-    digits = phone.replace(" ", "").replace("-", "")
-    return digits[:3] + "*" * max(len(digits) - 7, 0) + digits[-4:] if len(digits) > 7 else "*" * len(digits)
+    """The national form with at least 6 digits hidden: a mobile keeps its first 3 and last 2
+    (`138******34`); a shorter number keeps fewer, so that 6 stay hidden (`65529988` → `******88`);
+    a number of 6 digits or fewer is all stars. A foreign number keeps its `+`."""
+    national = normalised_phone(phone)
+    plus, digits = ("+", national[1:]) if national.startswith("+") else ("", national)
+    visible = max(len(digits) - PHONE_DIGITS_HIDDEN, 0)
+    tail = min(PHONE_TAIL, visible)
+    head = min(PHONE_HEAD, visible - tail)
+    return plus + digits[:head] + STAR * (len(digits) - head - tail) + digits[len(digits) - tail:]
 
 
-def phone_shown_to(role: Role, phone: str, policy: Policy) -> str:
-    """The customer's phone as a member of staff in `role` may see it."""
-    return phone if role in policy.roles_with(Permission.SEE_CUSTOMER_PHONE) else masked_phone(phone)
+# The common two-character surnames (复姓): kept whole, like a one-character surname.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 令狐 长孙 宇文 司徒 夏侯 轩辕 端木 独孤 南宫 西门 百里 呼延 "
+    "闻人 申屠 太史 澹台 公冶 宗政 濮阳 淳于 单于 赫连 第五 钟离 万俟 拓跋 东郭 南门 左丘 梁丘 段干".split())
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+
+
+def _masked_chinese(name: str) -> str:
+    """The surname kept, the given name starred: 李娜 → 李*, 欧阳娜娜 → 欧阳**; one character → *."""
+    surname = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+    kept = surname if len(name) > surname else 0
+    return name[:kept] + STAR * (len(name) - kept)
+
+
+def masked_name(name: str) -> str:
+    """At least one character hidden: a Chinese name keeps its surname (李*, 欧阳**); a Latin name keeps
+    each word's first letter (`Li Na` → `L* N*`, `Zhang San` → `Z**** S**`); a name with nothing
+    left to hide that way (`A B`, `李`) is all stars."""
+    masked = _CJK.sub(lambda m: _masked_chinese(m.group()), name)
+    masked = _LATIN_WORD.sub(lambda m: m.group()[0] + STAR * (len(m.group()) - 1), masked)
+    if STAR not in masked:
+        masked = re.sub(r"[^\s.\-·]", STAR, name)
+    return masked
+
+
+# Where a Chinese address's door and room detail starts: the first number (Arabic or full-width
+# digits, or Chinese numerals before 号 栋 幢 座 单元 楼 层 室 户 房): street number, building, unit,
+# floor and room all come after the road, so everything from there on is hidden.
+_CHINESE_DOOR = re.compile(r"[0-9０-９]|[零〇一二三四五六七八九十百两]+(?=[号栋幢座单元楼层室户房])")
+# Without a number, what follows the last road or place word is the building (…路腾讯大厦).
+_CHINESE_PLACE_END = re.compile(r".*[路街巷弄道村镇乡区县市]")
+# A Latin-script address puts its numbers first ("Room 1203, 18 Queen's Road"): each number (with
+# its letters and separators: 5B, 12/F, 1203-5) is hidden, and so are the flat and room words'
+# numbers after them; the road and city stay.
+_LATIN_NUMBER = re.compile(r"[A-Za-z]*\d[\w/\-]*")
+ADDRESS_HIDDEN = STAR * 4  # a fixed mark: the length of what is hidden tells nothing
+
+
+def masked_address(address: str) -> str:
+    """The address without its door and room number (GB/T 41833-2022): `广州市天河区体育西路 101 号 2 栋
+    1203 室` → `广州市天河区体育西路 ****`; `Room 1203, 18 Queen's Road Central` → `Room ****, ****
+    Queen's Road Central`. A Chinese address without a number loses what follows its last road or
+    place word (`深圳市南山区科技园腾讯大厦` → `深圳市南山区****`)."""
+    if _CJK.search(address):
+        door = _CHINESE_DOOR.search(address)
+        if door is not None:
+            return address[:door.start()].rstrip() + " " + ADDRESS_HIDDEN if door.start() else ADDRESS_HIDDEN
+        place = _CHINESE_PLACE_END.match(address)
+        if place is not None and place.end() < len(address):
+            return address[:place.end()] + ADDRESS_HIDDEN
+        return address
+    return _LATIN_NUMBER.sub(ADDRESS_HIDDEN, address)
+
+
+def masked_email(email: str) -> str:
+    """The mailbox's first character and the domain: zsf@example.com → z**@example.com."""
+    local, _, domain = email.partition("@")
+    return local[:1] + STAR * max(len(local) - 1, 1) + "@" + domain
+
+
+def masked_id_card(number: str) -> str:
+    """The first and last characters only: 110101199003071234 → 1****************4."""
+    return number[0] + STAR * (len(number) - 2) + number[-1]
+
+
+def masked_text(text: str, *, names: Iterable[str] = ()) -> str:
+    """Free text (a description, a demand, a step's note) with the case's people's names, and every
+    ID-card number, e-mail address and phone number in it, masked as above."""
+    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
+        text = re.sub(re.escape(name), lambda m: masked_name(m.group()), text, flags=re.IGNORECASE)
+    text = ID_CARD_IN_TEXT.sub(lambda m: masked_id_card(m.group()), text)
+    text = EMAIL_IN_TEXT.sub(lambda m: masked_email(m.group()), text)
+    return PHONE_IN_TEXT.sub(lambda m: masked_phone(m.group()), text)
+
+
+def masked_party(party: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A sender or recipient ({name, phone, address}) with each of the three masked."""
+    if party is None:
+        return None
+    shown = dict(party)
+    for key, mask in (("name", masked_name), ("phone", masked_phone), ("address", masked_address)):
+        if shown.get(key):
+            shown[key] = mask(shown[key])
+    return shown
+
+
+def masked_strings(value: Any, *, names: Iterable[str] = ()) -> Any:
+    """Every string inside a JSON value (a timeline step's detail) as `masked_text` shows it."""
+    names = list(names)
+    if isinstance(value, str):
+        return masked_text(value, names=names)
+    if isinstance(value, Mapping):
+        return {k: masked_strings(v, names=names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked_strings(v, names=names) for v in value]
+    return value
+
+
+# -- the reveal ----------------------------------------------------------------------------------
+
+
+class RevealableField(StrEnum):
+    """What a reveal may show whole: the numbers and addresses a caller or a courier needs. A name is
+    never revealed: its surname is enough to address the customer (李女士)."""
+
+    COMPLAINANT_PHONE = "complainant.phone"
+    SENDER_PHONE = "sender.phone"
+    SENDER_ADDRESS = "sender.address"
+    RECIPIENT_PHONE = "recipient.phone"
+    RECIPIENT_ADDRESS = "recipient.address"
+
+
+def reveal_refusal(role: Role, unit: str, policy: Policy, open_direct_dispatch_units: Iterable[str]) -> str | None:
+    """Why this member of staff may not see a case's data whole, or None when they may: the role must
+    hold `reveal_customer_data`, and a production unit must hold an open direct dispatch of the case
+    (addressed to its unit or a unit below it): the customer it is told to call first."""
+    allowed = policy.roles_with(Permission.REVEAL_CUSTOMER_DATA)
+    if role not in allowed:
+        return (f"role {role.value} may not reveal customer data;"
+                f" allowed roles: {', '.join(sorted(r.value for r in allowed))}")
+    if role is Role.PRODUCTION_UNIT and not any(
+            policy.org_chart.is_at_or_above(unit, addressee) for addressee in open_direct_dispatch_units):
+        return f"{unit} holds no open direct dispatch of this case, addressed to it or a unit below it"
+    return None
+
+
+# -- comparing -----------------------------------------------------------------------------------
 
 
 def normalised_phone(phone: str) -> str:

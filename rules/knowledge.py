@@ -1,8 +1,8 @@
 """The knowledge base (知识库): what a closed complaint teaches the next agent.
 
 At closing (结案) a complaint leaves its problem, its category, the solution that ended it and
-how it ended. Only what helps the next case is kept: no customer name or phone (DOMAIN §9), and
-free text is cleaned of them, since customers and agents type both into descriptions.
+how it ended. Only what helps the next case is kept: no customer name, phone, e-mail address or
+ID-card number (DOMAIN §9), since customers and agents type them all into descriptions.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
+from rules.customer_data import EMAIL_IN_TEXT, ID_CARD_IN_TEXT, PHONE_IN_TEXT
 from rules.lifecycle import ComplaintAction
 
 
@@ -50,10 +51,8 @@ def solution_at_closing(
 
 NAME_MARK = "[name]"
 PHONE_MARK = "[phone]"
-
-# A phone number standing alone: a mainland mobile (+86 138 0013 8000, 13800138000) or a landline
-# (020-12345678). Digits inside a tracking number (EX1234567890CN), a date or an amount are left alone.
-_PHONE_LIKE = re.compile(r"(?<![\w+])(?:(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}|0\d{2,3}[ \-]?\d{7,8})(?!\w)")
+EMAIL_MARK = "[email]"
+ID_CARD_MARK = "[id-card]"
 
 
 def _written_any_way(phone: str) -> str:
@@ -63,9 +62,12 @@ def _written_any_way(phone: str) -> str:
 
 
 def redact(text: str, *, names: Iterable[str], phones: Iterable[str]) -> str:
-    """The text without the given people's names and phones, and without anything that looks like a phone."""
+    """The text without the given people's names and phones, and without anything that looks like an
+    ID-card number, an e-mail address or a phone (rules/customer_data.py: what free text may hold)."""
     for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
         text = re.sub(re.escape(name), NAME_MARK, text, flags=re.IGNORECASE)
+    text = ID_CARD_IN_TEXT.sub(ID_CARD_MARK, text)  # before phones: an ID card holds 11 digits in a row
+    text = EMAIL_IN_TEXT.sub(EMAIL_MARK, text)
     for pattern in filter(None, map(_written_any_way, phones)):
         text = re.sub(pattern, PHONE_MARK, text)
-    return _PHONE_LIKE.sub(PHONE_MARK, text)
+    return PHONE_IN_TEXT.sub(PHONE_MARK, text)

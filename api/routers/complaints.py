@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from api import intake as desk
 from api.case_actions import act_on_complaint
@@ -18,11 +18,14 @@ from api.errors import invalid_field
 from api.intake import ComplaintCreated, classification_of
 from api.steps import Step, add_steps
 from api.timelines import TimelineEvent
+from readmodel.audit import AuditAction
 from readmodel.complaints import SORTABLE, ComplaintFilter
 from readmodel.tables import ComplaintRow, TimelineEventRow
 from rules.actors import Actor, Permission
 from rules.classification import Classification
-from rules.customer_data import phone_shown_to
+from rules.customer_data import (RevealableField, masked_name, masked_party, masked_phone, masked_strings, masked_text,
+                                 reveal_refusal)
+from rules.dispatch import DispatchKind, DispatchStatus
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintStatus
 from rules.policy import Policy
@@ -113,7 +116,8 @@ class ComplaintPage(BaseModel):
     page_size: int
 
 
-def _summary_fields(row: ComplaintRow, actor: Actor, services: Services) -> dict[str, Any]:
+def summary_fields(row: ComplaintRow) -> dict[str, Any]:
+    """Every person field masked, for every role (DOMAIN §9): full data only by `POST .../reveal`."""
     return {
         "complaint_id": row.id,
         "workflow_id": row.workflow_id,
@@ -126,8 +130,8 @@ def _summary_fields(row: ComplaintRow, actor: Actor, services: Services) -> dict
         "received_at": row.received_at,
         "tracking_number": row.tracking_number,
         "lead_unit": row.lead_unit,
-        "complainant_name": row.complainant_name,
-        "complainant_phone": phone_shown_to(actor.role, row.complainant_phone, services.policy),
+        "complainant_name": masked_name(row.complainant_name),
+        "complainant_phone": masked_phone(row.complainant_phone),
         "complainant_tier": row.complainant_tier,
         "handling_round": row.handling_round,
         "one_time_resolution": row.one_time_resolution,
@@ -135,19 +139,25 @@ def _summary_fields(row: ComplaintRow, actor: Actor, services: Services) -> dict
     }
 
 
-def _detail(row: ComplaintRow, events: list[TimelineEventRow], actor: Actor, services: Services) -> ComplaintDetail:
+def people_named(row: ComplaintRow) -> list[str]:
+    """The complainant's, sender's and recipient's names: masked wherever free text repeats them."""
+    return [row.complainant_name, *((p or {}).get("name") or "" for p in (row.sender, row.recipient))]
+
+
+def _detail(row: ComplaintRow, events: list[TimelineEventRow], services: Services) -> ComplaintDetail:
+    names = people_named(row)
     return ComplaintDetail(
-        **_summary_fields(row, actor, services),
+        **summary_fields(row),
         classification=classification_of(row),
         filed_at=row.filed_at,
         filed_by=row.filed_by,
         nature=row.nature,
         channel_message_id=row.channel_message_id,
-        sender=row.sender,
-        recipient=row.recipient,
-        contents=row.contents,
-        demand=row.demand,
-        description=row.description,
+        sender=masked_party(row.sender),
+        recipient=masked_party(row.recipient),
+        contents=masked_strings(row.contents, names=names),
+        demand=masked_text(row.demand, names=names) if row.demand else row.demand,
+        description=masked_text(row.description, names=names),
         evidence=row.evidence,
         temporal_ui_url=services.web_ui_url(row.workflow_id),
         clocks=row.clocks or [],
@@ -156,7 +166,8 @@ def _detail(row: ComplaintRow, events: list[TimelineEventRow], actor: Actor, ser
         plan=row.plan or [],
         is_repeat=row.is_repeat,
         repeat_of=row.repeat_of or [],
-        timeline=[TimelineEvent.model_validate(e, from_attributes=True) for e in events],
+        timeline=[TimelineEvent.model_validate(e, from_attributes=True).model_copy(
+            update={"detail": masked_strings(e.detail, names=names)}) for e in events],
     )
 
 
@@ -189,7 +200,7 @@ async def list_complaints(
     unit: str | None = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,  # its offset must fit the database's integers
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     sort: Annotated[str, Query(description=(
         "a column, '-' first for descending; 'priority' (the default, the inbox's order): high priority first, "
@@ -219,7 +230,7 @@ async def list_complaints(
         )
     )
     return ComplaintPage(
-        items=[ComplaintSummary(**_summary_fields(r, actor, services)) for r in rows],
+        items=[ComplaintSummary(**summary_fields(r)) for r in rows],
         total=total,
         page=page,
         page_size=page_size,
@@ -236,7 +247,51 @@ async def get_complaint(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
     judgements = await run_in_threadpool(services.read_model.judgements.of_complaint, complaint_id)
-    return _detail(*found, actor, services).model_copy(update={"judgements": judgements})
+    return _detail(*found, services).model_copy(update={"judgements": judgements})
+
+
+class RevealRequest(BaseModel):
+    """One field of one case, whole, and why it is needed now (written to the audit log)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: RevealableField
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class Revealed(BaseModel):
+    complaint_id: str
+    field: RevealableField
+    value: str
+
+
+@router.post("/{complaint_id}/reveal", response_model=Revealed)
+async def reveal(
+    complaint_id: str,
+    body: RevealRequest,
+    services: ServicesDep,
+    response: Response,
+    actor: Annotated[Actor, Depends(require(Permission.REVEAL_CUSTOMER_DATA))],
+) -> Any:
+    """One phone number or address of a case whole, to call or reach the customer (DOMAIN §9): answered
+    once (`Cache-Control: no-store`) and audited. A production unit only while it holds an open direct
+    dispatch of the case; 404 when the case has no such value."""
+    row = await run_in_threadpool(services.read_model.complaints.find, complaint_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
+    dispatches = await run_in_threadpool(
+        lambda: services.read_model.dispatches.matching(complaint_id=complaint_id, open_only=True))
+    direct = [d.unit for d in dispatches if d.kind == DispatchKind.DIRECT and d.status == DispatchStatus.OPEN]
+    if refusal := reveal_refusal(actor.role, actor.unit, services.policy, direct):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
+    person, _, part = body.field.value.partition(".")
+    value = row.complainant_phone if person == "complainant" else (getattr(row, person) or {}).get(part)
+    if not value:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"complaint {complaint_id} has no {body.field.value}")
+    await run_in_threadpool(lambda: services.read_model.audit.record(
+        actor, AuditAction.REVEAL, body.field.value, case_id=complaint_id, reason=body.reason))
+    response.headers["Cache-Control"] = "no-store"
+    return Revealed(complaint_id=complaint_id, field=body.field, value=value)
 
 
 def _departments_known(policy: Policy, body: CoordinationMeeting) -> JSONResponse | None:

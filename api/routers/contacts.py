@@ -21,7 +21,7 @@ from api.intake import RECEIVED_AT_TOLERANCE, case_id, fingerprint, key_misuse, 
 from api.timelines import TimelineEvent
 from readmodel.tables import ContactRow
 from rules.actors import Actor, Permission
-from rules.customer_data import phone_shown_to
+from rules.customer_data import masked_address, masked_name, masked_phone, masked_strings, masked_text
 from rules.contact import TRANSITIONS, ContactAction, ContactIntake, ContactKind, ContactStatus, InvalidContactStep
 from rules.org_chart import UnitKind
 from workflows.contact import CONTACT_PATCHES, CONTACT_WORKFLOWS, ConsultationWorkflow
@@ -165,8 +165,12 @@ async def get_contact(
     row, events = found
     shown = {
         "contact_id": row.id, "clocks": row.clocks or [], "temporal_ui_url": services.web_ui_url(row.workflow_id),
-        "customer_phone": phone_shown_to(actor.role, row.customer_phone, services.policy),
-        "timeline": [TimelineEvent.model_validate(e, from_attributes=True) for e in events],
+        # Every person field masked for every role (DOMAIN §9); a rescue's location is an address.
+        "customer_name": masked_name(row.customer_name), "customer_phone": masked_phone(row.customer_phone),
+        "location": masked_address(row.location) if row.location else row.location,
+        "description": masked_text(row.description, names=[row.customer_name]),
+        "timeline": [TimelineEvent.model_validate(e, from_attributes=True).model_copy(
+            update={"detail": masked_strings(e.detail, names=[row.customer_name])}) for e in events],
     }
     return ContactDetail(**{k: getattr(row, k) for k in ContactDetail.model_fields if k not in shown}, **shown)
 

@@ -13,6 +13,7 @@ from api.case_actions import act_on_case, at_or_above_or_403, act_on_complaint, 
 from api.dependencies import Services, ServicesDep, require
 from api.timelines import DispatchEventView
 from rules.actors import Actor, Permission
+from rules.customer_data import masked_strings, masked_text
 from rules.dispatch import DispatchKind, TicketPriority
 from rules.escalation import PriorityRefused, dispatch_terms, reviewing_office, ticket_priority
 from rules.reply_checks import Reply
@@ -164,7 +165,8 @@ async def get_dispatch(dispatch_id: str, services: ServicesDep, _: Reader) -> An
     row, events = await _dispatch_or_404(services, dispatch_id)
     return DispatchDetail(
         **_view(row).model_dump(),
-        events=[DispatchEventView.model_validate(e, from_attributes=True) for e in events],
+        events=[DispatchEventView.model_validate(e, from_attributes=True).model_copy(
+            update={"detail": masked_strings(e.detail)}) for e in events],
     )
 
 
@@ -191,4 +193,8 @@ async def escalations_in_flight(services: ServicesDep, _: Reader) -> Any:
 
 
 def _view(row: Any) -> DispatchView:
-    return DispatchView(dispatch_id=row.id, **{k: getattr(row, k) for k in DispatchView.model_fields if k != "dispatch_id"})
+    """The phone numbers, e-mail addresses and ID cards an instruction or a finding quotes masked
+    (DOMAIN §9): the unit that must call reveals the number (POST /complaints/{id}/reveal)."""
+    view = DispatchView(dispatch_id=row.id, **{k: getattr(row, k) for k in DispatchView.model_fields if k != "dispatch_id"})
+    return view.model_copy(update={"instruction": masked_text(view.instruction),
+                                   "finding": masked_text(view.finding) if view.finding else view.finding})
