@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.dependencies import Services
+from api.metrics import install_metrics
 from api.errors import install_error_handlers
 from api.routers import (audit, calendars, complaints, contacts, dashboard, dispatches, exports, judgements, knowledge,
                          measures, reports, requirements)
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
 from rules.policy import PolicyFile
+from ops.logging import configure as configure_logging
 from settings import Settings, get_settings
 from temporal_client import connect
 
@@ -59,9 +61,12 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Outermost (added last): times every request, a 413 or 422 refused before routing too.
+    install_metrics(app, lambda: app.state.services.read_model.engine if hasattr(app.state, "services") else None)
     return app
 
 
 def app() -> FastAPI:
-    """Factory for `uvicorn --factory api.main:app`."""
+    """Factory for `uvicorn --factory api.main:app`: JSON logs, then the app."""
+    configure_logging("api")
     return create_app()
