@@ -24,10 +24,12 @@ from activities.contact import ContactActivities
 from activities.judgement import JudgementActivities
 from activities.notify import NotificationActivities
 from activities.readmodel import ReadModelActivities
+from activities.retention import RetentionActivities
 from notifications.directory import Directory
 from notifications.messages import Channel
 from notifications.senders import Sender, close_senders, configured_senders
 from ops.logging import configure as configure_logging
+from ops.namespace import ensure_retention_schedule
 from readmodel.store import ReadModel
 from rules.policy import Policy, PolicyFile
 from settings import ROOT, Settings, get_settings
@@ -36,8 +38,10 @@ from workflows.complaint import ComplaintWorkflow
 from workflows.contact import ConsultationWorkflow, NewFailureModeWorkflow, RescueRequestWorkflow
 from workflows.dispatch import DispatchWorkflow
 from workflows.judgement import JudgementWorkflow
+from workflows.retention import RetentionWorkflow
 
-WORKFLOWS = [ComplaintWorkflow, DispatchWorkflow, JudgementWorkflow, ConsultationWorkflow, RescueRequestWorkflow, NewFailureModeWorkflow]
+WORKFLOWS = [ComplaintWorkflow, DispatchWorkflow, JudgementWorkflow, ConsultationWorkflow, RescueRequestWorkflow, NewFailureModeWorkflow,
+             RetentionWorkflow]
 # Sync activities (SQL writes) run on these threads; the worker takes no more than it can run.
 ACTIVITY_THREADS = 32
 
@@ -120,6 +124,7 @@ def build_worker(
             judgement_activities.record_judgement_changes,
             judgement_activities.appeal_rights,
             ContactActivities(read_model).record_contact_changes,
+            RetentionActivities(read_model, policy).deidentify_closed_cases,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -149,6 +154,7 @@ async def main() -> None:
     read_model = ReadModel(settings.database_url)
     read_model.require_schema()  # the schema is upgraded before start-up: python -m readmodel.migrate
     client = await connect(settings, runtime=runtime)
+    await ensure_retention_schedule(client, settings)  # the daily retention run (ops/namespace.py)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

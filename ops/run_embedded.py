@@ -23,6 +23,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from ops.namespace import set_history_retention
 from protection.keys import ensure_key_ring
 from readmodel import migrate
 from readmodel.store import make_engine
@@ -133,6 +134,7 @@ def startup(settings: Settings) -> list[Child | SetupStep]:
     return [
         development_key_ring,
         Child("Temporal dev server", dev_server_command, ready=wait_for_frontend),
+        set_history_retention,  # the dev server's namespace keeps closed histories 24 h unless told
         upgrade_read_model,
         Child("worker", worker_command),
         Child("API", api_command),

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One-shot, in the temporalio/admin-tools image (docker-compose service `temporal-setup`):
-# create the namespace and register the search attributes of every case kind before any worker or API starts
+# create the namespace (or set its retention) and register the search attributes of every case kind before any worker or API starts
 # (a workflow started with an unregistered search attribute is refused).
 #
 # SEARCH_ATTRIBUTES lists "Name=Type" pairs; they must be exactly workflows/case.py CaseSearch.ALL
@@ -26,9 +26,14 @@ until cli operator cluster health >/dev/null 2>&1; do
     sleep 2
 done
 
+# Closed histories hold the cases' payloads (customer data among them): kept NAMESPACE_RETENTION,
+# which must be settings.Settings temporal_retention_days (what `make run` sets; ops/namespace.py).
 if ! cli operator namespace describe --namespace "$TEMPORAL_NAMESPACE" >/dev/null 2>&1; then
     echo "creating namespace $TEMPORAL_NAMESPACE (retention $NAMESPACE_RETENTION)"
     cli operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$NAMESPACE_RETENTION"
+else
+    echo "namespace $TEMPORAL_NAMESPACE: retention $NAMESPACE_RETENTION"
+    cli operator namespace update --namespace "$TEMPORAL_NAMESPACE" --retention "$NAMESPACE_RETENTION"
 fi
 
 for pair in $SEARCH_ATTRIBUTES; do
