@@ -11,8 +11,8 @@ from temporalio.client import Client
 from api.dependencies import Services
 from api.metrics import install_metrics
 from api.errors import install_error_handlers
-from api.routers import (audit, calendars, complaints, contacts, dashboard, dispatches, exports, judgements, knowledge,
-                         measures, reports, requirements)
+from api.routers import (audit, calendars, complaints, contacts, customers, dashboard, dispatches, exports, judgements,
+                         knowledge, measures, reports, requirements)
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
 from rules.policy import PolicyFile
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     app.include_router(reports.router)
     app.include_router(requirements.router)
     app.include_router(audit.router)
+    app.include_router(customers.router)  # POST /customers/erasure
     app.include_router(exports.router)
     app.include_router(dashboard.router)  # HTML pages for a browser (api/pages.py: logging in)
 
