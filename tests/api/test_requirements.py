@@ -5,7 +5,7 @@ the policy gives `read_requirements`; the record survives the API losing its wri
 from __future__ import annotations
 
 from rules.actors import Actor
-from rules.knowledge import NAME_MARK, PHONE_MARK
+from rules.knowledge import EMAIL_MARK, ID_CARD_MARK, NAME_MARK, PHONE_MARK
 from tests.api.test_complaint_lifecycle import file
 from tests.conftest import Stack, auth
 from tests.factories import complaint_body
@@ -72,3 +72,12 @@ async def test_the_requirement_survives_the_api_losing_its_write(stack: Stack) -
 
     [req] = (await requirements(stack))["items"]  # the workflow's write brought it back, once
     assert req["complaint_id"] == filed["complaint_id"] and req["suggestion"] == "A locker at the Tianhe metro station, please."
+
+
+async def test_a_requirement_keeps_no_email_address_or_id_card_number(stack: Stack) -> None:
+    # DOMAIN §9: cut out as the knowledge base cuts them (rules/knowledge.py redact).
+    await file(stack, suggestion(description="请开通周六晚间派送，回复到zsf@example.com，我的身份证110101199003071234"))
+
+    [req] = (await requirements(stack))["items"]
+
+    assert req["suggestion"] == f"请开通周六晚间派送，回复到{EMAIL_MARK}，我的身份证{ID_CARD_MARK}"

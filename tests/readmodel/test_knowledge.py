@@ -237,3 +237,22 @@ def test_similar_solved_cases_rank_by_shared_words_and_put_the_same_category_fir
     assert [h.category for h in late] == sorted((h.category for h in late), key=lambda c: c != "delay")
     assert kb.similar_solved("的了吗") == []
 
+
+
+def test_no_email_address_or_id_card_number_is_kept_or_found(read_model: ReadModel) -> None:
+    """DOMAIN §9: what agents type beside the customer's name (zsf@example.com, 110101199003071234,
+    a phone written into Chinese text) is cut out at capture, and no search finds it."""
+    solved(read_model, "K-IDS", description="客户张三丰邮箱zsf@example.com，身份证110101199003071234，电话13912345678，包裹延误",
+           demand="send the receipt to Zhang.SF+parcel@mail.example.cn", solution="已补寄，身份证号 11010119900307123X 已核对")
+
+    [entry] = entries(read_model)
+    assert entry["problem"] == "客户张三丰邮箱[email]，身份证[id-card]，电话[phone]，包裹延误"
+    assert entry["demand"] == "send the receipt to [email]"
+    assert entry["solution"] == "已补寄，身份证号 [id-card] 已核对"
+    kept = " ".join(str(v) for v in entry.values())
+    for personal in ("zsf", "example.com", "110101199003071234", "11010119900307123X", "13912345678", "mail.example"):
+        assert personal not in kept.lower(), personal
+    kb = read_model.knowledge
+    for query in ("zsf@example.com", "zsf", "110101199003071234", "example"):
+        assert kb.search(query) == [], query
+    assert [h.complaint_id for h in kb.search("延误")] == ["K-IDS"]
