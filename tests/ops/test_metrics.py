@@ -1,0 +1,117 @@
+"""Metrics a filed complaint moves: the API's GET /metrics (over ASGI, a real worker behind it) and
+the worker's Temporal SDK endpoint, scraped over HTTP while a real worker runs a case."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from asgi_lifespan import LifespanManager
+from prometheus_client.parser import text_string_to_metric_families
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from readmodel.outbox import Outbox
+from readmodel.store import ReadModel
+from tests.api.test_complaint_lifecycle import file
+from tests.conftest import Stack, auth, end_workflows, stack_settings
+from tests.factories import complaint_body
+from tests.notifications.receivers import free_port
+from temporal_client import connect
+from worker import ACTIVITY_THREADS, build_worker, metrics_runtime
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def samples(text: str) -> Samples:
+    """Every sample of a Prometheus text page, by name and label set."""
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def value(page: Samples, name: str, **labels: str) -> float:
+    return page.get((name, frozenset(labels.items())), 0.0)
+
+
+async def scrape(stack: Stack) -> tuple[str, Samples]:
+    resp = await stack.http.get("/metrics")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain"), resp.text
+    return resp.text, samples(resp.text)
+
+
+async def until_rows(outbox: Outbox, case_id: str, n: int) -> None:
+    for _ in range(200):  # bounded: real I/O, no clock to skip
+        rows = outbox.list_for_case(case_id)
+        if len(rows) >= n and all(r.status != "pending" for r in rows):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"outbox rows of {case_id} never settled: {rows}")
+
+
+async def test_a_filed_complaint_moves_the_api_counters(stack: Stack) -> None:
+    _, before = await scrape(stack)
+    assert value(before, "complaint_desk_outbox_messages", status="skipped") == 0
+
+    # Level 1 ("受伤", injured): a red alert to head office's duty manager on SMS and e-mail, neither
+    # configured on this stack, so two skipped outbox rows. Received three days ago: its first-contact
+    # clock (hours) has passed, so it is an overdue open complaint.
+    red = await file(stack, complaint_body(description="快递员送件时把我撞受伤了",
+                                           received_at=(datetime.now(UTC) - timedelta(days=3)).isoformat()))
+    await until_rows(Outbox(stack.read_model.engine), red["complaint_id"], 2)
+    shown = await stack.http.get(f"/complaints/{red['complaint_id']}", headers=auth("supervisor"))
+    assert shown.status_code == 200
+    assert (await stack.http.get("/complaints/C-NOT-THERE", headers=auth("supervisor"))).status_code == 404
+    status = shown.json()["status"]
+
+    text, after = await scrape(stack)
+    latency = "complaint_desk_http_request_duration_seconds_count"
+    assert value(after, latency, method="POST", route="/complaints", status="201") == 1
+    # Both reads by the route template: the id is in no label
+    assert value(after, latency, method="GET", route="/complaints/{complaint_id}", status="200") == 1
+    assert value(after, latency, method="GET", route="/complaints/{complaint_id}", status="404") == 1
+    assert red["complaint_id"] not in text and "C-NOT-THERE" not in text and "13800138000" not in text
+    assert value(after, "complaint_desk_cases_open", kind="complaint", status=status) == 1
+    assert value(after, "complaint_desk_clocks_overdue", kind="complaint") == 1
+    assert value(after, "complaint_desk_outbox_messages", status="skipped") == 2
+    assert value(after, "complaint_desk_outbox_messages", status="delivered") == 0
+    assert value(after, "complaint_desk_notices_retried") == 0  # a skipped message is not attempted
+
+
+async def test_the_worker_exports_the_sdk_metrics_while_it_runs_a_case(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    port = free_port()
+    settings = stack_settings(tmp_path).model_copy(update={
+        "temporal_address": dev_env.client.service_client.config.target_host, "worker_metrics_port": port})
+    runtime = metrics_runtime(settings)  # what worker.main makes
+    client = await connect(settings, runtime=runtime)
+    read_model = ReadModel(settings.database_url)
+    read_model.create_schema()
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        worker = build_worker(client, settings, read_model, executor)
+        app = create_app(settings, temporal=client)
+        try:
+            async with worker, LifespanManager(app) as manager:
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://api") as http:
+                    resp = await http.post("/complaints", json=complaint_body(), headers=auth("front_seat"))
+                    assert resp.status_code == 201, resp.text
+                    complaint_id = resp.json()["complaint_id"]
+                    for _ in range(200):  # the worker's first workflow task writes the case's row
+                        if (await http.get(f"/complaints/{complaint_id}", headers=auth("supervisor"))).status_code == 200:
+                            break
+                        await asyncio.sleep(0.05)
+                    async with httpx.AsyncClient() as prometheus:
+                        page = samples((await prometheus.get(f"http://127.0.0.1:{port}/metrics")).text)
+        finally:
+            await end_workflows(dev_env, read_model)
+            read_model.dispose()
+    queue = settings.temporal_task_queue
+    # The alert's metric (deploy/prometheus/alerts.yml): the workflow tasks this worker took
+    tasks = [v for (name, labels), v in page.items()
+             if name == "temporal_workflow_task_schedule_to_start_latency_count" and ("task_queue", queue) in labels]
+    assert tasks and sum(tasks) >= 1, sorted({(name, labels) for name, labels in page if "schedule_to_start" in name})
+    # The case's first clock: its deadline is looked up in a local activity (workflows/deadlines.py)
+    deadlines = [v for (name, labels), v in page.items() if name == "temporal_local_activity_execution_latency_count"
+                 and ("task_queue", queue) in labels and ("activity_type", "compute_deadline") in labels]
+    assert deadlines and sum(deadlines) >= 1
