@@ -7,11 +7,12 @@ handling, resolved (with a solution), confirmed, and closed by a satisfied call-
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import inspect, select, text
 
-from readmodel.knowledge import KnowledgeBase
+from readmodel.knowledge import KnowledgeBase, words
 from readmodel.store import ReadModel
 from readmodel.tables import KnowledgeEntryRow
 from rules.knowledge import Outcome
@@ -256,3 +257,42 @@ def test_no_email_address_or_id_card_number_is_kept_or_found(read_model: ReadMod
     for query in ("zsf@example.com", "zsf", "110101199003071234", "example"):
         assert kb.search(query) == [], query
     assert [h.complaint_id for h in kb.search("延误")] == ["K-IDS"]
+
+
+def test_entries_written_before_the_cleaning_are_cleaned_by_the_upgrade(database_url: str) -> None:
+    """Migration 0004: an entry and a requirement holding an e-mail address and an ID-card number
+    (as the previous version wrote them) are cleaned, and the search finds the words no more."""
+    from alembic import command
+
+    from readmodel import migrate
+    from readmodel.store import make_engine
+
+    engine = make_engine(database_url)
+    with engine.begin() as conn:  # the schema as the previous version left it
+        command.upgrade(migrate.config(conn), "0003")
+    problem = "客户邮箱zsf@example.com，身份证110101199003071234，包裹延误"
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO knowledge_entry (complaint_id, category, problem, demand, solution, outcome, handling_round,"
+            " one_time_resolution, closed_at, terms) VALUES ('K-OLD', 'delay', :problem, NULL, 'resent', 'satisfied',"
+            " 1, true, :at, :terms)"), {"problem": problem, "at": datetime(2026, 3, 2, tzinfo=UTC),
+                                        "terms": " ".join(words(problem + " resent"))})
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("INSERT INTO knowledge_fts (complaint_id, terms) VALUES ('K-OLD', :terms)"),
+                         {"terms": " ".join(words(problem + " resent"))})
+        conn.execute(text(
+            "INSERT INTO requirement (id, complaint_id, category, channel, suggestion, received_at, forwarded_at)"
+            " VALUES ('requirement-C-OLD', 'C-OLD', 'delay', 'hotline', 'write to zsf@example.com', :at, :at)"),
+            {"at": datetime(2026, 3, 2, tzinfo=UTC)})
+    engine.dispose()
+
+    upgraded = ReadModel(database_url)
+    upgraded.create_schema()  # upgrades to head
+    try:
+        assert upgraded.knowledge.search("zsf") == [] and upgraded.knowledge.search("110101199003071234") == []
+        [hit] = upgraded.knowledge.search("延误")
+        assert hit.problem == "客户邮箱[email]，身份证[id-card]，包裹延误"
+        [req], _ = upgraded.requirements.page(category=None, received_from=None, offset=0, limit=10)
+        assert req.suggestion == "write to [email]"
+    finally:
+        upgraded.dispose()
