@@ -7,12 +7,14 @@
   the namespace with the same value (deploy/temporal/register-search-attributes.sh);
 - the Schedule that starts the daily retention run (workflows/retention.py), registered by every
   worker at start: idempotent, the first creates it, the others (and every restart) update it to
-  this definition, so a deploy that changes the hour or the task queue takes effect.
+  this definition, so a deploy that changes the hour or the task queue takes effect; a pause
+  (an operator's legal hold) is kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 from google.protobuf.duration_pb2 import Duration
@@ -92,4 +94,6 @@ async def ensure_retention_schedule(client: Client, settings: Settings) -> None:
     try:
         await client.create_schedule(RETENTION_SCHEDULE_ID, schedule)
     except ScheduleAlreadyRunningError:
-        await client.get_schedule_handle(RETENTION_SCHEDULE_ID).update(lambda _: ScheduleUpdate(schedule=schedule))
+        # Its state stays: a schedule an operator paused (a legal hold) stays paused across restarts.
+        await client.get_schedule_handle(RETENTION_SCHEDULE_ID).update(
+            lambda found: ScheduleUpdate(schedule=dataclasses.replace(schedule, state=found.description.schedule.state)))

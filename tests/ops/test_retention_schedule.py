@@ -82,6 +82,11 @@ async def test_the_schedule_runs_daily_at_0330_beijing_time_and_skips_overlaps(s
         upcoming = [t.astimezone(ZoneInfo("Asia/Shanghai")) for t in described.info.next_action_times[:2]]
         assert [(t.hour, t.minute) for t in upcoming] == [(3, 30), (3, 30)]
         assert upcoming[1] - upcoming[0] == timedelta(days=1)
+
+        # An operator's pause (a legal hold) outlives the next worker start.
+        await client.get_schedule_handle(RETENTION_SCHEDULE_ID).pause(note="legal hold")
+        await ensure_retention_schedule(client, stack.settings)
+        assert (await client.get_schedule_handle(RETENTION_SCHEDULE_ID).describe()).schedule.state.paused
     finally:
         await client.get_schedule_handle(RETENTION_SCHEDULE_ID).delete()
 
