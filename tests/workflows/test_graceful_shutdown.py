@@ -105,10 +105,11 @@ async def test_sigterm_lets_a_notice_in_delivery_finish_on_that_worker_and_it_is
             "temporal_namespace": dev_env.client.namespace,
             "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_from": "complaints@carrier.example",
             "sms_gateway_url": gateway.url})
+        read_model = ReadModel(settings.database_url)
+        read_model.create_schema()  # as the deploy's schema step does before any worker starts
         log = (tmp_path / "worker.log").open("w")
         process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    env={**os.environ, **environment_of(settings)})
-        read_model = ReadModel(settings.database_url)
         try:
             # Received a week ago: its first-contact clock is long past, so the supervisor is told at once.
             now = await dev_env.get_current_time()
