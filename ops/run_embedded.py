@@ -152,7 +152,10 @@ def addresses(settings: Settings) -> str:
         f"  Temporal UI    {settings.temporal_ui_url}  (decodes through the codec server: sign in at"
         f" {settings.codec_server_url}/session)\n"
         f"  Temporal gRPC  {settings.temporal_address}\n"
-        f"  dev tokens     {shown(settings.tokens_file)}\n"
+        f"  API metrics    http://{settings.api_host}:{settings.api_port}/metrics  (Prometheus)\n"
+        + (f"  worker metrics http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics"
+           "  (Temporal SDK, Prometheus)\n" if settings.worker_metrics_port else "")
+        + f"  dev tokens     {shown(settings.tokens_file)}\n"
     )
 
 

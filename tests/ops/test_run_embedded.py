@@ -1,0 +1,133 @@
+"""`make run` keeps going when a part dies: `python -m ops.run_embedded` on free ports with its own
+data directory; a `kill -9` of the worker is named, the worker comes back and takes the next
+complaint; SIGINT stops every child and the launcher exits cleanly."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from settings import ROOT
+from tests.conftest import auth
+from tests.factories import complaint_body
+from tests.notifications.receivers import free_port
+
+STARTED = re.compile(r"\[make run\] (?P<name>.+) started \(pid (?P<pid>\d+)\)")
+
+
+class Launcher:
+    """The launcher's merged output, line by line, read on a thread so a test can wait for a line."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, since: int = 0, seconds: float = 90) -> re.Match[str]:
+        """The first line from number `since` on that matches, reading more as they come."""
+        deadline, at = time.monotonic() + seconds, since
+        while True:
+            for at in range(at, len(self.seen)):
+                if match := re.search(pattern, self.seen[at]):
+                    return match
+            at = len(self.seen)
+            try:
+                self.seen.append(self.lines.get(timeout=max(deadline - time.monotonic(), 0)))
+            except queue.Empty:
+                raise AssertionError(f"no line matching {pattern!r} within {seconds:.0f} s; saw:\n"
+                                     + "\n".join(self.seen[-40:])) from None
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Launcher:
+    ports = {name: free_port() for name in ("TEMPORAL", "TEMPORAL_UI_PORT", "API_PORT", "CODEC_SERVER_PORT", "WORKER_METRICS_PORT")}
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'readmodel.db'}",
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{ports.pop('TEMPORAL')}",
+        **{name: str(port) for name, port in ports.items()},
+    }
+    process = subprocess.Popen([sys.executable, "-m", "ops.run_embedded"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    launcher = Launcher(process)
+    launcher.env = env  # type: ignore[attr-defined]
+    yield launcher
+    if process.poll() is None:  # the test failed before its SIGINT: stop what it started
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def test_a_killed_worker_is_named_and_restarted_and_sigint_stops_everything(launcher: Launcher) -> None:
+    env = launcher.env  # type: ignore[attr-defined]
+    launcher.wait_for(r"Complaint desk is running")  # after every child has started
+    pids = {m["name"]: int(m["pid"]) for m in map(STARTED.search, launcher.seen) if m}
+    assert set(pids) >= {"Temporal dev server", "worker", "API"}, pids
+    launcher.wait_for("worker polling task queue")
+    api = f"http://127.0.0.1:{env['API_PORT']}"
+
+    before_kill = len(launcher.seen)
+    os.kill(pids["worker"], signal.SIGKILL)
+    # Its first death waits the first backoff, 2 s (ops/run_embedded.py FIRST_BACKOFF_SECONDS)
+    launcher.wait_for(r"\[make run\] worker exited with code -9; restarting in 2 s", since=before_kill)
+    new_worker = int(launcher.wait_for(r"\[make run\] worker started \(pid (\d+)\)", since=before_kill)[1])
+    assert new_worker != pids["worker"]
+    launcher.wait_for("worker polling task queue", since=before_kill)
+    assert alive(pids["API"]) and alive(pids["Temporal dev server"])  # nothing else was stopped
+
+    async with httpx.AsyncClient(base_url=api, timeout=10) as http:
+        for _ in range(100):  # the API may still be starting: bounded, real I/O
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        filed = await http.post("/complaints", json=complaint_body(), headers=auth("front_seat"))
+        assert filed.status_code == 201, filed.text
+    workflow_id = filed.json()["workflow_id"]
+    client = await Client.connect(env["TEMPORAL_ADDRESS"])  # event types need no payload key
+    completed_by = set()
+    for _ in range(100):
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        completed_by = {e.workflow_task_completed_event_attributes.identity for e in history.events
+                        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED}
+        if completed_by:
+            break
+        time.sleep(0.1)
+    # The SDK's worker identity is "<pid>@<host>": the restarted worker took the new complaint
+    assert {identity.split("@")[0] for identity in completed_by} == {str(new_worker)}
+
+    launcher.process.send_signal(signal.SIGINT)
+    assert launcher.process.wait(timeout=60) == 0
+    launcher.wait_for(r"\[make run\] stopping", since=before_kill)
+    assert not [name for name, pid in {**pids, "worker": new_worker}.items() if alive(pid)]
