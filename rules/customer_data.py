@@ -155,8 +155,8 @@ def masked_strings(value: Any, *, names: Iterable[str] = ()) -> Any:
 
 
 class RevealableField(StrEnum):
-    """What a reveal may show whole: the numbers and addresses a caller or a courier needs. A name is
-    never revealed: its surname is enough to address the customer (李女士)."""
+    """What a reveal may show whole of a complaint: the numbers and addresses a caller or a courier
+    needs. A name is never revealed: its surname is enough to address the customer (李女士)."""
 
     COMPLAINANT_PHONE = "complainant.phone"
     SENDER_PHONE = "sender.phone"
@@ -165,17 +165,25 @@ class RevealableField(StrEnum):
     RECIPIENT_ADDRESS = "recipient.address"
 
 
-def reveal_refusal(role: Role, unit: str, policy: Policy, open_direct_dispatch_units: Iterable[str]) -> str | None:
+class ContactRevealableField(StrEnum):
+    """What a reveal may show whole of a consultation, rescue request or new failure mode."""
+
+    CUSTOMER_PHONE = "customer.phone"
+    LOCATION = "location"  # where a rescue request's customer is
+
+
+def reveal_refusal(role: Role, unit: str, policy: Policy, sent_to: Iterable[str]) -> str | None:
     """Why this member of staff may not see a case's data whole, or None when they may: the role must
-    hold `reveal_customer_data`, and a production unit must hold an open direct dispatch of the case
-    (addressed to its unit or a unit below it): the customer it is told to call first."""
+    hold `reveal_customer_data`, and a production unit must be (or be above) a unit the case is sent
+    to now (`sent_to`: a complaint's open direct dispatches, a contact's hand-over): the customer it
+    is told to call or reach."""
     allowed = policy.roles_with(Permission.REVEAL_CUSTOMER_DATA)
     if role not in allowed:
         return (f"role {role.value} may not reveal customer data;"
                 f" allowed roles: {', '.join(sorted(r.value for r in allowed))}")
-    if role is Role.PRODUCTION_UNIT and not any(
-            policy.org_chart.is_at_or_above(unit, addressee) for addressee in open_direct_dispatch_units):
-        return f"{unit} holds no open direct dispatch of this case, addressed to it or a unit below it"
+    if role is Role.PRODUCTION_UNIT and not any(policy.org_chart.is_at_or_above(unit, to) for to in sent_to):
+        return (f"{unit} may reveal only a case sent to it or a unit below it"
+                " (an open direct dispatch, a contact handed over)")
     return None
 
 

@@ -9,22 +9,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from api import intake as desk
 from api.case_actions import act_on_complaint
 from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field
 from api.intake import ComplaintCreated, classification_of
+from api.reveals import Reason, reveal_once
 from api.steps import Step, add_steps
 from api.timelines import TimelineEvent
-from readmodel.audit import AuditAction
 from readmodel.complaints import SORTABLE, ComplaintFilter
 from readmodel.tables import ComplaintRow, TimelineEventRow
 from rules.actors import Actor, Permission
 from rules.classification import Classification
-from rules.customer_data import (RevealableField, masked_name, masked_party, masked_phone, masked_strings, masked_text,
-                                 reveal_refusal)
+from rules.customer_data import RevealableField, masked_name, masked_party, masked_phone, masked_strings, masked_text
 from rules.dispatch import DispatchKind, DispatchStatus
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintStatus
@@ -256,7 +255,7 @@ class RevealRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     field: RevealableField
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Reason
 
 
 class Revealed(BaseModel):
@@ -273,25 +272,20 @@ async def reveal(
     response: Response,
     actor: Annotated[Actor, Depends(require(Permission.REVEAL_CUSTOMER_DATA))],
 ) -> Any:
-    """One phone number or address of a case whole, to call or reach the customer (DOMAIN §9): answered
-    once (`Cache-Control: no-store`) and audited. A production unit only while it holds an open direct
-    dispatch of the case; 404 when the case has no such value."""
+    """One phone number or address of a complaint whole, to call or reach the customer (DOMAIN §9):
+    answered once (`Cache-Control: no-store`) and audited. A production unit only while it holds an
+    open direct dispatch of the case; 404 when the case has no such value."""
     row = await run_in_threadpool(services.read_model.complaints.find, complaint_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
     dispatches = await run_in_threadpool(
         lambda: services.read_model.dispatches.matching(complaint_id=complaint_id, open_only=True))
-    direct = [d.unit for d in dispatches if d.kind == DispatchKind.DIRECT and d.status == DispatchStatus.OPEN]
-    if refusal := reveal_refusal(actor.role, actor.unit, services.policy, direct):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
     person, _, part = body.field.value.partition(".")
     value = row.complainant_phone if person == "complainant" else (getattr(row, person) or {}).get(part)
-    if not value:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"complaint {complaint_id} has no {body.field.value}")
-    await run_in_threadpool(lambda: services.read_model.audit.record(
-        actor, AuditAction.REVEAL, body.field.value, case_id=complaint_id, reason=body.reason))
-    response.headers["Cache-Control"] = "no-store"
-    return Revealed(complaint_id=complaint_id, field=body.field, value=value)
+    shown = await reveal_once(
+        services, actor, response, case_id=complaint_id, field=body.field.value, value=value, reason=body.reason,
+        sent_to=[d.unit for d in dispatches if d.kind == DispatchKind.DIRECT and d.status == DispatchStatus.OPEN])
+    return Revealed(complaint_id=complaint_id, field=body.field, value=shown)
 
 
 def _departments_known(policy: Policy, body: CoordinationMeeting) -> JSONResponse | None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -18,10 +18,12 @@ from api.case_actions import act_on_case, at_or_above_or_403, found_or_404
 from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field
 from api.intake import RECEIVED_AT_TOLERANCE, case_id, fingerprint, key_misuse, wait_for_case
+from api.reveals import Reason, reveal_once
 from api.timelines import TimelineEvent
 from readmodel.tables import ContactRow
 from rules.actors import Actor, Permission
-from rules.customer_data import masked_address, masked_name, masked_phone, masked_strings, masked_text
+from rules.customer_data import (ContactRevealableField, masked_address, masked_name, masked_phone, masked_strings,
+                                 masked_text)
 from rules.contact import TRANSITIONS, ContactAction, ContactIntake, ContactKind, ContactStatus, InvalidContactStep
 from rules.org_chart import UnitKind
 from workflows.contact import CONTACT_PATCHES, CONTACT_WORKFLOWS, ConsultationWorkflow
@@ -173,6 +175,38 @@ async def get_contact(
             update={"detail": masked_strings(e.detail, names=[row.customer_name])}) for e in events],
     }
     return ContactDetail(**{k: getattr(row, k) for k in ContactDetail.model_fields if k not in shown}, **shown)
+
+
+class ContactRevealRequest(BaseModel):
+    """One field of one contact, whole, and why it is needed now (written to the audit log)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: ContactRevealableField
+    reason: Reason
+
+
+class ContactRevealed(BaseModel):
+    contact_id: str
+    field: ContactRevealableField
+    value: str
+
+
+@router.post("/{contact_id}/reveal", response_model=ContactRevealed)
+async def reveal(
+    contact_id: str,
+    body: ContactRevealRequest,
+    services: ServicesDep,
+    response: Response,
+    actor: Annotated[Actor, Depends(require(Permission.REVEAL_CUSTOMER_DATA))],
+) -> Any:
+    """The customer's phone or a rescue's location whole, to call back or reach them (DOMAIN §9): answered
+    once and audited; a production unit only for a contact handed over to it or a unit below it."""
+    row = await _contact_or_404(services, contact_id)
+    value = row.customer_phone if body.field is ContactRevealableField.CUSTOMER_PHONE else row.location
+    shown = await reveal_once(services, actor, response, case_id=contact_id, field=body.field.value, value=value,
+                              reason=body.reason, sent_to=[row.handed_to] if row.handed_to else [])
+    return ContactRevealed(contact_id=contact_id, field=body.field, value=shown)
 
 
 async def _contact_or_404(services: Services, contact_id: str) -> ContactRow:

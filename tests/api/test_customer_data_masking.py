@@ -1,5 +1,5 @@
 """Customer data by role (DOMAIN §9, GB/T 41833-2022): every role reads every person field masked, in
-the complaint, the list, the contact and the CSV export; a role that must call the customer reveals one
+the complaint, the list, the contact and the CSV export, and no page shows a person; a role that must call the customer reveals one
 field with a reason, answered once and audited; the production unit only on its open direct dispatch."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import csv
 import io
 
 from tests.api.test_complaint_lifecycle import act, file
+from tests.api.test_contacts import contact_body, desk  # noqa: F401 (desk: a fixture)
 from tests.conftest import Stack, auth
 from tests.factories import complaint_body
 from tests.workflows.test_dispatches import GOOD_FINDING, dispatch, raise_, reply
@@ -160,3 +161,36 @@ async def test_the_dashboard_page_shows_no_person(stack: Stack) -> None:
     assert page.status_code == 200
     nothing_whole(page.text)
     assert "欧阳" not in page.text and "Queen's Road" not in page.text
+
+
+async def test_a_contact_is_masked_for_every_role_and_revealed_to_who_calls_or_reaches_the_customer(desk: Stack) -> None:
+    body = contact_body("rescue_request", customer={"name": "李娜", "phone": "13912345678", "tier": "standard"},
+                        location="杭州市西湖区文三路 88 号 3 单元 502 室",
+                        description="李娜 stuck at the depot, call 13912345678")
+    cid = (await desk.http.post("/contacts", json=body, headers=auth("front_seat"))).json()["contact_id"]
+
+    for role in READERS:
+        shown = (await desk.http.get(f"/contacts/{cid}", headers=auth(role))).json()
+        # surname kept; 3 + 6 hidden + 2; the address from its street number on; the text likewise
+        assert (shown["customer_name"], shown["customer_phone"], shown["location"], shown["description"]) == (
+            "李*", "139******78", "杭州市西湖区文三路 ****", "李* stuck at the depot, call 139******78"), role
+
+    async def reveal(role: str, field: str = "location") -> int:
+        return (await desk.http.post(f"/contacts/{cid}/reveal", headers=auth(role),
+                                     json={"field": field, "reason": "going to help"})).status_code
+
+    assert await reveal("production_unit") == 403  # Tianhe: not handed to it
+    handed = await desk.http.post(f"/contacts/{cid}/hand-over", headers=auth("front_seat"),
+                                  json={"unit": "zj-hz-xihu", "note": "nearest station"})
+    assert handed.status_code == 200, handed.text
+    assert await reveal("production_unit") == 403  # still not Tianhe's
+    resp = await desk.http.post(f"/contacts/{cid}/reveal", headers=auth("xihu_station"),
+                                json={"field": "location", "reason": "going to help"})
+    assert resp.status_code == 200 and resp.json()["value"] == "杭州市西湖区文三路 88 号 3 单元 502 室"
+    assert resp.headers["cache-control"] == "no-store"
+    assert await reveal("front_seat", "customer.phone") == 200
+    assert await reveal("auditor", "customer.phone") == 403
+    assert await reveal("front_seat", "customer.name") == 422
+
+    audited = (await desk.http.get("/audit", params={"case_id": cid}, headers=auth("auditor"))).json()["items"]
+    assert [(e["actor_id"], e["what"]) for e in audited] == [("agent-wang", "customer.phone"), ("xihu-qian", "location")]
