@@ -1,4 +1,5 @@
-"""Record complaint histories for the replay tests: `.venv/bin/python -m tests.histories.record`.
+"""Record histories of every workflow type and path for the replay tests:
+`.venv/bin/python -m tests.histories.record VERSION [part of a scenario's name] > record.log`.
 
 Keep old recordings when the workflow changes: each file is a case that may still be running in
 production, and the current code must replay it (use workflow.patched for changes).

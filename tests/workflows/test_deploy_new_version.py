@@ -135,7 +135,9 @@ async def test_cases_started_on_version_a_finish_on_b_and_new_cases_take_the_new
     assert await ran_last_on(older) == (VERSION_A, VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE)
 
     async with version_b_beside(stack):
-        # B polls the same task queue, but A is still current: a case filed now still runs on A.
+        # B polls the same task queue (the server knows its version), but A is still current: a case
+        # filed now still runs on A.
+        await eventually(lambda: version_status(client, name, VERSION_B), "version B registered by its poll")
         meanwhile = await file_and_take(stack)
         assert (await ran_last_on(meanwhile))[0] == VERSION_A
 
