@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from api.limits import SlidingWindow
+from api.tokens import KnownTokens
 from readmodel.store import ReadModel
 from rules.actors import Actor, Permission
 from rules.policy import Policy, PolicyFile
@@ -21,9 +24,10 @@ from settings import Settings
 class Services:
     settings: Settings
     policy_file: PolicyFile
-    tokens: dict[str, Actor]
+    tokens: KnownTokens
     temporal: Client
     read_model: ReadModel
+    intake_rate: SlidingWindow = field(default_factory=SlidingWindow)  # this process's count per actor
 
     @property
     def policy(self) -> Policy:
@@ -54,7 +58,7 @@ def current_actor(
             "missing bearer token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    actor = services.tokens.get(credentials.credentials)
+    actor = services.tokens.actor_for(credentials.credentials)
     if actor is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "unknown or revoked bearer token", headers={"WWW-Authenticate": "Bearer"}
@@ -77,3 +81,27 @@ def require(permission: Permission) -> Callable[..., Actor]:
         return actor
 
     return check
+
+
+async def within_intake_rate(actor: ActorDep, services: ServicesDep) -> Actor:
+    """429 with Retry-After once a token has filed `intake_rate_limit` cases within the window (an
+    async dependency: it runs on the event loop, so the count needs no lock)."""
+    settings = services.settings
+    if settings.intake_rate_limit:
+        wait = services.intake_rate.wait_needed(actor.id, time.monotonic(), settings.intake_rate_limit,
+                                                settings.intake_rate_window_seconds)
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"more than {settings.intake_rate_limit} filings within {settings.intake_rate_window_seconds:g} s"
+                f" with this token; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+    return actor
+
+
+# Declared on the routes that count against the intake rate.
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {429: {
+    "description": "more filings with this token than the intake rate allows",
+    "headers": {"Retry-After": {"description": "seconds until a filing is admitted again", "schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}}}

@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api import pages
 from api.dependencies import Services
 from api.metrics import install_metrics
-from api.errors import install_error_handlers
+from api.errors import document_error_statuses, install_error_handlers
+from api.limits import UnicodeBodies
 from api.routers import (audit, calendars, complaints, contacts, customers, dashboard, dispatches, exports, judgements,
                          knowledge, measures, reports, requirements)
 from api.tokens import load_tokens
@@ -42,8 +44,10 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         title="Complaint desk",
         summary="Every customer complaint is a durable Temporal workflow.",
         lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,  # 413 past it, read no further
     )
     install_error_handlers(app)
+    app.add_middleware(UnicodeBodies)  # 422 for a lone surrogate in a JSON body, before a route reads it
     app.include_router(complaints.router)
     app.include_router(calendars.router)
     app.include_router(dispatches.router)
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     app.include_router(customers.router)  # POST /customers/erasure
     app.include_router(exports.router)
     app.include_router(dashboard.router)  # HTML pages for a browser (api/pages.py: logging in)
+    app.include_router(pages.router)  # POST /login, /logout
 
     @app.get("/healthz", tags=["operations"])
     def health() -> dict[str, str]:
@@ -64,6 +69,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
 
     # Outermost (added last): times every request, a 413 or 422 refused before routing too.
     install_metrics(app, lambda: app.state.services.read_model.engine if hasattr(app.state, "services") else None)
+    document_error_statuses(app)
     return app
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class Channel(StrEnum):
@@ -36,13 +36,26 @@ class Nature(StrEnum):
     SUGGESTION = "suggestion"
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must include a time zone offset, e.g. 2026-03-02T09:30:00+08:00")
+# The years an instant of this desk may lie in: outside them a time is a typing mistake or an epoch
+# number, and its deadlines would run past what a datetime holds.
+YEARS = range(2000, 2100)
+
+
+def _written_out(value: object) -> object:
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be written out, e.g. 2026-03-02T09:30:00+08:00, not a number")
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a time zone offset, e.g. 2026-03-02T09:30:00+08:00")
+    if value.year not in YEARS:
+        raise ValueError(f"must lie in the years {YEARS[0]}–{YEARS[-1]}")
+    return value
+
+
+AwareDatetime = Annotated[datetime, BeforeValidator(_written_out), AfterValidator(_aware)]
 
 PhoneNumber = Annotated[str, Field(min_length=5, max_length=20, pattern=r"^\+?[0-9][0-9 \-]{3,18}[0-9]$")]
 

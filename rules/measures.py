@@ -11,6 +11,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from rules.intake import YEARS
+
 
 class Better(StrEnum):
     HIGHER = "higher"  # a target is a floor: ≥ 90 %
@@ -79,7 +81,17 @@ class Period:
 
     @classmethod
     def parse(cls, kind: PeriodKind | str, value: str) -> Period:
-        kind = PeriodKind(kind)
+        """The period written so; ValueError for anything else, or for one outside the desk's YEARS."""
+        try:
+            period = cls._parse(PeriodKind(kind), value)
+        except (ValueError, OverflowError):  # OverflowError: a year past what a date holds
+            raise ValueError(f"not a {kind}: {value!r}") from None
+        if period.first_day.year not in YEARS:
+            raise ValueError(f"{value!r} lies outside the years {YEARS[0]}–{YEARS[-1]}")
+        return period
+
+    @classmethod
+    def _parse(cls, kind: PeriodKind, value: str) -> Period:
         if kind is PeriodKind.DAY:
             day = date.fromisoformat(value)
             return cls(kind, day, day + timedelta(days=1), day.isoformat())

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from api import intake as desk
 from api.case_actions import act_on_complaint
-from api.dependencies import Services, ServicesDep, require
+from api.dependencies import RATE_LIMITED, Services, ServicesDep, require, within_intake_rate
 from api.errors import invalid_field
 from api.intake import ComplaintCreated, classification_of
 from api.reveals import Reason, reveal_once
@@ -170,7 +170,8 @@ def _detail(row: ComplaintRow, events: list[TimelineEventRow], services: Service
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated,
+             dependencies=[Depends(within_intake_rate)], responses=RATE_LIMITED)  # 429: api/limits.py
 async def file_complaint(
     intake: ComplaintIntake,
     services: ServicesDep,

@@ -15,7 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import deadline_for
 from api.case_actions import act_on_case, at_or_above_or_403, found_or_404
-from api.dependencies import Services, ServicesDep, require
+from api.dependencies import RATE_LIMITED, Services, ServicesDep, require, within_intake_rate
 from api.errors import invalid_field
 from api.intake import RECEIVED_AT_TOLERANCE, case_id, fingerprint, key_misuse, wait_for_case
 from api.reveals import Reason, reveal_once
@@ -98,7 +98,8 @@ def _created(row: ContactRow, services: Services, replayed: bool) -> ContactCrea
                           clocks=row.clocks or [], replayed=replayed, temporal_ui_url=services.web_ui_url(row.workflow_id))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ContactCreated)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ContactCreated,
+             dependencies=[Depends(within_intake_rate)], responses=RATE_LIMITED)  # 429: api/limits.py
 async def file_contact(
     intake: ContactIntake,
     services: ServicesDep,

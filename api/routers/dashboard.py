@@ -9,12 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from api.charts import Bar, bar_chart
 from api.dependencies import Services, ServicesDep
 from api.figures import category_label, figures, measure_chart, organisation_zone, overall
-from api.pages import TOKEN_COOKIE, local_time, page_actor, render
+from api.pages import PAGE_RESPONSES, local_time, page_actor, render
 from readmodel import dashboard
 from rules.actors import Permission
 from rules.measures import Period, PeriodKind
@@ -70,20 +70,11 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
     }
 
 
-@router.get("/dashboard", response_class=HTMLResponse)
+@router.get("/dashboard", response_class=HTMLResponse, responses=PAGE_RESPONSES)
 async def get_dashboard(request: Request, services: ServicesDep) -> Response:
-    """Roles with `read_measures`; the token as a bearer header, `?token=` or the page cookie."""
+    """Roles with `read_measures`; logged in by the session cookie (api/pages.py) or a bearer header."""
     actor = page_actor(request, services, Permission.READ_MEASURES)
     if isinstance(actor, Response):
         return actor
     context = await run_in_threadpool(dashboard_context, services, datetime.now(UTC))
     return render(request, "dashboard.html", {**context, "actor": actor})
-
-
-
-@router.get("/logout", include_in_schema=False)
-async def log_out() -> Response:
-    """Forget the page cookie: the next page asks for a token again."""
-    response = RedirectResponse("/dashboard", status_code=303)
-    response.delete_cookie(TOKEN_COOKIE)
-    return response

@@ -15,12 +15,13 @@ from api.case_actions import act_on_case, at_or_above_or_403, found_or_404, row_
 from api.dependencies import Services, ServicesDep, require
 from api.errors import invalid_field
 from api.figures import organisation_zone
+from api.routers.measures import parse_period
 from api.timelines import DispatchEventView as EventView
 from readmodel.judgements import view_of
 from readmodel.tables import JudgementRow
 from rules.actors import Actor, Permission
 from rules.judgement import AppealRights, appeal_rights, fault_naming_problems
-from rules.measures import Period, PeriodKind
+from rules.measures import PeriodKind
 from workflows.judgement import JudgementWorkflow
 from workflows.judgement_messages import (
     APPEAL_RIGHTS_SUSPENDED,
@@ -69,7 +70,7 @@ async def appeal_rates(
     """Each city branch's invalid-appeal rate of a month (of the judgements sent against its units),
     and whether it may appeal in the month after; `office` names the branch."""
     policy = services.policy
-    period = Period.parse(PeriodKind.MONTH, month)
+    period = parse_period(PeriodKind.MONTH, month, "month")
     start, end = period.bounds(organisation_zone(policy))
     counts = await run_in_threadpool(services.read_model.judgements.appeal_counts, start, end, policy.org_chart)
     bound = policy.judgement.invalid_appeal_rate_bound

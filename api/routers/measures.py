@@ -14,6 +14,7 @@ from api.dependencies import ServicesDep, require
 from api.figures import MeasureFigures, figures, organisation_zone
 from readmodel import measures as sql
 from rules.actors import Actor, Permission
+from rules.intake import YEARS
 from rules.measures import GROUPINGS, Period, PeriodKind
 
 router = APIRouter(prefix="/measures", tags=["measures"])
@@ -48,12 +49,15 @@ class MeasureItems(BaseModel):
     items: list[MeasureItem]  # the denominator's items (up to `limit`), each marked if it hits
 
 
-def parse_period(kind: PeriodKind, at: str) -> Period:
+def parse_period(kind: PeriodKind, value: str, name: str = "at") -> Period:
+    """The period a query parameter names, else a 422 naming it."""
     try:
-        return Period.parse(kind, at)
+        return Period.parse(kind, value)
     except ValueError:
         example = {"day": "2026-10-05", "week": "2026-W41", "month": "2026-10"}[kind.value]
-        raise HTTPException(422, [{"loc": ["query", "at"], "msg": f"a {kind.value} like {example}", "input": at}]) from None
+        years = f"{YEARS[0]}–{YEARS[-1]}"
+        raise HTTPException(422, [{"type": "value_error", "loc": ["query", name], "input": value,
+                                   "msg": f"a {kind.value} like {example}, in the years {years}"}]) from None
 
 
 def check_grouping(group_by: str | None) -> None:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
@@ -19,7 +19,8 @@ from pydantic import BaseModel
 from api.charts import Bar, bar_chart, percent, trend_chart
 from api.dependencies import ServicesDep, bearer_token, current_actor, require
 from api.figures import OverallFigure, category_label, figures, measure_chart, only_group, organisation_zone, overall
-from api.pages import local_time, page_actor, render
+from api.pages import PAGE_RESPONSES, local_time, page_actor, render
+from api.routers.measures import parse_period
 from readmodel import measures as sql
 from readmodel.store import ReadModel
 from rules.actors import Permission
@@ -163,7 +164,7 @@ def _chosen_format(format: Format | None, accept: str) -> Format:
 
 
 @router.get("/monthly", response_model=MonthlyReport,
-            responses={200: {"content": {"text/csv": {}, "text/html": {}}}})
+            responses={200: {"content": {"text/csv": {}, "text/html": {}}}, 303: PAGE_RESPONSES[303]})
 async def get_monthly_report(
     request: Request, services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)],
@@ -171,7 +172,7 @@ async def get_monthly_report(
     format: Annotated[Format | None, Query(description="json (default), csv or html; or ask by Accept")] = None,
 ) -> Any:
     """JSON by default; CSV with `format=csv` or `Accept: text/csv`; a printable page with charts with
-    `format=html` (or `Accept: text/html`), which also takes the token as `?token=` (see api/pages.py)."""
+    `format=html` (or `Accept: text/html`), which logs in as the other pages do (api/pages.py)."""
     chosen = _chosen_format(format, request.headers.get("accept", ""))
     if chosen == "html":
         actor = page_actor(request, services, Permission.READ_MEASURES)
@@ -179,10 +180,7 @@ async def get_monthly_report(
             return actor
     else:
         require(Permission.READ_MEASURES)(current_actor(services, credentials), services)
-    try:
-        period = Period.parse(PeriodKind.MONTH, month)
-    except ValueError:
-        raise HTTPException(422, [{"loc": ["query", "month"], "msg": "a month like 2026-10", "input": month}]) from None
+    period = parse_period(PeriodKind.MONTH, month, "month")
     policy = services.policy
     report = await run_in_threadpool(monthly_report, services.read_model, policy, period, datetime.now(UTC))
     if chosen == "json":

@@ -74,16 +74,28 @@ async def test_a_supervisor_reads_the_dashboard_and_the_monthly_report_in_chromi
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            context = await browser.new_context(viewport={"width": 1280, "height": 900})
+            page = await context.new_page()
             elsewhere: list[str] = []
             page.on("request", lambda r: None if r.url.startswith(served) else elsewhere.append(r.url))
+            console: list[str] = []  # a CSP violation is reported here
+            page.on("console", lambda m: console.append(m.text))
 
-            # Not logged in: the form asks for the token; the supervisor types theirs.
+            # Not logged in: the form asks for the token; the supervisor types theirs, and it is POSTed.
             first = await page.goto(f"{served}/dashboard")
             assert first is not None and first.status == 401
             await page.fill("input[name=token]", TOKENS["supervisor"])
-            await page.click("button[type=submit]")
+            async with page.expect_request(f"{served}/login") as login:
+                await page.click("button[type=submit]")
+            assert (await login.value).method == "POST"
             await page.wait_for_selector("#open-total")
+            assert page.url == f"{served}/dashboard"  # the token is in no address
+            [session] = await context.cookies()
+            assert (session["name"], session["httpOnly"], session["sameSite"]) == ("desk_session", True, "Strict")
+            assert TOKENS["supervisor"] not in session["value"]
+            # the one inline stylesheet applies under the CSP (by its nonce), and nothing was refused
+            assert await page.locator("table#buckets").evaluate("t => getComputedStyle(t).borderCollapse") == "collapse"
+            assert not [m for m in console if "Content Security Policy" in m]
 
             # Open: today's desk O1–O5, O7 (6) and October's complaints never closed: 20 received − 4 closed
             # (D1, D2, L1, S1) = 16, and X11 (1 November) → 6 + 16 + 1 = 23.
@@ -126,6 +138,14 @@ async def test_a_supervisor_reads_the_dashboard_and_the_monthly_report_in_chromi
             await page.emulate_media(media="print")
             assert not await page.locator("nav").is_visible()
             assert await page.locator('svg[data-chart="by-unit"]').is_visible()
+
+            # A bookmark with ?token= opens the page at the address without it, and history never held it.
+            bookmarked = await (await browser.new_context()).new_page()
+            await bookmarked.goto(f"{served}/reports/monthly?month=2026-10&format=html&token={TOKENS['supervisor']}")
+            assert await text(bookmarked, "#complaints-total") == "20"
+            assert bookmarked.url == f"{served}/reports/monthly?month=2026-10&format=html"
+            await bookmarked.go_back()
+            assert bookmarked.url == "about:blank"
 
             assert elsewhere == []  # nothing was fetched from anywhere but the app
         finally:
