@@ -36,6 +36,7 @@ from sqlmodel import SQLModel
 
 import migrations
 import readmodel.tables  # noqa: F401  (every table joins SQLModel.metadata)
+from readmodel.engine import make_engine
 from readmodel.tables import UTCDateTime
 
 __all__ = ["SchemaNotAtHead", "UPGRADE_COMMAND", "differences", "head", "require_head", "upgrade"]
@@ -145,8 +146,6 @@ def write_revision(message: str) -> Path:
     scratch SQLite database at head: review it (SQLite and PostgreSQL both run it), then commit it."""
     scripts = ScriptDirectory.from_config(config())
     number = max((int(s.revision) for s in scripts.walk_revisions() if s.revision.isdigit()), default=0) + 1
-    from readmodel.store import make_engine  # noqa: PLC0415 (store imports this module)
-
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite:///{scratch}/head.db")
         try:
@@ -169,8 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {write_revision(args.message)}: review it, then commit it")
         return 0
 
-    from readmodel.store import make_engine  # noqa: PLC0415
-    from settings import get_settings  # noqa: PLC0415
+    from settings import get_settings  # noqa: PLC0415 (settings only where the command runs)
 
     engine = make_engine(get_settings().database_url)
     try:
