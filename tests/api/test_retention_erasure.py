@@ -3,6 +3,9 @@ case at once, audited; while a case of theirs is open the request is refused who
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from tests.api.test_complaint_lifecycle import act, file
 from tests.conftest import Stack, auth
 from tests.factories import complaint_body
@@ -13,6 +16,14 @@ LI_NA = {"name": "李娜", "phone": "13800138000", "tier": "standard"}
 def li_na_complaint(description: str) -> dict:
     return complaint_body(complainant=LI_NA, recipient={"name": "李娜", "phone": "13800138000", "address": "西湖区文三路90号"},
                           description=description)
+
+
+async def this_months_measures(stack: Stack) -> list[dict]:
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # the organisation's calendar month
+    resp = await stack.http.get("/measures", params={"period": "month", "at": month, "group_by": "category"},
+                                headers=auth("supervisor"))
+    assert resp.status_code == 200, resp.text
+    return resp.json()["measures"]
 
 
 async def erase(stack: Stack, phone: str, role: str = "supervisor", reason: str = "the customer asked by phone"):  # type: ignore[no-untyped-def]
@@ -35,6 +46,7 @@ async def test_an_erasure_is_refused_while_a_case_is_open_then_takes_every_close
     # The centre ends the open case first (the customer's request is the reason), then erases.
     await act(stack, still_open, "handling", {})
     await act(stack, still_open, "unresolvable-closure", {"reason": "customer asked to be forgotten"}, role="supervisor")
+    measures_before = await this_months_measures(stack)
     done = await erase(stack, "+86 138-0013-8000")
 
     assert done.status_code == 200, done.text
@@ -46,6 +58,10 @@ async def test_an_erasure_is_refused_while_a_case_is_open_then_takes_every_close
         assert (row.complainant_name, row.complainant_phone, row.recipient["address"], row.status) == (
             "[name]", "[phone]", "[address]", "closed")
         assert "李娜" not in row.description
+    # The measures count the erased cases as before: both closed this month, in every figure they were in.
+    measures_after = await this_months_measures(stack)
+    assert measures_after == measures_before
+    assert any(g["denominator"] >= 2 for m in measures_after for g in m["groups"])
     audit = (await stack.http.get("/audit", params={"action": "erase"}, headers=auth("auditor"))).json()
     assert sorted((e["case_id"], e["actor_id"], e["reason"]) for e in audit["items"]) == sorted(
         (cid, "sup-ma", "the customer asked by phone") for cid in (answered, still_open))
