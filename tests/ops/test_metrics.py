@@ -4,6 +4,8 @@ the worker's Temporal SDK endpoint, scraped over HTTP while a real worker runs a
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,11 +13,13 @@ from pathlib import Path
 import httpx
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
+import yaml
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from readmodel.outbox import Outbox
 from readmodel.store import ReadModel
+from settings import ROOT
 from tests.api.test_complaint_lifecycle import file
 from tests.conftest import Stack, auth, end_workflows, stack_settings
 from tests.factories import complaint_body
@@ -24,6 +28,15 @@ from temporal_client import connect
 from worker import ACTIVITY_THREADS, build_worker, metrics_runtime
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "complaint-desk.json"
+
+
+def queried_metrics(prefix: str) -> set[str]:
+    """The metric names (with that prefix) the alert rules and the dashboard's panels query."""
+    expressions = [rule["expr"] for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
+    expressions += [target["expr"] for panel in json.loads(DASHBOARD.read_text())["panels"] for target in panel["targets"]]
+    return {name for expr in expressions for name in re.findall(rf"\b{prefix}[a-z_]+", expr)}
 
 
 def samples(text: str) -> Samples:
@@ -56,10 +69,8 @@ async def test_a_filed_complaint_moves_the_api_counters(stack: Stack) -> None:
     assert value(before, "complaint_desk_outbox_messages", status="skipped") == 0
 
     # Level 1 ("受伤", injured): a red alert to head office's duty manager on SMS and e-mail, neither
-    # configured on this stack, so two skipped outbox rows. Received three days ago: its first-contact
-    # clock (hours) has passed, so it is an overdue open complaint.
-    red = await file(stack, complaint_body(description="快递员送件时把我撞受伤了",
-                                           received_at=(datetime.now(UTC) - timedelta(days=3)).isoformat()))
+    # configured on this stack, so two skipped outbox rows.
+    red = await file(stack, complaint_body(description="快递员送件时把我撞受伤了"))
     await until_rows(Outbox(stack.read_model.engine), red["complaint_id"], 2)
     shown = await stack.http.get(f"/complaints/{red['complaint_id']}", headers=auth("supervisor"))
     assert shown.status_code == 200
@@ -74,10 +85,23 @@ async def test_a_filed_complaint_moves_the_api_counters(stack: Stack) -> None:
     assert value(after, latency, method="GET", route="/complaints/{complaint_id}", status="404") == 1
     assert red["complaint_id"] not in text and "C-NOT-THERE" not in text and "13800138000" not in text
     assert value(after, "complaint_desk_cases_open", kind="complaint", status=status) == 1
-    assert value(after, "complaint_desk_clocks_overdue", kind="complaint") == 1
+    assert value(after, "complaint_desk_clocks_overdue", kind="complaint") == 0  # received just now
     assert value(after, "complaint_desk_outbox_messages", status="skipped") == 2
     assert value(after, "complaint_desk_outbox_messages", status="delivered") == 0
     assert value(after, "complaint_desk_notices_retried") == 0  # a skipped message is not attempted
+    # Every API metric the alerts and the dashboard query is on the page (a renamed one would be blank)
+    assert queried_metrics("complaint_desk_") <= {name for name, _ in after}
+
+    # Received three days ago: its first-contact clock (hours) has passed, so an overdue open complaint.
+    await file(stack, complaint_body(received_at=(datetime.now(UTC) - timedelta(days=3)).isoformat()))
+    for _ in range(200):  # bounded: the worker records the case's clocks
+        _, later = await scrape(stack)
+        if value(later, "complaint_desk_clocks_overdue", kind="complaint") == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert value(later, "complaint_desk_clocks_overdue", kind="complaint") == 1
+    assert sum(v for (name, labels), v in later.items()
+               if name == "complaint_desk_cases_open" and ("kind", "complaint") in labels) == 2
 
 
 async def test_the_worker_exports_the_sdk_metrics_while_it_runs_a_case(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
@@ -94,15 +118,17 @@ async def test_the_worker_exports_the_sdk_metrics_while_it_runs_a_case(dev_env: 
         try:
             async with worker, LifespanManager(app) as manager:
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://api") as http:
-                    resp = await http.post("/complaints", json=complaint_body(), headers=auth("front_seat"))
+                    # Level 1: its red alert is a regular activity (workflows/notices.py notify_beside)
+                    body = complaint_body(description="快递员送件时把我撞受伤了")
+                    resp = await http.post("/complaints", json=body, headers=auth("front_seat"))
                     assert resp.status_code == 201, resp.text
-                    complaint_id = resp.json()["complaint_id"]
-                    for _ in range(200):  # the worker's first workflow task writes the case's row
-                        if (await http.get(f"/complaints/{complaint_id}", headers=auth("supervisor"))).status_code == 200:
-                            break
-                        await asyncio.sleep(0.05)
                     async with httpx.AsyncClient() as prometheus:
-                        page = samples((await prometheus.get(f"http://127.0.0.1:{port}/metrics")).text)
+                        for _ in range(200):  # until the alert's activity ran and its workflow task completed
+                            page = samples((await prometheus.get(f"http://127.0.0.1:{port}/metrics")).text)
+                            if {"temporal_activity_schedule_to_start_latency_count",
+                                    "temporal_workflow_task_execution_latency_count"} <= {name for name, _ in page}:
+                                break
+                            await asyncio.sleep(0.05)
         finally:
             await end_workflows(dev_env, read_model)
             read_model.dispose()
@@ -115,3 +141,6 @@ async def test_the_worker_exports_the_sdk_metrics_while_it_runs_a_case(dev_env: 
     deadlines = [v for (name, labels), v in page.items() if name == "temporal_local_activity_execution_latency_count"
                  and ("task_queue", queue) in labels and ("activity_type", "compute_deadline") in labels]
     assert deadlines and sum(deadlines) >= 1
+    # Every SDK metric the alerts and the dashboard query is on the page (a renamed one would be
+    # blank), but for a cache miss: counted only once one happens
+    assert queried_metrics("temporal_") - {"temporal_sticky_cache_miss"} <= {name for name, _ in page}
