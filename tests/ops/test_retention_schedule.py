@@ -67,8 +67,8 @@ async def test_compose_setup_sets_the_same_retention_on_a_namespace_that_exists(
 async def test_the_schedule_runs_daily_at_0330_beijing_time_and_skips_overlaps(stack: Stack) -> None:
     client = stack.env.client
     try:
-        await ensure_retention_schedule(client, stack.settings)
-        await ensure_retention_schedule(client, stack.settings)  # every worker at start: the second updates
+        # Three workers starting together (compose's replicas): one creates it, the others update it.
+        await asyncio.gather(*(ensure_retention_schedule(client, stack.settings) for _ in range(3)))
 
         described = await client.get_schedule_handle(RETENTION_SCHEDULE_ID).describe()
         spec, action = described.schedule.spec, described.schedule.action
