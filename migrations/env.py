@@ -18,6 +18,7 @@ context.configure(
     compare_type=True,
     render_item=render_column_type,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters a table by copying it
+    transactional_ddl=True,  # migrate.py holds one transaction for the whole upgrade, SQLite's too
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import re
 import sys
 import tempfile
@@ -48,6 +49,7 @@ SCHEMA_LOCK = 0x636F6D706C61696E  # "complain"
 # Not SQLModel tables, made by the baseline revision: SQLite's FTS5 table (and the shadow tables
 # FTS5 keeps beside it) and PostgreSQL's GIN index for the knowledge base's full-text search.
 SEARCH_INDEX_OBJECTS = re.compile(r"knowledge_fts(_\w+)?|ix_knowledge_entry_terms")
+_ALEMBIC_LOG = logging.getLogger("alembic.runtime.migration")
 
 
 class SchemaNotAtHead(RuntimeError):
@@ -68,8 +70,13 @@ def head() -> str:
 
 def current(engine: Engine) -> str | None:
     """The database's revision; None for an empty database or one made before migrations."""
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    quiet = _ALEMBIC_LOG.level
+    _ALEMBIC_LOG.setLevel(logging.WARNING)  # not "Context impl SQLiteImpl." at every start-up
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        _ALEMBIC_LOG.setLevel(quiet)
 
 
 def upgrade(engine: Engine) -> None:
