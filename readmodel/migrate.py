@@ -56,9 +56,9 @@ class SchemaNotAtHead(RuntimeError):
     """The database's schema is not the one this version of the code was written for."""
 
 
-def config(connection: Connection | None = None) -> Config:
+def config(connection: Connection | None = None, scripts: Path = MIGRATIONS) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(scripts))
     cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     cfg.attributes["connection"] = connection
     return cfg
@@ -79,9 +79,9 @@ def current(engine: Engine) -> str | None:
         _ALEMBIC_LOG.setLevel(quiet)
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, scripts: Path = MIGRATIONS) -> None:
     with _schema_locked(engine) as conn:
-        command.upgrade(config(conn), "head")
+        command.upgrade(config(conn, scripts), "head")
 
 
 def require_head(engine: Engine) -> None:

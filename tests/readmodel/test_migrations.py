@@ -5,6 +5,7 @@ workers refuse a schema that is not at head. SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -169,3 +170,24 @@ def test_the_upgrade_command_and_the_check_an_operator_runs(tmp_path: Path) -> N
     assert upgraded.returncode == 0, upgraded.stderr
     assert f"none -> {migrate.head()} (head)" in upgraded.stdout
     assert run("check").returncode == 0
+
+
+def test_an_upgrade_that_fails_part_way_leaves_the_database_as_it_was(database_url: str, tmp_path: Path) -> None:
+    """All revisions run in one transaction: a revision that fails after the others ran (and after
+    its own DDL) rolls back every one of them, on SQLite as on PostgreSQL."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9999_fails.py").write_text(
+        f'import sqlalchemy as sa\nfrom alembic import op\nrevision = "9999"\ndown_revision = "{migrate.head()}"\n'
+        "def upgrade():\n"
+        '    op.create_table("half_made", sa.Column("id", sa.Integer(), primary_key=True))\n'
+        '    raise RuntimeError("a revision that fails")\n')
+    engine = make_engine(database_url)
+    try:
+        with pytest.raises(RuntimeError, match="a revision that fails"):
+            migrate.upgrade(engine, scripts)
+        assert sa.inspect(engine).get_table_names() == []  # not the baseline's tables, nor half_made, nor alembic_version
+        migrate.upgrade(engine)  # the real revisions then run as on any empty database
+        assert migrate.current(engine) == migrate.head()
+    finally:
+        engine.dispose()
