@@ -144,9 +144,10 @@ def create_codec_app(settings: Settings | None = None) -> FastAPI:
         except HTTPException as refused:
             return sign_in_page(str(refused.detail), status_code=refused.status_code)
         page = sign_in_page(
-            f"Signed in as {actor.name} ({actor.role.value}) for {SESSION_HOURS} hours. In the Web UI"
-            f" ({settings.temporal_ui_url}), open the codec server settings and tick"
-            f" “Include cross-origin credentials”; every decode is audited.", signed_in=True)
+            f"Signed in as {actor.name}, role {actor.role.value}, for {SESSION_HOURS} hours. In the Web UI"
+            f" ({settings.temporal_ui_url}), open Codec Server (top right), choose “Use my browser setting”, paste"
+            f" {settings.codec_server_url} and turn on “Include cross-origin credentials”. Every decode is audited.",
+            signed_in=True)
         page.set_cookie(SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
         return page
