@@ -10,12 +10,15 @@ from typing import Any
 from sqlalchemy import select
 
 from ops.reconcile import Drift, Report, reconcile
-from readmodel.tables import ComplaintRow, DispatchRow
+from readmodel.tables import ComplaintRow, ContactRow, DispatchRow
+from tests.api.test_contacts import contact_body
+from tests.api.test_contacts import file as file_contact
 from tests.conftest import Stack, auth
 from tests.workflows.test_dispatches import complaint_in_handling, dispatch, raise_
 
 COMPLAINT = ComplaintRow.__table__  # type: ignore[attr-defined]
 DISPATCH = DispatchRow.__table__  # type: ignore[attr-defined]
+CONTACT = ContactRow.__table__  # type: ignore[attr-defined]
 
 
 async def reconciled(stack: Stack, *, repair: bool = False, cases: int = 2) -> Report:
@@ -81,3 +84,22 @@ async def test_a_row_open_without_a_running_workflow_is_reported(stack: Stack) -
                                   problem="the row says open; its workflow is not running")]
     shown = str(found.drifts[0])
     assert "C-ORPHAN" in shown and "Li Na" not in shown and "13800138000" not in shown  # no customer data
+
+
+async def test_a_contact_row_edited_by_hand_is_repaired_from_its_desk_workflow(stack: Stack) -> None:
+    created = await file_contact(stack, contact_body())
+    contact_id = created["contact_id"]
+    before = row(stack, CONTACT, contact_id)
+    assert (await reconciled(stack, cases=1)).drifts == []
+
+    with stack.read_model.engine.begin() as conn:
+        conn.execute(CONTACT.update().where(CONTACT.c.id == contact_id).values(status="closed", missed_clocks=2))
+
+    repaired = await reconciled(stack, repair=True, cases=1)
+
+    # a consultation just filed is received, with no clock missed (its clocks run 30 min and 3 h)
+    assert [(d.kind, d.columns, d.repaired) for d in repaired.drifts] == [
+        ("contact", {"status": ("closed", "received"), "missed_clocks": (2, 0)}, True)]
+    after = row(stack, CONTACT, contact_id)
+    assert {c: after[c] for c in ("status", "missed_clocks", "clocks", "last_seq")} == {
+        c: before[c] for c in ("status", "missed_clocks", "clocks", "last_seq")}
