@@ -14,7 +14,9 @@ DATABASE_URL says which database, as for the API and the workers.
   Debian's /usr/lib/postgresql/<newest>/bin; the password is passed in PGPASSWORD, never argv.
 
 A backup holds the schema revision it was taken at: after a restore, `python -m readmodel.migrate`
-brings it to this version's head (nothing to do when it is there already).
+brings it to this version's head (nothing to do when it is there already). It holds customer data
+too (DOMAIN §9): the file is made 0600, and what retention removed after it was taken comes back
+with a restore until retention runs again.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ def create(database_url: str, target: Path | None = None) -> Path:
     url = make_url(database_url)
     sqlite = url.get_backend_name() == "sqlite"
     target = target or default_target(sqlite)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")  # a crash never leaves a file that looks whole
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)  # customer data: readable by the operator's account alone (both writers keep the mode)
     if sqlite:
         _sqlite_copy(_sqlite_path(url), partial)
         with sqlite3.connect(partial) as copy:

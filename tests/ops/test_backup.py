@@ -44,6 +44,7 @@ def test_a_backup_taken_while_the_read_model_is_in_use_restores_exactly_what_it_
     made = backup_command(database_url, "create", str(backup))
     assert made.returncode == 0, made.stderr
     assert backup.is_file() and not list(backup.parent.glob("*.partial"))
+    assert backup.stat().st_mode & 0o777 == 0o600  # it holds customer data: the operator's account alone
 
     # After the backup: the complaint is lost (a bad edit), and another one is filed.
     with read_model.engine.begin() as conn:
