@@ -4,6 +4,7 @@ complaint; SIGINT stops every child and the launcher exits cleanly."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -112,9 +113,12 @@ async def test_a_killed_worker_is_named_and_restarted_and_sigint_stops_everythin
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        filed = await http.post("/complaints", json=complaint_body(), headers=auth("front_seat"))
+        # Level 1 ("受伤", injured): the worker passes its red alert up to head office, and says so
+        filed = await http.post("/complaints", json=complaint_body(description="快递员送件时把我撞受伤了"),
+                                headers=auth("front_seat"))
         assert filed.status_code == 201, filed.text
-    workflow_id = filed.json()["workflow_id"]
+        complaint_id, workflow_id = filed.json()["complaint_id"], filed.json()["workflow_id"]
+        assert (await http.get(f"/complaints/{complaint_id}", headers=auth("supervisor"))).status_code == 200
     client = await Client.connect(env["TEMPORAL_ADDRESS"])  # event types need no payload key
     completed_by = set()
     for _ in range(100):
@@ -126,6 +130,14 @@ async def test_a_killed_worker_is_named_and_restarted_and_sigint_stops_everythin
         time.sleep(0.1)
     # The SDK's worker identity is "<pid>@<host>": the restarted worker took the new complaint
     assert {identity.split("@")[0] for identity in completed_by} == {str(new_worker)}
+
+    # JSON logs: the API's request line by route template with the case id; the worker's line from
+    # inside the case's activity with its workflow and case ids; the customer's name and phone nowhere.
+    request = json.loads(launcher.wait_for(r'^\{.*"logger": "api.request".*"route": "/complaints/{complaint_id}".*$', since=before_kill)[0])
+    assert (request["service"], request["status"], request["case_id"]) == ("api", 200, complaint_id)
+    passed_up = json.loads(launcher.wait_for(r'^\{.*"message": "notice red-alert .*passed up.*$', since=before_kill)[0])
+    assert (passed_up["service"], passed_up["workflow_id"], passed_up["case_id"]) == ("worker", workflow_id, complaint_id)
+    assert not [line for line in launcher.seen if "Li Na" in line or "13800138000" in line]
 
     launcher.process.send_signal(signal.SIGINT)
     assert launcher.process.wait(timeout=60) == 0
