@@ -21,8 +21,9 @@ COPY . .
 # sandbox imports a workflow's module for every case it runs, and must not compile it each time.
 RUN pip install --no-deps --no-build-isolation . \
     && python -m compileall -q /app \
-    && mkdir -p /app/data \
-    && chown app:app /app/data
+    && mkdir -p /app/data /app/keys \
+    && chown app:app /app/data /app/keys \
+    && chmod 700 /app/keys
 
 USER app
 # All settings come from the environment (settings.py): TEMPORAL_ADDRESS, DATABASE_URL, POLICY_FILE, ...

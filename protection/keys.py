@@ -6,6 +6,7 @@ written under them may be read (open cases, the namespace's retention). A ring i
 environment variable or else from the key file (PAYLOAD_KEYS_FILE, by default data/payload-keys.json).
 
     python -m protection.keys create [FILE]      # a new ring with one key (refuses to overwrite)
+    python -m protection.keys ensure [FILE]      # create unless one is there (a deployment's first start)
     python -m protection.keys rotate [FILE]      # add a key and make it current, keep the others (one host)
     python -m protection.keys add [FILE]         # add a key, not yet current (step 1 of a rolling rotation)
     python -m protection.keys use KEY_ID [FILE]  # make a key on the ring current (step 2)
@@ -130,7 +131,7 @@ def main(argv: list[str]) -> int:
     from settings import get_settings
 
     command, args = (argv[0], argv[1:]) if argv else ("", [])
-    if command not in ("create", "rotate", "add", "use") or (command == "use" and not args):
+    if command not in ("create", "ensure", "rotate", "add", "use") or (command == "use" and not args):
         print(__doc__.split("\n\n")[-1], file=sys.stderr)
         return 2
     key_id = args.pop(0) if command == "use" else None
@@ -141,6 +142,9 @@ def main(argv: list[str]) -> int:
             if not ensure_key_ring(path):
                 raise KeyRingError(f"{path} exists: rotate it instead of replacing it (its keys still decrypt old histories)")
             print(f"created {path} with key {KeyRing.read(path).current}")
+        elif command == "ensure":
+            created = ensure_key_ring(path)
+            print(f"{'created' if created else 'kept'} {path}: current key {KeyRing.read(path).current}")
         elif command == "add":
             ring, added = KeyRing.read(path).with_new_key()
             ring.write(path)
