@@ -39,11 +39,21 @@ EMAIL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9
 
 # -- one value -----------------------------------------------------------------------------------
 
+# What de-identification left in a field ([name], [phone], [address]): nothing personal, shown as is.
+_MARK = re.compile(r"\[[a-z\-]+\]")
+
+
+def _is_mark(value: str) -> bool:
+    return _MARK.fullmatch(value.strip()) is not None
+
 
 def masked_phone(phone: str) -> str:
     """The national form with at least 6 digits hidden: a mobile keeps its first 3 and last 2
     (`138******34`); a shorter number keeps fewer, so that 6 stay hidden (`65529988` → `******88`);
-    a number of 6 digits or fewer is all stars. A foreign number keeps its `+`."""
+    a number of 6 digits or fewer is all stars. A foreign number keeps its `+`. A de-identified one
+    (`[phone]`) has no digit to hide."""
+    if _is_mark(phone):
+        return phone
     national = normalised_phone(phone)
     plus, digits = ("+", national[1:]) if national.startswith("+") else ("", national)
     visible = max(len(digits) - PHONE_DIGITS_HIDDEN, 0)
@@ -70,7 +80,9 @@ def _masked_chinese(name: str) -> str:
 def masked_name(name: str) -> str:
     """At least one character hidden: a Chinese name keeps its surname (李*, 欧阳**); a Latin name keeps
     each word's first letter (`Li Na` → `L* N*`, `Zhang San` → `Z**** S**`); a name with nothing
-    left to hide that way (`A B`, `李`) is all stars."""
+    left to hide that way (`A B`, `李`) is all stars; a de-identified one (`[name]`) stays."""
+    if _is_mark(name):
+        return name
     masked = _CJK.sub(lambda m: _masked_chinese(m.group()), name)
     masked = _LATIN_WORD.sub(lambda m: m.group()[0] + STAR * (len(m.group()) - 1), masked)
     if STAR not in masked:
@@ -95,7 +107,9 @@ def masked_address(address: str) -> str:
     """The address without its door and room number (GB/T 41833-2022): `广州市天河区体育西路 101 号 2 栋
     1203 室` → `广州市天河区体育西路 ****`; `Room 1203, 18 Queen's Road Central` → `Room ****, ****
     Queen's Road Central`. A Chinese address without a number loses what follows its last road or
-    place word (`深圳市南山区科技园腾讯大厦` → `深圳市南山区****`)."""
+    place word (`深圳市南山区科技园腾讯大厦` → `深圳市南山区****`). A de-identified one (`[address]`) stays."""
+    if _is_mark(address):
+        return address
     if _CJK.search(address):
         door = _CHINESE_DOOR.search(address)
         if door is not None:

@@ -97,3 +97,9 @@ POLICY = load_policy(ROOT / "policies" / "express_carrier.yaml")
 ])
 def test_a_reveal_is_for_those_who_call_the_customer(role: Role, unit: str, open_direct: list[str], allowed: bool) -> None:
     assert (reveal_refusal(role, unit, POLICY, open_direct) is None) is allowed
+
+
+@pytest.mark.parametrize("mask, mark", [(masked_name, "[name]"), (masked_phone, "[phone]"), (masked_address, "[address]")])
+def test_what_de_identification_left_is_shown_as_it_is(mask: object, mark: str) -> None:
+    assert mask(mark) == mark  # type: ignore[operator]  # nothing personal left to hide
+    assert masked_text(f"{mark} called", names=[mark]) == f"{mark} called"
