@@ -4,7 +4,10 @@ installs from requirements-test.lock, the Dockerfile from requirements.lock."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -98,3 +101,22 @@ def test_the_image_installs_from_the_runtime_lock_only() -> None:
                 if re.search(r"\bpip install\b", line) and not line.lstrip().startswith("#")]
     assert any("--require-hashes" in line and f"-r {LOCK.name}" in line for line in installs), installs
     assert all("--no-deps" in line for line in installs if f"-r {LOCK.name}" not in line), installs
+
+
+def test_make_install_installs_again_from_the_lock_when_the_lock_changes(tmp_path: Path) -> None:
+    """`make -n` (prints, runs nothing) in a copy of the tree's install files."""
+    for name in ("Makefile", "pyproject.toml", LOCK.name, TEST_LOCK.name):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    stamp = tmp_path / ".venv" / ".installed-stamp"
+    stamp.parent.mkdir()
+    stamp.touch()
+
+    def would_run() -> str:
+        return subprocess.run(["make", "-n", "install"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+
+    assert "pip" not in would_run()  # installed after the lock was written: nothing to do
+    later = stamp.stat().st_mtime + 10
+    os.utime(tmp_path / TEST_LOCK.name, (later, later))  # `make lock` wrote a new lock
+    commands = would_run()
+    assert f"install --quiet --require-hashes -r {TEST_LOCK.name}" in commands
+    assert "install --quiet --no-deps --no-build-isolation -e ." in commands
