@@ -142,6 +142,11 @@ def masked_text(text: str, *, names: Iterable[str] = ()) -> str:
     return PHONE_IN_TEXT.sub(lambda m: masked_phone(m.group()), text)
 
 
+def people_named(complainant_name: str, *parties: Mapping[str, Any] | None) -> list[str]:
+    """The complainant's name and the parties' (sender, recipient): masked wherever free text repeats them."""
+    return [complainant_name, *((p or {}).get("name") or "" for p in parties)]
+
+
 def masked_party(party: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A sender or recipient ({name, phone, address}) with each of the three masked."""
     if party is None:

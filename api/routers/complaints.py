@@ -23,7 +23,8 @@ from readmodel.complaints import SORTABLE, ComplaintFilter
 from readmodel.tables import ComplaintRow, TimelineEventRow
 from rules.actors import Actor, Permission
 from rules.classification import Classification
-from rules.customer_data import RevealableField, masked_name, masked_party, masked_phone, masked_strings, masked_text
+from rules.customer_data import (RevealableField, masked_name, masked_party, masked_phone, masked_strings, masked_text,
+                                 people_named)
 from rules.dispatch import DispatchKind, DispatchStatus
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintStatus
@@ -138,13 +139,8 @@ def summary_fields(row: ComplaintRow) -> dict[str, Any]:
     }
 
 
-def people_named(row: ComplaintRow) -> list[str]:
-    """The complainant's, sender's and recipient's names: masked wherever free text repeats them."""
-    return [row.complainant_name, *((p or {}).get("name") or "" for p in (row.sender, row.recipient))]
-
-
 def _detail(row: ComplaintRow, events: list[TimelineEventRow], services: Services) -> ComplaintDetail:
-    names = people_named(row)
+    names = people_named(row.complainant_name, row.sender, row.recipient)
     return ComplaintDetail(
         **summary_fields(row),
         classification=classification_of(row),
@@ -200,7 +196,7 @@ async def list_complaints(
     unit: str | None = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,  # its offset must fit the database's integers
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     sort: Annotated[str, Query(description=(
         "a column, '-' first for descending; 'priority' (the default, the inbox's order): high priority first, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -13,7 +14,7 @@ from api.case_actions import act_on_case, at_or_above_or_403, act_on_complaint, 
 from api.dependencies import Services, ServicesDep, require
 from api.timelines import DispatchEventView
 from rules.actors import Actor, Permission
-from rules.customer_data import masked_strings, masked_text
+from rules.customer_data import masked_strings, masked_text, people_named
 from rules.dispatch import DispatchKind, TicketPriority
 from rules.escalation import PriorityRefused, dispatch_terms, reviewing_office, ticket_priority
 from rules.reply_checks import Reply
@@ -108,8 +109,14 @@ async def _dispatch_or_404(services: Services, dispatch_id: str) -> Any:
 
 
 async def _update_dispatch(services: Services, dispatch_id: str, update: Any, req: Any) -> Any:
-    return await act_on_case(services, dispatch_id, update, req, what=f"dispatch {dispatch_id}",
-                             row=row_only(services.read_model.dispatches.get, dispatch_id))
+    """The workflow's answer, its dispatch view masked as every read is (`_views`)."""
+    answer = await act_on_case(services, dispatch_id, update, req, what=f"dispatch {dispatch_id}",
+                               row=row_only(services.read_model.dispatches.get, dispatch_id))
+    if isinstance(answer, DispatchView):
+        return (await _views(services, [answer]))[0]
+    if isinstance(answer, ReplyAnswer):
+        return answer.model_copy(update={"dispatch": (await _views(services, [answer.dispatch]))[0]})
+    return answer
 
 
 @router.post("/dispatches/{dispatch_id}/review", response_model=DispatchView)
@@ -163,8 +170,9 @@ async def return_reply(
 @router.get("/dispatches/{dispatch_id}", response_model=DispatchDetail)
 async def get_dispatch(dispatch_id: str, services: ServicesDep, _: Reader) -> Any:
     row, events = await _dispatch_or_404(services, dispatch_id)
+    [view] = await _views(services, [row])
     return DispatchDetail(
-        **_view(row).model_dump(),
+        **view.model_dump(),
         events=[DispatchEventView.model_validate(e, from_attributes=True).model_copy(
             update={"detail": masked_strings(e.detail)}) for e in events],
     )
@@ -174,7 +182,7 @@ async def get_dispatch(dispatch_id: str, services: ServicesDep, _: Reader) -> An
 async def dispatches_of_complaint(complaint_id: str, services: ServicesDep, _: Reader) -> Any:
     await found_or_404(services.read_model.complaints.find, complaint_id, "complaint")
     rows = await run_in_threadpool(lambda: services.read_model.dispatches.matching(complaint_id=complaint_id))
-    return [_view(r) for r in rows]
+    return await _views(services, rows)
 
 
 @router.get("/units/{unit}/inbox", response_model=list[DispatchView])
@@ -183,18 +191,28 @@ async def unit_inbox(unit: str, services: ServicesDep, _: Reader) -> Any:
     if unit not in services.policy.units:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no unit {unit}")
     rows = await run_in_threadpool(lambda: services.read_model.dispatches.matching(units=[unit], open_only=True))
-    return [_view(r) for r in rows]
+    return await _views(services, rows)
 
 
 @router.get("/escalations", response_model=list[DispatchView])
 async def escalations_in_flight(services: ServicesDep, _: Reader) -> Any:
     rows = await run_in_threadpool(lambda: services.read_model.dispatches.matching(open_only=True, escalated_only=True))
-    return [_view(r) for r in rows]
+    return await _views(services, rows)
 
 
-def _view(row: Any) -> DispatchView:
-    """The phone numbers, e-mail addresses and ID cards an instruction or a finding quotes masked
-    (DOMAIN §9): the unit that must call reveals the number (POST /complaints/{id}/reveal)."""
-    view = DispatchView(dispatch_id=row.id, **{k: getattr(row, k) for k in DispatchView.model_fields if k != "dispatch_id"})
-    return view.model_copy(update={"instruction": masked_text(view.instruction),
-                                   "finding": masked_text(view.finding) if view.finding else view.finding})
+async def _views(services: Services, rows: Sequence[Any]) -> list[DispatchView]:
+    """Dispatches as the API shows them: the complaint's people's names, and the phone numbers, e-mail
+    addresses and ID cards an instruction or a finding quotes, masked (DOMAIN §9); the unit that must
+    call reveals the number (POST /complaints/{id}/reveal)."""
+    views = [r if isinstance(r, DispatchView) else DispatchView(
+        dispatch_id=r.id, **{k: getattr(r, k) for k in DispatchView.model_fields if k != "dispatch_id"}) for r in rows]
+
+    def names() -> dict[str, list[str]]:
+        found = {cid: services.read_model.complaints.find(cid) for cid in {v.complaint_id for v in views}}
+        return {cid: people_named(c.complainant_name, c.sender, c.recipient) for cid, c in found.items() if c is not None}
+
+    named = await run_in_threadpool(names)
+    return [v.model_copy(update={
+        "instruction": masked_text(v.instruction, names=named.get(v.complaint_id, [])),
+        "finding": masked_text(v.finding, names=named.get(v.complaint_id, [])) if v.finding else v.finding})
+        for v in views]

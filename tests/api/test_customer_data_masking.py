@@ -11,7 +11,7 @@ from tests.api.test_complaint_lifecycle import act, file
 from tests.api.test_contacts import contact_body, desk  # noqa: F401 (desk: a fixture)
 from tests.conftest import Stack, auth
 from tests.factories import complaint_body
-from tests.workflows.test_dispatches import GOOD_FINDING, dispatch, raise_, reply
+from tests.workflows.test_dispatches import GOOD_FINDING, dispatch, reply
 
 READERS = ["front_seat", "urgent_group", "regional_cs", "production_unit", "director", "head_office_cs",
            "arbitration", "supervisor", "auditor", "operations"]  # permissions.read_complaints
@@ -108,11 +108,20 @@ async def test_a_production_unit_reveals_only_while_its_direct_dispatch_is_open(
         return (await stack.http.post(f"/complaints/{cid}/reveal", headers=auth(role), json=body)).status_code
 
     assert await reveal("production_unit") == 403  # no dispatch yet
-    did = await raise_(stack, cid, "gd-gz-tianhe")
+    raised = await stack.http.post(f"/complaints/{cid}/dispatches", headers=auth("front_seat"), json={
+        "kind": "direct_dispatch", "unit": "gd-gz-tianhe", "instruction": "Call 欧阳娜娜 on 13800138034 first"})
+    assert raised.status_code == 201, raised.text
+    did = raised.json()["dispatch_id"]
     await dispatch(stack, did)
+    # The station reads the instruction masked like every other answer (surname kept; 3 + 6 hidden + 2) ...
+    inbox = (await stack.http.get("/units/gd-gz-tianhe/inbox", headers=auth("production_unit"))).json()
+    shown = (await stack.http.get(f"/dispatches/{did}", headers=auth("production_unit"))).json()
+    assert [d["instruction"] for d in inbox] == [shown["instruction"]] == ["Call 欧阳** on 138******34 first"]
+    # ... and reveals the number it must call.
     assert await reveal("production_unit") == 200  # Tianhe station: the dispatch is addressed to it
     assert await reveal("xihu_station") == 403  # another station
-    await reply(stack, did, GOOD_FINDING)
+    answered = await reply(stack, did, GOOD_FINDING)
+    assert answered["dispatch"]["instruction"] == "Call 欧阳** on 138******34 first"  # the update's answer too
     assert (await dispatch(stack, did))["status"] == "answered"
     assert await reveal("production_unit") == 403  # answered: no longer open
 
