@@ -160,6 +160,8 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     senders = configured_for(settings)
+    if unconfigured := [channel.value for channel in Channel if channel not in senders]:
+        logging.info("no sender for %s: their messages are recorded as skipped", ", ".join(unconfigured))
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, read_model, executor, senders=senders)
         async with worker:
