@@ -153,7 +153,7 @@ def _detail(row: ComplaintRow, events: list[TimelineEventRow], services: Service
         contents=masked_strings(row.contents, names=names),
         demand=masked_text(row.demand, names=names) if row.demand else row.demand,
         description=masked_text(row.description, names=names),
-        evidence=row.evidence,
+        evidence=masked_strings(row.evidence, names=names),
         temporal_ui_url=services.web_ui_url(row.workflow_id),
         clocks=row.clocks or [],
         missed_clocks=row.missed_clocks,

@@ -172,6 +172,7 @@ async def get_contact(
         "customer_name": masked_name(row.customer_name), "customer_phone": masked_phone(row.customer_phone),
         "location": masked_address(row.location) if row.location else row.location,
         "description": masked_text(row.description, names=[row.customer_name]),
+        "evidence": masked_strings(row.evidence, names=[row.customer_name]),
         "timeline": [TimelineEvent.model_validate(e, from_attributes=True).model_copy(
             update={"detail": masked_strings(e.detail, names=[row.customer_name])}) for e in events],
     }

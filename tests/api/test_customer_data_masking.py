@@ -22,6 +22,7 @@ PEOPLE = complaint_body(
     recipient={"name": "李娜", "phone": "13912345678", "address": "Room 1203, 18 Queen's Road Central, Hong Kong"},
     description="李娜 says: call 13912345678 or write to zsf@example.com; ID 110101199003071234.",
     demand="Ring 欧阳娜娜 back",
+    evidence=[{"kind": "call_recording", "reference": "rec://2026/03/02/0001", "note": "李娜 called from 13912345678"}],
 )
 
 # Worked out from the rules, not read from the code:
@@ -35,6 +36,7 @@ MASKED = {
     "recipient": {"name": "李*", "phone": "139******78", "address": "Room ****, **** Queen's Road Central, Hong Kong"},
     "description": "李* says: call 139******78 or write to z**@example.com; ID 1****************4.",
     "demand": "Ring 欧阳** back",
+    "evidence": [{"kind": "call_recording", "reference": "rec://2026/03/02/0001", "note": "李* called from 139******78"}],
 }
 FULL = ["欧阳娜娜", "13800138034", "138 0013 8034", "12345678", "李娜", "Zhang San", "13912345678",
         "zsf@example.com", "110101199003071234"]
