@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
@@ -67,6 +67,9 @@ def current_actor(
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+# The page of a listing: its offset, (page - 1) × page size, must fit the database's integers.
+PageQuery = Annotated[int, Query(ge=1, le=100_000)]
 
 
 def require(permission: Permission) -> Callable[..., Actor]:

@@ -10,8 +10,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -67,6 +69,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": jsonable_encoder([_brief_error(e) for e in err.errors()])})
 
+    @app.exception_handler(HTTPException)
+    async def _refused(request: Request, err: HTTPException) -> Response:
+        """A route's own 422 list, shaped like FastAPI's (each error has its `type`) and echoing in brief."""
+        if err.status_code == 422 and isinstance(err.detail, list):
+            errors = [_brief_error({"type": "value_error", **e}) if isinstance(e, dict) else e for e in err.detail]
+            return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)}, headers=err.headers)
+        return await http_exception_handler(request, err)
+
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _update_failed(_: Request, err: WorkflowUpdateFailedError) -> JSONResponse:
         cause = err.cause
@@ -112,9 +122,12 @@ def document_error_statuses(app: FastAPI) -> None:
                 if "requestBody" in operation:
                     statuses |= _WITH_A_BODY
                 responses = operation.setdefault("responses", {})
+                page = "text/html" in responses.get("200", {}).get("content", {})  # refuses as a page too
                 for code, description in statuses.items():
-                    responses.setdefault(code, {"description": description,
-                                                "content": {"text/plain": {}} if code == "413" else _PROBLEM})
+                    content = {"text/plain": {}} if code == "413" else _PROBLEM
+                    if page and code in _BEHIND_A_TOKEN:
+                        content = {**content, "text/html": {}}
+                    responses.setdefault(code, {"description": description, "content": content})
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

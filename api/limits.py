@@ -23,9 +23,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# A surrogate escaped in JSON (\ud800–\udfff), or one encoded as raw bytes (ED A0–BF …), which
-# Python's JSON reader also turns into a lone surrogate. A proper pair passes this test and the walk.
-_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89abcdefABCDEF]|\xed[\xa0-\xbf]")
+# A surrogate escaped in JSON (\ud800–\udfff). A proper pair passes this test and the walk.
+_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
 class UnicodeBodies:
@@ -50,6 +49,12 @@ class UnicodeBodies:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        try:
+            body.decode("utf-8")  # raw bytes that are no UTF-8 (an encoded surrogate among them)
+        except UnicodeDecodeError as bad:
+            await not_unicode(["body"], f"not UTF-8 text: byte {bad.start} cannot start or continue a character")(
+                scope, receive, send)
+            return
         if _MAY_HOLD_SURROGATE.search(body) and (field := lone_surrogate_at(body)) is not None:
             await not_unicode(field)(scope, receive, send)
             return
@@ -98,10 +103,9 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
-def not_unicode(field: list[str | int]) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": [{
-        "type": "string_unicode", "loc": field, "input": None,
-        "msg": "not valid Unicode text: it holds a lone surrogate (such as \\ud800)"}]})
+def not_unicode(field: list[str | int],
+                message: str = "not valid Unicode text: it holds a lone surrogate (such as \\ud800)") -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": [{"type": "string_unicode", "loc": field, "msg": message}]})
 
 
 class SlidingWindow:

@@ -42,6 +42,7 @@ def embedded_stack(with_api: bool = True) -> Iterator[Settings]:
         "API_PORT": str(settings.api_port),
         "DATA_DIR": str(data),
         "DATABASE_URL": settings.database_url,
+        "INTAKE_RATE_LIMIT": "0",  # one token files every complaint of a run: no per-token rate here
     }
     quiet = dict(cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = subprocess.Popen(dev_server_command(settings) + ["--headless"], **quiet)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.dependencies import ServicesDep, require
+from api.dependencies import PageQuery, ServicesDep, require
 from readmodel.audit import AuditAction
 from rules.actors import Actor, Permission
 
@@ -42,7 +42,7 @@ async def list_audit(
     action: AuditAction | None = None,
     case_id: str | None = None,
     actor_id: str | None = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
     rows, total = await run_in_threadpool(lambda: services.read_model.audit.page(

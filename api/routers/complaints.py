@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from api import intake as desk
 from api.case_actions import act_on_complaint
-from api.dependencies import RATE_LIMITED, Services, ServicesDep, require, within_intake_rate
+from api.dependencies import RATE_LIMITED, PageQuery, Services, ServicesDep, require, within_intake_rate
 from api.errors import invalid_field
 from api.intake import ComplaintCreated, classification_of
 from api.reveals import Reason, reveal_once

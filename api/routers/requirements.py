@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.dependencies import ServicesDep, require
+from api.dependencies import PageQuery, ServicesDep, require
 from rules.actors import Actor, Permission
 
 router = APIRouter(prefix="/requirements", tags=["requirements"])
@@ -40,7 +40,7 @@ async def list_requirements(
     _: Annotated[Actor, Depends(require(Permission.READ_REQUIREMENTS))],
     category: str | None = None,
     received_from: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
     """Newest received first."""

@@ -230,6 +230,13 @@ async def test_a_lone_surrogate_in_a_text_field_is_422_naming_it(stack: Stack, w
     assert (await stack.http.get("/complaints", headers=auth("auditor"))).json()["total"] == 0
 
 
+async def test_a_body_that_is_not_utf8_is_422(stack: Stack) -> None:
+    raw = json.dumps(complaint_body(description="lost parcel")).encode().replace(b"lost", b"l\xf6st")  # Latin-1 ö
+    resp = await stack.http.post("/complaints", content=raw, headers={**auth("front_seat"), "Content-Type": "application/json"})
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"][0]["loc"] == ["body"] and "not UTF-8" in resp.json()["detail"][0]["msg"]
+
+
 async def test_a_proper_surrogate_pair_is_text_like_any_other(stack: Stack) -> None:
     raw = json.dumps(complaint_body())[:-1] + ', "demand": "call me \\ud83d\\ude00"}'  # 😀 escaped as a pair
     resp = await stack.http.post("/complaints", content=raw, headers={**auth("front_seat"), "Content-Type": "application/json"})
@@ -280,3 +287,22 @@ async def test_a_422_echoes_a_long_input_only_in_brief(stack: Stack) -> None:
     assert missing.status_code == 422 and len(missing.content) < 5_000
     [error] = [e for e in missing.json()["detail"] if e["loc"] == ["body", "channel"]]
     assert error["input"]["description"] == description[:200] + "… (140000 characters)"
+
+
+# --- the schema ---------------------------------------------------------------------------------------
+
+def test_the_schema_names_the_error_statuses_of_each_operation() -> None:
+    from api.main import create_app
+
+    paths = create_app().openapi()["paths"]
+    # filing: a token (401, 403), a POST (409: an idempotency key in flight), a body (413, 422), the rate (429)
+    filing = paths["/complaints"]["post"]["responses"]
+    assert {"401", "403", "409", "413", "422", "429"} <= set(filing)
+    assert "Retry-After" in filing["429"]["headers"]
+    # a step on a complaint adds 404; a read has no 409 or 413; the health check needs no token
+    assert {"401", "403", "404", "409", "413", "422"} <= set(paths["/complaints/{complaint_id}/handling"]["post"]["responses"])
+    read = set(paths["/complaints/{complaint_id}"]["get"]["responses"])
+    assert {"401", "403", "404", "422"} <= read and not {"409", "413", "429"} & read
+    assert set(paths["/healthz"]["get"]["responses"]) == {"200"}
+    # the monthly report answers its refusals as a page too, when it was asked for one
+    assert "text/html" in paths["/reports/monthly"]["get"]["responses"]["403"]["content"]
