@@ -86,3 +86,18 @@ def test_a_missing_ring_says_how_to_make_one(tmp_path: Path) -> None:
 
 def test_a_ring_in_a_log_line_shows_its_current_key_id_and_no_key() -> None:
     assert repr(TEST_KEY_RING) == "KeyRing(current='test-1')"
+
+
+def test_make_run_creates_a_development_ring_once_and_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from ops.run_embedded import development_key_ring
+    from settings import Settings
+    from tests.protection.keys import with_keys
+
+    development_key_ring(Settings(data_dir=tmp_path))
+    assert "created a development payload key ring" in capsys.readouterr().out
+    assert KeyRing.read(tmp_path / "payload-keys.json").current  # the worker and the API read it there
+    development_key_ring(Settings(data_dir=tmp_path))
+    assert capsys.readouterr().out == ""  # kept: the histories in temporal.db were written under it
+    elsewhere = tmp_path / "given"
+    development_key_ring(Settings(data_dir=elsewhere, payload_keys=with_keys(TEST_KEY_RING)))
+    assert not elsewhere.exists()  # a ring given in PAYLOAD_KEYS is the ring: no file is made
