@@ -4,9 +4,9 @@ Every role sees every person's data masked: a name with at least one character h
 number with at least 6 digits hidden, an address without its door and room number, and free text
 with the phone numbers, e-mail addresses and ID-card numbers in it masked. Full data only by a
 reveal: one field of one case, asked for with a reason and audited, by a role that must call the
-customer (`permissions.reveal_customer_data`), a production unit only for a case it holds an open
-direct dispatch of. Phones are compared (duplicates, repeats) in one national form, however the
-customer or channel wrote them."""
+customer (`permissions.reveal_customer_data`), a production unit only for a case sent to it (an open
+direct dispatch, a contact handed over). Phones are compared (duplicates, repeats) in one national
+form, however the customer or channel wrote them."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ PHONE_HEAD, PHONE_TAIL = 3, 2  # what is left of a mobile: 138******34
 
 # What free text may hold. A phone standing alone: a mainland mobile (+86 138 0013 8000,
 # 13800138000) or a landline (020-12345678); digits inside a tracking number (EX1234567890CN), a
-# date or an amount are left alone.
-# Only Latin letters and digits bound a number: Chinese text runs straight into it (电话13800138000).
+# date or an amount are left alone. Only Latin letters and digits bound a number: Chinese text
+# runs straight into it (电话13800138000).
 PHONE_IN_TEXT = re.compile(
     r"(?<![A-Za-z0-9+])(?:(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}|0\d{2,3}[ \-]?\d{7,8})(?![A-Za-z0-9])")
 # A resident ID card (居民身份证): 18 characters (region, birth date, sequence, check digit 0-9/X) or
@@ -96,9 +96,8 @@ def masked_name(name: str) -> str:
 _CHINESE_DOOR = re.compile(r"[0-9０-９]|[零〇一二三四五六七八九十百两]+(?=[号栋幢座单元楼层室户房])")
 # Without a number, what follows the last road or place word is the building (…路腾讯大厦).
 _CHINESE_PLACE_END = re.compile(r".*[路街巷弄道村镇乡区县市]")
-# A Latin-script address puts its numbers first ("Room 1203, 18 Queen's Road"): each number (with
-# its letters and separators: 5B, 12/F, 1203-5) is hidden, and so are the flat and room words'
-# numbers after them; the road and city stay.
+# A Latin-script address puts its numbers first ("Room 1203, 18 Queen's Road"): each number, with
+# its letters and separators (5B, 12/F, 1203-5), is hidden; the words, the road and the city stay.
 _LATIN_NUMBER = re.compile(r"[A-Za-z]*\d[\w/\-]*")
 ADDRESS_HIDDEN = STAR * 4  # a fixed mark: the length of what is hidden tells nothing
 
