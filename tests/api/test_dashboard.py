@@ -1,6 +1,6 @@
 """The supervisors' dashboard through the HTTP API on the dev server: what it counts on a hand-built
 desk (tests/readmodel/test_dashboard.py: `an_open_desk`), a complaint filed through the API showing
-its first running clock, and how a browser logs in (token in the address, then the cookie)."""
+its first running clock, and how a browser logs in (token in the address, exchanged for the session cookie)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def cells(html: str, table: str) -> list[list[str]]:
 async def test_the_dashboard_counts_the_desk(stack: Stack) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     an_open_desk(stack.read_model, now)
-    page = await stack.http.get("/dashboard", params={"token": TOKENS["supervisor"]})
+    page = await stack.http.get("/dashboard", params={"token": TOKENS["supervisor"]}, follow_redirects=True)
     assert page.status_code == 200, page.text
     html = page.text
 
@@ -104,14 +104,17 @@ async def test_the_vip_and_the_repeat_are_listed_before_a_standard_case_filed_fi
 async def test_logging_in_to_the_pages(stack: Stack) -> None:
     stranger = await stack.http.get("/dashboard")
     assert stranger.status_code == 401 and 'name="token"' in stranger.text and "<form" in stranger.text
-    assert (await stack.http.get("/dashboard", params={"token": "not-a-token"})).status_code == 401
+    # a token in the address is exchanged for the session cookie by a redirect to the address without it
+    unknown = await stack.http.get("/dashboard", params={"token": "not-a-token"}, follow_redirects=True)
+    assert unknown.status_code == 401 and unknown.url.params.get("token") is None
 
-    refused = await stack.http.get("/dashboard", params={"token": TOKENS["front_seat"]})
+    refused = await stack.http.get("/dashboard", params={"token": TOKENS["front_seat"]}, follow_redirects=True)
     assert refused.status_code == 403 and "may not read measures" in refused.text
-    assert "desk_token" not in refused.headers.get("set-cookie", "")
 
-    first = await stack.http.get("/dashboard", params={"token": TOKENS["director"]})
-    assert first.status_code == 200 and "httponly" in first.headers["set-cookie"].lower()
+    first = await stack.http.get("/dashboard", params={"token": TOKENS["director"]}, follow_redirects=True)
+    assert first.status_code == 200 and first.url.params.get("token") is None
+    assert [r.status_code for r in first.history] == [303]
+    assert "httponly" in first.history[0].headers["set-cookie"].lower()
     # the cookie carries the next pages: the dashboard again and the report it links to
     assert (await stack.http.get("/dashboard")).status_code == 200
     assert (await stack.http.get("/reports/monthly", params={"month": "2026-10", "format": "html"})).status_code == 200

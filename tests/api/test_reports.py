@@ -143,9 +143,9 @@ async def test_the_printable_report_has_charts_and_an_empty_state(stack: Stack) 
     assert 'id="complaints-total">1<' in september
     assert "No ticket's judgement became final at fault this month." in september
 
-    # a browser asks for HTML: the page, and it takes the token in the address
+    # a browser asks for HTML: the page, and it takes the token in the address (for the session cookie)
     browser = await stack.http.get("/reports/monthly", params={"month": "2026-10", "token": TOKENS["director"]},
-                                   headers={"Accept": "text/html,application/xhtml+xml"})
+                                   headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=True)
     assert browser.status_code == 200 and "<svg" in browser.text
 
 
