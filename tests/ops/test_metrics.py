@@ -144,3 +144,19 @@ async def test_the_worker_exports_the_sdk_metrics_while_it_runs_a_case(dev_env: 
     # Every SDK metric the alerts and the dashboard query is on the page (a renamed one would be
     # blank), but for a cache miss: counted only once one happens
     assert queried_metrics("temporal_") - {"temporal_sticky_cache_miss"} <= {name for name, _ in page}
+
+
+def test_prometheus_scrapes_the_ports_the_api_and_the_workers_serve_metrics_on() -> None:
+    from settings import Settings
+
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["api"]["static_configs"] == [{"targets": ["api:8000"]}]  # uvicorn's --port in compose
+    assert "8000" in compose["api"]["command"]
+    [workers] = jobs["worker"]["dns_sd_configs"]  # every replica of the scaled service
+    assert (workers["names"], workers["port"]) == (["worker"], Settings().worker_metrics_port)
+    assert compose["worker"]["environment"]["WORKER_METRICS_HOST"] == "0.0.0.0"  # reachable from prometheus
+    mounts = compose["prometheus"]["volumes"]
+    assert "./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in mounts
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
