@@ -140,11 +140,16 @@ def build_worker(
 
 def metrics_runtime(settings: Settings) -> Runtime | None:
     """The SDK's Prometheus endpoint (temporal_* metrics, durations in ms) at WORKER_METRICS_HOST:PORT;
-    made before any other Temporal object, as the SDK asks. Port 0: no endpoint."""
+    made before any other Temporal object, as the SDK asks. Port 0: no endpoint. A second worker on
+    the same machine finds the port taken: it runs, unmeasured, rather than not at all."""
     if not settings.worker_metrics_port:
         return None
     address = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    except ValueError as exc:  # "Failed starting Prometheus exporter: Address already in use"
+        logging.warning("worker metrics not exported on %s: %s (set WORKER_METRICS_PORT)", address, exc)
+        return None
 
 
 async def main() -> None:
