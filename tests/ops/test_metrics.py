@@ -160,3 +160,17 @@ def test_prometheus_scrapes_the_ports_the_api_and_the_workers_serve_metrics_on()
     mounts = compose["prometheus"]["volumes"]
     assert "./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in mounts
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+
+
+def test_a_second_worker_on_one_machine_runs_unmeasured_rather_than_not_at_all(caplog) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from settings import Settings
+
+    with socket.socket() as first_worker:
+        first_worker.bind(("127.0.0.1", 0))
+        first_worker.listen()
+        taken = first_worker.getsockname()[1]
+        assert metrics_runtime(Settings(worker_metrics_port=taken)) is None
+    assert f"worker metrics not exported on 127.0.0.1:{taken}" in caplog.text
+    assert metrics_runtime(Settings(worker_metrics_port=0)) is None  # 0: asked for none
