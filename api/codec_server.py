@@ -9,8 +9,8 @@ API's CORS stays closed and the codec can be deployed, or left out, on its own.
 Who is calling:
 - the CLI sends the bearer itself: `temporal workflow show --codec-endpoint URL --codec-auth 'Bearer <token>'`;
 - the Web UI sends a bearer only from its own OIDC login and only to an https endpoint ("Pass access
-  token"), so a person signs in here once (`GET /session`, a form): the token is kept in an HttpOnly
-  cookie that the UI's requests carry when its codec settings include cross-origin credentials.
+  token"), so a person signs in here once (`GET /session`, a form): an HttpOnly cookie holding the
+  token's digest, which the UI's requests carry when its codec settings include cross-origin credentials.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from api.dependencies import Services, ServicesDep, current_actor, require
-from api.tokens import load_tokens
+from api.tokens import load_tokens, token_digest
 from protection.codec import EncryptionCodec, PayloadDecryptionError
 from readmodel.audit import AuditAction
 from readmodel.store import ReadModel
@@ -47,13 +47,6 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def presented_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return request.cookies.get(SESSION_COOKIE)
-
-
 def allowed_to_decode(token: str | None, services: Services) -> Actor:
     """401 without a known token, 403 for a role without decode_payloads: the API's own checks and texts."""
     actor = current_actor(services, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else None)
@@ -61,7 +54,16 @@ def allowed_to_decode(token: str | None, services: Services) -> Actor:
 
 
 def decoding_actor(request: Request, services: ServicesDep) -> Actor:
-    return allowed_to_decode(presented_token(request), services)
+    """The bearer header (the CLI), else the sign-in cookie (the Web UI)."""
+    header = request.headers.get("authorization", "")
+    signed_in = request.cookies.get(SESSION_COOKIE)
+    if header or not signed_in:
+        return allowed_to_decode(header[7:].strip() if header.lower().startswith("bearer ") else None, services)
+    actor = services.tokens.actor_for_digest(signed_in)
+    if actor is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "signed out: the token was revoked; sign in again at /session",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return require(Permission.DECODE_PAYLOADS)(actor, services)
 
 
 DecoderDep = Annotated[Actor, Depends(decoding_actor)]
@@ -148,7 +150,8 @@ def create_codec_app(settings: Settings | None = None) -> FastAPI:
             f" ({settings.temporal_ui_url}), open Codec Server (top right), choose “Use my browser setting”, paste"
             f" {settings.codec_server_url} and turn on “Include cross-origin credentials”. Every decode is audited.",
             signed_in=True)
-        page.set_cookie(SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict",
+        # The token's digest, not the token: a copied cookie opens this server only, never the API.
+        page.set_cookie(SESSION_COOKIE, token_digest(token), max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
         return page
 

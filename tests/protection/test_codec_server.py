@@ -112,9 +112,14 @@ async def test_a_person_signs_in_once_and_the_cookie_carries_the_decodes(codec: 
     cookie = signed_in.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=28800" in cookie  # 8 h
 
+    assert "dev-operations" not in cookie  # the token's digest: a copied cookie is no bearer for the API
+
     resp = await codec.http.post("/decode", json=await encrypted(COMPLAINANT))  # the client keeps the cookie
     assert resp.status_code == 200, resp.text
     assert codec.decodes() == [("ops-lin", "operations")]
+    codec.http.cookies.clear()
+    codec.http.cookies.set("codec_token", "0" * 64)  # a digest no token has (revoked, or made up)
+    assert (await codec.http.post("/decode", json=await encrypted(COMPLAINANT))).status_code == 401
 
 
 async def test_bad_requests_name_what_is_wrong(codec: Codec) -> None:
