@@ -12,6 +12,8 @@ import logging
 
 import pytest
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.failure.v1 import Failure
+from temporalio.exceptions import ApplicationError
 
 from tests.conftest import Stack, auth
 from tests.factories import complaint_body
@@ -69,3 +71,16 @@ async def test_no_name_phone_or_address_in_history_visibility_or_logs(
 
     assert caplog.records, "nothing was logged: the log check would prove nothing"
     assert leaks(caplog.text.encode()) == [] and leaks(" ".join(str(r.args) for r in caplog.records).encode()) == []
+
+
+async def test_a_failure_message_and_stack_trace_are_encrypted_too() -> None:
+    # An activity failing on a customer's record may name them; Temporal stores failures as written
+    # unless the failure converter moves message and stack trace into the encoded attributes.
+    try:
+        raise ApplicationError("no delivery to Sima Yi at Room 1203, 7 Wensan Road, Hangzhou (18611112222)")
+    except ApplicationError as raised:
+        failure = Failure()
+        await DATA_CONVERTER.encode_failure(raised, failure)
+    assert failure.message == "Encoded failure" and failure.stack_trace == ""
+    assert leaks(failure.SerializeToString()) == []
+    assert "Sima Yi" in str(await DATA_CONVERTER.decode_failure(failure))
