@@ -34,6 +34,7 @@ from rules.judgement import FINAL_STATUSES
 from rules.lifecycle import ComplaintStatus
 
 UNMATCHED = "unmatched"
+QUIET_ROUTES = frozenset({"/metrics", "/healthz"})
 # Path parameters that name a case: the request's log line carries it as case_id.
 CASE_PARAMETERS = ("complaint_id", "dispatch_id", "judgement_id", "contact_id")
 OPEN_DISPATCH = (DispatchStatus.AWAITING_REVIEW.value, DispatchStatus.OPEN.value)
@@ -69,10 +70,12 @@ class RequestMetrics:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or UNMATCHED  # set by the router on a match
             self.latency.labels(scope["method"], route, str(status)).observe(elapsed)
-            params = scope.get("path_params") or {}
-            case_id = next((params[name] for name in CASE_PARAMETERS if name in params), None)
-            request_log.info("request", extra={"method": scope["method"], "route": route, "status": status,
-                                               "duration_ms": round(elapsed * 1000, 1), "case_id": case_id})
+            if route not in QUIET_ROUTES:  # Prometheus and health checks every few seconds: measured, not logged
+                # The id from the path once it named a case: a path that found nothing may hold anything
+                params = (scope.get("path_params") or {}) if status < 400 else {}
+                case_id = next((params[name] for name in CASE_PARAMETERS if name in params), None)
+                request_log.info("request", extra={"method": scope["method"], "route": route, "status": status,
+                                                   "duration_ms": round(elapsed * 1000, 1), "case_id": case_id})
 
 
 class ReadModelCollector(Collector):
