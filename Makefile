@@ -13,7 +13,7 @@ COMPILE = $(PY) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject
 	| $(VENV)/bin/uv pip compile pyproject.toml - --universal --python-version 3.11 --generate-hashes \
 	  --quiet --custom-compile-command "make lock"
 
-.PHONY: run test install lock migration clean
+.PHONY: run test faults install lock migration clean
 
 # Installed again whenever a lock changes (or pyproject.toml: the project's own packages).
 $(STAMP): $(TEST_LOCK) pyproject.toml
@@ -39,10 +39,17 @@ migration: install
 	@test -n "$(m)" || { echo 'say what changed: make migration m="complaint.deidentified_at"'; exit 1; }
 	$(PY) -m readmodel.migrate revision -m "$(m)"
 
-# pytest's exit 5 (no test collected) counts as a failure here.
+# pytest's exit 5 (no test collected) counts as a failure here. The fault suite is its own job.
 test: install
 	@bash ops/ensure_test_deps.sh
-	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(PY) -m pytest -m "not faults" $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
+
+# The fault suite (tests/faults, README): whole lifecycles through worker kills, a Temporal
+# restart, a PostgreSQL outage and a refusing SMS gateway; prints what it broke and counted.
+faults: install
+	@bash ops/ensure_test_deps.sh
+	@$(PY) -m pytest -m faults -s tests/faults $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
 
 clean:
