@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import func
+from sqlalchemy import Connection, func
 from sqlmodel import Session, select
 
 from readmodel.tables import AuditRow
@@ -22,15 +22,22 @@ class AuditAction(StrEnum):
     DEIDENTIFY = "deidentify"  # the retention schedule de-identified closed cases past the policy's term
 
 
+def append(conn: Connection, actor: Actor, action: AuditAction, what: str, *, case_id: str | None = None,
+           reason: str | None = None, at: datetime | None = None) -> int:
+    """Append one row in the caller's transaction (a de-identification writes its row with the data it
+    changes) and return its id. `what` names data, never holds it: "complainant.phone", not the number."""
+    row = {"at": at or datetime.now(UTC), "actor_id": actor.id, "role": actor.role.value, "unit": actor.unit,
+           "action": action.value, "what": what, "case_id": case_id, "reason": reason}
+    result = conn.execute(AuditRow.__table__.insert().values(row))  # type: ignore[attr-defined]
+    return int(result.inserted_primary_key[0])
+
+
 class AuditLog(Store):
     def record(self, actor: Actor, action: AuditAction, what: str, *, case_id: str | None = None,
                reason: str | None = None, at: datetime | None = None) -> int:
-        """Append one row and return its id. `what` names data, never holds it: "complainant.phone", not the number."""
-        row = {"at": at or datetime.now(UTC), "actor_id": actor.id, "role": actor.role.value, "unit": actor.unit,
-               "action": action.value, "what": what, "case_id": case_id, "reason": reason}
+        """Append one row in a transaction of its own and return its id."""
         with self.transaction() as conn:
-            result = conn.execute(AuditRow.__table__.insert().values(row))  # type: ignore[attr-defined]
-            return int(result.inserted_primary_key[0])
+            return append(conn, actor, action, what, case_id=case_id, reason=reason, at=at)
 
     def page(self, *, action: AuditAction | None = None, case_id: str | None = None, actor_id: str | None = None,
              offset: int = 0, limit: int = 50) -> tuple[list[AuditRow], int]:

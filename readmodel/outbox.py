@@ -26,11 +26,6 @@ class Outbox(Store):
     on the read model's writer mutex (SQLite) with its other writes instead of meeting them in
     SQLite's sleeping busy handler during a burst of notices."""
 
-    def create_table(self) -> None:
-        """For a database whose schema was made before the outbox existed; ``create_schema`` of
-        the read model makes it too once this module is imported."""
-        OutboxRow.__table__.create(self.engine, checkfirst=True)  # type: ignore[attr-defined]
-
     def enqueue(self, message: OutboxMessage, now: datetime | None = None) -> OutboxRow:
         """Insert the message once and return the stored row: the first call's row wins, later
         calls (retries, replays, a second notify) get it back unchanged, delivered or not."""

@@ -28,10 +28,9 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, text
 from sqlalchemy.engine import Row
 
-from readmodel import knowledge
+from readmodel import audit, knowledge
 from readmodel.audit import AuditAction
 from readmodel.tables import (
-    AuditRow,
     ComplaintRow,
     ContactRow,
     DispatchEventRow,
@@ -74,7 +73,6 @@ _KB = KnowledgeEntryRow.__table__  # type: ignore[attr-defined]
 _R = RequirementRow.__table__  # type: ignore[attr-defined]
 _O = OutboxRow.__table__  # type: ignore[attr-defined]
 _DUP = DuplicateClaimRow.__table__  # type: ignore[attr-defined]
-_AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -318,6 +316,5 @@ def _scrub_outbox(conn: Connection, case_ids: Sequence[str], ids: Identifiers) -
 
 
 def _audit(conn: Connection, by: Authority, what: str, case_id: str | None) -> None:
-    """The audit row, in the de-identification's own transaction (readmodel/audit.py's columns)."""
-    conn.execute(_AUDIT.insert().values(at=by.at, actor_id=by.actor.id, role=by.actor.role.value, unit=by.actor.unit,
-                                        action=by.action.value, what=what, case_id=case_id, reason=by.reason))
+    """The audit row, in the de-identification's own transaction."""
+    audit.append(conn, by.actor, by.action, what, case_id=case_id, reason=by.reason, at=by.at)

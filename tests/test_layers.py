@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Production code; tests, benchmarks and ops scripts sit outside the layers.
-PACKAGES = ("rules", "workflows", "activities", "api", "readmodel", "notifications")
+PACKAGES = ("rules", "workflows", "activities", "api", "readmodel", "notifications", "protection")
 TOP_MODULES = ("worker", "settings", "temporal_client")
 
 TEMPORAL = ("temporalio",)
