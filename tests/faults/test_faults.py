@@ -294,6 +294,7 @@ class Faults:
     postgres: PostgresCluster
     gateway: SmsGateway
     rng: random.Random
+    seed: int
     log: list[str] = field(default_factory=list)
     postgres_outages: int = 0
     gateway_outages: int = 0
@@ -343,7 +344,8 @@ class Faults:
 
 @asynccontextmanager
 async def system(tmp_path: Path) -> AsyncIterator[tuple[Desk, Faults, Settings, ReadModel, MailRecorder]]:
-    rng = random.Random(int(os.environ.get("FAULTS_SEED", random.randrange(10**6))))
+    seed = int(os.environ.get("FAULTS_SEED", random.randrange(10**6)))
+    rng = random.Random(seed)
     async with AsyncExitStack() as stack:
         try:
             postgres = stack.enter_context(running_cluster())
@@ -375,7 +377,7 @@ async def system(tmp_path: Path) -> AsyncIterator[tuple[Desk, Faults, Settings, 
         # An error inside the app is a 500 to the caller, as over a socket: the desk tries again.
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False), base_url="http://api"))
-        faults = Faults(server, worker, postgres, gateway, rng)
+        faults = Faults(server, worker, postgres, gateway, rng, seed)
         yield Desk(http, client, rng), faults, settings, read_model, mail
 
 
@@ -425,7 +427,8 @@ async def test_every_case_ends_where_its_lifecycle_leads_through_kills_restarts_
             f"{len(outbox(read_model))} notices ({len(faults.gateway.handset)} texts, {len(mail.mailbox)} mails), "
             f"{retries} notice retries, {len(faults.gateway.repeats)} texts re-sent after delivery (dropped by key), "
             f"{len(mail.received) - len(mail.mailbox)} mails re-sent (same Message-ID), {desk.failed_calls} API calls retried, "
-            f"{len(desk.accepted)} accepted; driven in {driven:.0f} s, {time.monotonic() - began:.0f} s in all\n  "
+            f"{len(desk.accepted)} accepted; driven in {driven:.0f} s, {time.monotonic() - began:.0f} s in all; "
+            f"FAULTS_SEED={faults.seed}\n  "
             + "\n  ".join(faults.log) + "".join(f"\n  {k}" for k in known)
         )
         assert faults.worker.kills >= 4 and faults.server.restarts == 1
@@ -507,8 +510,8 @@ async def case_problems(desk: Desk, cid: str, want: Expected, checked_at: dateti
     timeline = detail["timeline"]
     changes = [e["action"] for e in timeline if e["action"] in STATUS_CHANGES]
     if (detail["status"], detail["handling_round"], changes) != (want.status, want.handling_round, want.changes):
-        problems.append(f"{cid}: ended {detail['status']} round {detail['handling_round']} after {changes}; "
-                        f"its lifecycle leads to {want.status} round {want.handling_round} after {want.changes}")
+        problems.append(f"{cid}: ended {detail['status']} round {detail['handling_round']} after {changes}; its "
+                        f"lifecycle leads to {want.status} round {want.handling_round} after {[str(a) for a in want.changes]}")
 
     # Every accepted call is in the case: each 2xx step is one status change (or a dispatch, a reply, a judgement step).
     accepted = [a for a in desk.accepted if a.case == cid]
