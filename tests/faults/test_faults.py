@@ -546,11 +546,21 @@ async def case_problems(desk: Desk, cid: str, want: Expected, checked_at: dateti
     dispatches = await desk.read(f"/complaints/{cid}/dispatches")
     if [d["status"] for d in dispatches] != want.dispatches:
         problems.append(f"{cid}: dispatches ended {[d['status'] for d in dispatches]}, expected {want.dispatches}")
-    for view, rungs in zip(dispatches, want.escalation_levels):
+    # A dispatch's clocks: each rung climbed once, in order; one answered late had the level above told.
+    for n, view in enumerate(dispatches):
         events = (await desk.read(f"/dispatches/{view['dispatch_id']}"))["events"]
         climbed = [e["detail"].get("level") for e in events if e["action"] == "escalate"]
-        if len(climbed) != rungs or len(set(climbed)) != rungs:
-            problems.append(f"{view['dispatch_id']}: escalated {climbed}, expected each of its {rungs} rungs once")
+        if climbed != list(range(1, len(climbed) + 1)):
+            problems.append(f"{view['dispatch_id']}: escalated {climbed}, each rung once and in order expected")
+        # (an answer that reaches the workflow with its due timer, while a worker was down, comes first)
+        late = view["answered_at"] and datetime.fromisoformat(view["answered_at"]) - datetime.fromisoformat(view["due"])
+        if late and late > timedelta(minutes=1) and not climbed:
+            problems.append(f"{view['dispatch_id']}: answered {late} late, and nobody above was told")
+        if n < len(want.escalation_levels):
+            exhausted = [e for e in events if e["action"] == "ladder_exhausted"]
+            if len(climbed) != want.escalation_levels[n] or len(exhausted) != 1:
+                problems.append(f"{view['dispatch_id']}: escalated {climbed}, ladder ended {len(exhausted)} times; "
+                                f"expected its {want.escalation_levels[n]} rungs, then the end once")
     if want.judgement is not None:
         judged = await desk.read(f"/judgements/judgement-{cid}")
         if judged["status"] != want.judgement:
