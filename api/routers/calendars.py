@@ -34,7 +34,7 @@ def preview_deadline(
     unit: str,
     services: ServicesDep,
     _: Annotated[Actor, Depends(require(Permission.READ_COMPLAINTS))],
-    start: Annotated[AwareDatetime, Query(description="with a zone offset (years 2000–2099), e.g. 2026-03-06T17:00:00+08:00")],
+    start: Annotated[AwareDatetime, Query(description="with a zone offset (years 2000–2499), e.g. 2026-03-06T17:00:00+08:00")],
     hours: Annotated[float | None, Query(gt=0, le=10_000)] = None,
     rule: Literal["working_hours", "check_windows"] = "working_hours",
 ) -> DeadlinePreview:
