@@ -10,8 +10,10 @@ local activity and mirrored in the search attributes the Web UI filters on.
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
@@ -104,14 +106,36 @@ CROSS_DEPARTMENT_OPINION = "cross-department-opinion"
 # Patch: a dispatch's opening row is written before its id is handed out (readable and answerable
 # at once); closing takes the answer of a dispatch whose signal it did not get from its result.
 DISPATCH_ROW_AT_RAISING = "dispatch-row-at-raising"
+# Built in from birth only (never asked of workflow.patched: what it changes happens in the first
+# task, long past for a running case): the first-contact clock and the seq past the opening rows are
+# laid out at init, and a step that reaches the case in its first workflow task (filed while no
+# worker ran, taken at once) waits for the opening before it moves the case. Before it, such a step
+# ran ahead of `run`, took seq 3 and was written over by the opening's rows.
+STEPS_AFTER_OPENING = "steps-after-opening"
 COMPLAINT_PATCHES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING, PAST_DUE_TIMER, STEPS_IN_ORDER,
                      SOLUTION_FROM_RECEIPT, RED_ALERT, PROGRESS_OWED_BY_PERSON, CROSS_DEPARTMENT_OPINION,
-                     DISPATCH_ROW_AT_RAISING)
+                     DISPATCH_ROW_AT_RAISING, STEPS_AFTER_OPENING)
+
+Step = TypeVar("Step")
 
 # A complaint continues as new once its history is this long (and no dispatch is open): a case
 # open for weeks with 2-hourly progress updates stays far below Temporal's limits and replays fast.
 # A filing may ask for a shorter history (ComplaintFiling.continue_as_new_after_events), as tests do.
 CONTINUE_AS_NEW_AFTER_EVENTS = 500
+
+
+def after_opening(step: Callable[..., Awaitable[Step]]) -> Callable[..., Awaitable[Step]]:
+    """An agent's step that reaches a case built with STEPS_AFTER_OPENING in its first workflow task
+    waits for the opening (solution clock, red alert) before it moves the case, as if it had come a
+    task later: its seq follows the opening's rows."""
+
+    @functools.wraps(step)
+    async def handler(self: ComplaintWorkflow, req: Any) -> Step:
+        if not self._opened and STEPS_AFTER_OPENING in self._filing.built_with:
+            await workflow.wait_condition(lambda: self._opened)
+        return await step(self, req)
+
+    return handler
 
 
 @workflow.defn
@@ -151,19 +175,18 @@ class ComplaintWorkflow:
         self._runs = 0
         if filing.resumed is not None:
             self._resume(filing.resumed)
+        elif STEPS_AFTER_OPENING in filing.built_with and (clock := opening_clock(filing)) is not None:
+            self._lay_out_opening(clock)
 
     @workflow.run
     async def run(self, filing: ComplaintFiling) -> ComplaintOutcome:
         if filing.resumed is not None:
             pass  # a fresh history for a long case: the state came with the input
+        elif FIRST_CONTACT in self._clocks:
+            pass  # laid out at init (STEPS_AFTER_OPENING)
         # The customer's first-contact clock runs from the channel's received time (DOMAIN §5).
         elif built_in(DEADLINE_AT_INTAKE, self._filing.built_with) and (clock := opening_clock(filing)) is not None:
-            # The API computed the deadline and wrote the opening rows; they go again with the
-            # first later write, so a crash of the API between start and write loses nothing.
-            self._clocks[FIRST_CONTACT] = clock
-            self._watcher.reset()
-            self._seq = self._written_seq = 3
-            self._unwritten = opening_changes(filing)
+            self._lay_out_opening(clock)
         else:
             first_contact = await self._clock(
                 FIRST_CONTACT, "first contact", filing.lead_unit, filing.intake.received_at,
@@ -211,9 +234,18 @@ class ComplaintWorkflow:
             closed_at=self._closed_at,
         )
 
+    def _lay_out_opening(self, clock: Clock) -> None:
+        """The API computed the first-contact deadline and wrote the opening rows (seq 1-3); they go
+        again with the first later write, so a crash of the API between start and write loses nothing."""
+        self._clocks[FIRST_CONTACT] = clock
+        self._watcher.reset()
+        self._seq = self._written_seq = 3
+        self._unwritten = opening_changes(self._filing)
+
     # -- agent actions ------------------------------------------------------------------------
 
     @workflow.update
+    @after_opening
     async def answer_at_first_contact(self, req: AnswerAtFirstContact) -> ComplaintState:
         """Simple query: the front seat answers at once and the case closes at first contact."""
         return await self._transition(ComplaintAction.ANSWER_AT_FIRST_CONTACT, req.actor, {"answer": req.answer})
@@ -223,6 +255,7 @@ class ComplaintWorkflow:
         self._check(ComplaintAction.ANSWER_AT_FIRST_CONTACT)
 
     @workflow.update
+    @after_opening
     async def take_into_handling(self, req: TakeIntoHandling) -> ComplaintState:
         return await self._transition(ComplaintAction.TAKE_INTO_HANDLING, req.actor, {"note": req.note})
 
@@ -231,6 +264,7 @@ class ComplaintWorkflow:
         self._check(ComplaintAction.TAKE_INTO_HANDLING)
 
     @workflow.update
+    @after_opening
     async def resolve(self, req: Resolve) -> ComplaintState:
         return await self._transition(ComplaintAction.RESOLVE, req.actor, {"solution": req.solution})
 
@@ -241,6 +275,7 @@ class ComplaintWorkflow:
             refuse(reason, self._status.value)
 
     @workflow.update
+    @after_opening
     async def confirm_with_customer(self, req: ConfirmWithCustomer) -> ComplaintState:
         """The written confirmation of the solution sent to the customer."""
         detail = {"message": req.message, "medium": req.medium}
@@ -251,6 +286,7 @@ class ComplaintWorkflow:
         self._check(ComplaintAction.CONFIRM_WITH_CUSTOMER)
 
     @workflow.update
+    @after_opening
     async def record_callback(self, req: RecordCallback) -> ComplaintState:
         """Satisfaction call-back: satisfied closes; dissatisfied reopens for another round."""
         action = _callback_action(req)
@@ -262,6 +298,7 @@ class ComplaintWorkflow:
         self._check(_callback_action(req))
 
     @workflow.update
+    @after_opening
     async def close_unresolvable(self, req: CloseUnresolvable) -> ComplaintState:
         """A supervisor closes a case that cannot be resolved, with the reason."""
         return await self._transition(ComplaintAction.CLOSE_UNRESOLVABLE, req.actor, {"reason": req.reason})
@@ -271,6 +308,7 @@ class ComplaintWorkflow:
         self._check(ComplaintAction.CLOSE_UNRESOLVABLE)
 
     @workflow.update
+    @after_opening
     async def record_first_contact(self, req: RecordFirstContact) -> ComplaintState:
         """The agent's first contact: apology, why it matters, first direction. Stops that clock."""
         self._check_first_contact_open()
@@ -292,6 +330,7 @@ class ComplaintWorkflow:
     # -- keeping the customer informed (DOMAIN §5) ---------------------------------------------
 
     @workflow.update
+    @after_opening
     async def record_progress_update(self, req: RecordProgressUpdate) -> ComplaintState:
         """An agent told the customer how things stand: this interval's update is met, the next owed an interval later."""
         self._check_open("record a progress update")
@@ -308,6 +347,7 @@ class ComplaintWorkflow:
         self._check_open("record a progress update")
 
     @workflow.update
+    @after_opening
     async def extend_solution_clock(self, req: ExtendSolutionClock) -> ComplaintState:
         """4 → 8 hours for a complex problem, only if the customer is told before the 4 hours run out."""
         self._check_extension()
@@ -331,6 +371,7 @@ class ComplaintWorkflow:
     # -- complex cases (DOMAIN §4: convene, investigate, plan, carry out, report back) ---------
 
     @workflow.update
+    @after_opening
     async def make_complex(self, req: MakeComplex) -> ComplaintState:
         self._check_complex_step(ComplaintAction.MAKE_COMPLEX)
         self._complex = True
@@ -341,6 +382,7 @@ class ComplaintWorkflow:
         self._check_complex_step(ComplaintAction.MAKE_COMPLEX)
 
     @workflow.update
+    @after_opening
     async def record_coordination_meeting(self, req: RecordCoordinationMeeting) -> ComplaintState:
         self._check_complex_step(ComplaintAction.RECORD_COORDINATION_MEETING)
         self._meeting_recorded = True
@@ -352,6 +394,7 @@ class ComplaintWorkflow:
         self._check_complex_step(ComplaintAction.RECORD_COORDINATION_MEETING)
 
     @workflow.update
+    @after_opening
     async def agree_plan(self, req: AgreePlan) -> ComplaintState:
         """The plan: each action with its department, owner and due date, tracked on its own clock."""
         self._check_complex_step(ComplaintAction.AGREE_PLAN)
@@ -373,6 +416,7 @@ class ComplaintWorkflow:
         self._check_complex_step(ComplaintAction.AGREE_PLAN)
 
     @workflow.update
+    @after_opening
     async def complete_action(self, req: CompleteAction) -> ComplaintState:
         """An action of the plan is done; the last one done resolves the case."""
         action = self._check_action_open(req.number)
@@ -414,6 +458,7 @@ class ComplaintWorkflow:
     # -- duplicates ----------------------------------------------------------------------------
 
     @workflow.update
+    @after_opening
     async def link_duplicate(self, req: LinkDuplicate) -> ComplaintState:
         """The same complaint through another channel: recorded here, no second case (a retry links once)."""
         self._check_open("link a duplicate")
@@ -430,6 +475,7 @@ class ComplaintWorkflow:
     # -- dispatches ---------------------------------------------------------------------------
 
     @workflow.update
+    @after_opening
     async def raise_dispatch(self, req: RaiseDispatch) -> str:
         """A direct or linked dispatch, or a ticket: each its own child workflow with its clock."""
         self._check_dispatchable()

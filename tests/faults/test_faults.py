@@ -32,7 +32,6 @@ import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 from sqlmodel import Session, select
-from temporalio.api.enums.v1 import EventType
 
 from api.main import create_app
 from notifications.senders import message_id
@@ -417,8 +416,7 @@ async def test_every_case_ends_where_its_lifecycle_leads_through_kills_restarts_
         driven = time.monotonic() - started
         expected = {cid: want for cid, want in results if want is not None}
 
-        known: list[str] = []
-        problems = stuck + await settled_and_checked(desk, read_model, faults.gateway, mail, expected, known)
+        problems = stuck + await settled_and_checked(desk, read_model, faults.gateway, mail, expected)
         retries = sum(max(0, r.attempts - 1) for r in outbox(read_model))
         print(
             f"\nfault suite: {len(expected)} cases, {faults.worker.kills} worker kills, "
@@ -429,7 +427,7 @@ async def test_every_case_ends_where_its_lifecycle_leads_through_kills_restarts_
             f"{len(mail.received) - len(mail.mailbox)} mails re-sent (same Message-ID), {desk.failed_calls} API calls retried, "
             f"{len(desk.accepted)} accepted; driven in {driven:.0f} s, {time.monotonic() - began:.0f} s in all; "
             f"FAULTS_SEED={faults.seed}\n  "
-            + "\n  ".join(faults.log) + "".join(f"\n  {k}" for k in known)
+            + "\n  ".join(faults.log)
         )
         assert faults.worker.kills >= 4 and faults.server.restarts == 1
         assert not problems, "\n".join(problems[:40])
@@ -445,7 +443,7 @@ def outbox(read_model: ReadModel) -> list[OutboxRow]:
 
 
 async def settled_and_checked(desk: Desk, read_model: ReadModel, gateway: SmsGateway, mail: MailRecorder,
-                              expected: dict[str, Expected], known: list[str]) -> list[str]:
+                              expected: dict[str, Expected]) -> list[str]:
     # Settled: every notice out of the outbox, every read-model row caught up with its workflow.
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline:
@@ -455,30 +453,9 @@ async def settled_and_checked(desk: Desk, read_model: ReadModel, gateway: SmsGat
     checked_at = datetime.now(UTC)
     problems = await mismatches(desk, expected)
     for cid, want in expected.items():
-        found = await case_problems(desk, cid, want, checked_at)
-        if found and await update_in_first_task(desk.temporal, cid):
-            known.extend(f"known defect (update in the first task): {p}" for p in found)
-        else:
-            problems += found
+        problems += await case_problems(desk, cid, want, checked_at)
     problems += notice_problems(outbox(read_model), gateway, mail)
     return problems
-
-
-async def update_in_first_task(temporal: Any, cid: str) -> bool:
-    """KNOWN DEFECT, workflows/complaint.py (not this suite's to fix): an update that reaches a
-    complaint in its very first workflow task (filed while no worker ran, taken into handling at
-    once) runs before `run` sets the seq past the three opening rows the API wrote, takes seq 3,
-    and its timeline row is dropped as a repeat of the first-contact clock's; the first-contact
-    clock then starts after the case left `classified` and is never met or missed. Reported with
-    issue #15; delete this and its use once fixed."""
-    history = await temporal.get_workflow_handle(f"complaint-{cid}").fetch_history()
-    tasks_done = 0
-    for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            tasks_done += 1
-        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            return tasks_done == 1
-    return False
 
 
 async def mismatches(desk: Desk, expected: dict[str, Expected]) -> list[str]:
