@@ -46,21 +46,15 @@ from readmodel.tables import (
 from readmodel.writes import Store
 from rules.actors import Actor, Role
 from rules.customer_data import normalised_phone
-from rules.knowledge import NAME_MARK, PHONE_MARK, redact
+from rules.customer_data import STREET_ADDRESS_IN_TEXT
+from rules.knowledge import ADDRESS_MARK, NAME_MARK, PHONE_MARK, redact
 
-ADDRESS_MARK = "[address]"
 REFERENCE_MARK = "[removed]"
 CLOSED = "closed"  # complaints and contacts alike (ComplaintStatus.CLOSED, ContactStatus.CLOSED)
 
 # The audit log's `what` for each kind of case: which data went, never the data.
 COMPLAINT_DATA = "complainant, sender, recipient: names, phones, addresses"
 CONTACT_DATA = "customer: name, phone, location"
-
-# A street address written another way than the case's own (Chinese 路/街/道/巷/弄 + number + 号, with
-# building and room; English "12 Park Road"): cut out wherever it appears, as a phone-like number is.
-_STREET_ADDRESS = re.compile(
-    r"[\u4e00-\u9fff]{1,5}?(?:路|街|大道|道|巷|弄|胡同)\s*\d+\s*号(?:\s*[\d\-]+\s*(?:栋|幢|座|楼|单元|室|层))*"
-    r"|\b\d+[A-Za-z]?\s+(?:[A-Z][a-z]+\s+){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln)\b\.?")
 
 _C = ComplaintRow.__table__  # type: ignore[attr-defined]
 _K = ContactRow.__table__  # type: ignore[attr-defined]
@@ -91,7 +85,7 @@ class Identifiers:
         cleaned = redact(value, names=self.names, phones=self.phones)
         for address in sorted({a.strip() for a in self.addresses if a and len(a.strip()) >= 4}, key=len, reverse=True):
             cleaned = re.sub(re.escape(address), ADDRESS_MARK, cleaned, flags=re.IGNORECASE)
-        return _STREET_ADDRESS.sub(ADDRESS_MARK, cleaned)
+        return STREET_ADDRESS_IN_TEXT.sub(ADDRESS_MARK, cleaned)
 
     def scrub_json(self, value: Any) -> Any:
         """Every string inside a JSON value scrubbed; its shape, keys, numbers and instants kept."""

@@ -35,6 +35,11 @@ ID_CARD_IN_TEXT = re.compile(
     r"|\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![A-Za-z0-9])")
 # An e-mail address in ASCII (Chinese characters around it are not part of it: 邮箱zsf@example.com).
 EMAIL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+# A street address (Chinese 路/街/道/巷/弄 + number + 号, with building and room; English "12 Park
+# Road"): what de-identification cuts out of free text wherever it appears, as a phone-like number.
+STREET_ADDRESS_IN_TEXT = re.compile(
+    r"[\u4e00-\u9fff]{1,5}?(?:路|街|大道|道|巷|弄|胡同)\s*\d+\s*号(?:\s*[\d\-]+\s*(?:栋|幢|座|楼|单元|室|层))*"
+    r"|\b\d+[A-Za-z]?\s+(?:[A-Z][a-z]+\s+){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln)\b\.?")
 
 
 # -- one value -----------------------------------------------------------------------------------

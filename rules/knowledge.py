@@ -51,6 +51,7 @@ def solution_at_closing(
 
 NAME_MARK = "[name]"
 PHONE_MARK = "[phone]"
+ADDRESS_MARK = "[address]"  # de-identification (readmodel/retention.py)
 EMAIL_MARK = "[email]"
 ID_CARD_MARK = "[id-card]"
 
