@@ -9,8 +9,9 @@ API's CORS stays closed and the codec can be deployed, or left out, on its own.
 Who is calling:
 - the CLI sends the bearer itself: `temporal workflow show --codec-endpoint URL --codec-auth 'Bearer <token>'`;
 - the Web UI sends a bearer only from its own OIDC login and only to an https endpoint ("Pass access
-  token"), so a person signs in here once (`GET /session`, a form): an HttpOnly cookie holding the
-  token's digest, which the UI's requests carry when its codec settings include cross-origin credentials.
+  token"), so a person signs in here once (`GET /session`, a form): the pages' signed session
+  (api/pages.py: the token's digest and an expiry, HttpOnly) under this server's own cookie, which the
+  UI's requests carry when its codec settings include cross-origin credentials.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from api.dependencies import Services, ServicesDep, current_actor, require
+from api.pages import session_actor, set_session
 from api.tokens import load_tokens, token_digest
 from protection.codec import EncryptionCodec, PayloadDecryptionError
 from readmodel.audit import AuditAction
@@ -39,7 +41,6 @@ from settings import Settings, get_settings
 from temporal_client import payload_key_ring
 
 SESSION_COOKIE = "codec_token"
-SESSION_HOURS = 8  # one shift
 
 
 def origin_of(url: str) -> str:
@@ -59,9 +60,9 @@ def decoding_actor(request: Request, services: ServicesDep) -> Actor:
     signed_in = request.cookies.get(SESSION_COOKIE)
     if header or not signed_in:
         return allowed_to_decode(header[7:].strip() if header.lower().startswith("bearer ") else None, services)
-    actor = services.tokens.actor_for_digest(signed_in)
+    actor = session_actor(request, services, cookie=SESSION_COOKIE)
     if actor is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "signed out: the token was revoked; sign in again at /session",
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "signed out: the session expired or its token was revoked; sign in again at /session",
                             headers={"WWW-Authenticate": "Bearer"})
     return require(Permission.DECODE_PAYLOADS)(actor, services)
 
@@ -146,14 +147,13 @@ def create_codec_app(settings: Settings | None = None) -> FastAPI:
         except HTTPException as refused:
             return sign_in_page(str(refused.detail), status_code=refused.status_code)
         page = sign_in_page(
-            f"Signed in as {actor.name}, role {actor.role.value}, for {SESSION_HOURS} hours. In the Web UI"
+            f"Signed in as {actor.name}, role {actor.role.value}, for {settings.session_hours:g} hours. In the Web UI"
             f" ({settings.temporal_ui_url}), open Codec Server (top right), choose “Use my browser setting”, paste"
             f" {settings.codec_server_url} and turn on “Include cross-origin credentials”. Every decode is audited.",
             signed_in=True)
-        # The token's digest, not the token: a copied cookie opens this server only, never the API.
-        page.set_cookie(SESSION_COOKIE, token_digest(token), max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-        return page
+        # The pages' signed session under this server's own cookie: a copied cookie opens this server
+        # only, never the API, and only until it expires.
+        return set_session(page, request, services, token_digest(token), cookie=SESSION_COOKIE)
 
     @app.get("/healthz")
     def health() -> dict[str, str]:

@@ -117,9 +117,10 @@ async def log_out() -> Response:
     return secured(response)
 
 
-def session_actor(request: Request, services: Services) -> Actor | None:
-    """The actor a session cookie names, if its signature holds and it has not expired."""
-    digest, _, rest = request.cookies.get(SESSION_COOKIE, "").partition(".")
+def session_actor(request: Request, services: Services, cookie: str = SESSION_COOKIE) -> Actor | None:
+    """The actor a session cookie names, if its signature holds and it has not expired (the pages'
+    cookie, or the codec server's own)."""
+    digest, _, rest = request.cookies.get(cookie, "").partition(".")
     expires, _, signature = rest.partition(".")
     if not expires.isdigit() or int(expires) < time.time():
         return None
@@ -134,13 +135,19 @@ def _signature(services: Services, digest: str, expires: str) -> str:
     return hmac.new(key, f"{digest}.{expires}".encode("ascii", "replace"), hashlib.sha256).hexdigest()
 
 
-def _with_session(response: Response, request: Request, services: Services, digest: str) -> Response:
+def set_session(response: Response, request: Request, services: Services, digest: str,
+                cookie: str = SESSION_COOKIE) -> Response:
+    """A signed session cookie naming the token's digest, for `session_hours` (never the token itself)."""
     lifetime = int(services.settings.session_hours * 3600)
     expires = str(int(time.time()) + lifetime)
-    response.set_cookie(SESSION_COOKIE, f"{digest}.{expires}.{_signature(services, digest, expires)}",
+    response.set_cookie(cookie, f"{digest}.{expires}.{_signature(services, digest, expires)}",
                         max_age=lifetime, path="/", httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
-    return secured(response)
+    return response
+
+
+def _with_session(response: Response, request: Request, services: Services, digest: str) -> Response:
+    return secured(set_session(response, request, services, digest))
 
 
 def _token_exchanged(request: Request, services: Services) -> Response:
