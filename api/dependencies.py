@@ -74,13 +74,8 @@ PageQuery = Annotated[int, Query(ge=1, le=100_000)]
 
 def require(permission: Permission) -> Callable[..., Actor]:
     def check(actor: ActorDep, services: ServicesDep) -> Actor:
-        allowed = services.policy.roles_with(permission)
-        if actor.role not in allowed:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"role {actor.role.value} may not {permission.value.replace('_', ' ')};"
-                f" allowed roles: {', '.join(sorted(r.value for r in allowed))}",
-            )
+        if refusal := services.policy.permission_refusal(actor.role, permission):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
         return actor
 
     return check

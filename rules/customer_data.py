@@ -200,10 +200,8 @@ def reveal_refusal(role: Role, unit: str, policy: Policy, sent_to: Iterable[str]
     hold `reveal_customer_data`, and a production unit must be (or be above) a unit the case is sent
     to now (`sent_to`: a complaint's open direct dispatches, a contact's hand-over): the customer it
     is told to call or reach."""
-    allowed = policy.roles_with(Permission.REVEAL_CUSTOMER_DATA)
-    if role not in allowed:
-        return (f"role {role.value} may not reveal customer data;"
-                f" allowed roles: {', '.join(sorted(r.value for r in allowed))}")
+    if refusal := policy.permission_refusal(role, Permission.REVEAL_CUSTOMER_DATA):
+        return refusal
     if role is Role.PRODUCTION_UNIT and not any(policy.org_chart.is_at_or_above(unit, to) for to in sent_to):
         return (f"{unit} may reveal only a case sent to it or a unit below it"
                 " (an open direct dispatch, a contact handed over)")

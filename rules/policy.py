@@ -312,6 +312,14 @@ class Policy(_Strict):
     def roles_with(self, permission: Permission) -> frozenset[Role]:
         return frozenset(self.permissions.get(permission, ()))
 
+    def permission_refusal(self, role: Role, permission: Permission) -> str | None:
+        """Why `role` may not do what `permission` allows (naming the roles that may), or None."""
+        allowed = self.roles_with(permission)
+        if role in allowed:
+            return None
+        return (f"role {role.value} may not {permission.value.replace('_', ' ')};"
+                f" allowed roles: {', '.join(sorted(r.value for r in allowed))}")
+
     def acting_unit(self, unit_id: str, clock: str | None = None) -> str:
         """The unit that must act on a clock: the one asked for, unless the policy gives the clock a
         keeper of its own (`clocks.customer.kept_by`)."""
