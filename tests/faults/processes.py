@@ -55,6 +55,18 @@ def short_clock_policy(into: Path) -> Path:
     return path
 
 
+def terminate(process: subprocess.Popen | None) -> None:
+    """SIGTERM and wait (30 s, then SIGKILL): the process shuts down as a redeploy would stop it."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @dataclass
 class DevServer:
     """`temporal server start-dev --db-filename …` as `make run` starts it, on a free port."""
@@ -88,13 +100,7 @@ class DevServer:
         return health.returncode == 0
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.process = None
 
     def restart(self) -> None:
@@ -140,11 +146,4 @@ class WorkerProcess:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
-        if self.alive():
-            assert self.process is not None
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
