@@ -5,6 +5,10 @@
 #   (tests/readmodel/postgres.py); no service is enabled or started here.
 # - chromium: the browser test (tests/api/test_pages_in_browser.py) drives /usr/bin/chromium headless
 #   through Playwright; Playwright never downloads a browser of its own.
+# - fonts-noto-cjk: without a CJK font Chromium draws every Chinese label as empty boxes; the
+#   workspace's browser test measures that 投诉 is drawn in real glyphs (`fc-list :lang=zh`).
+# - axe-core (npm, pinned): the accessibility check the browser tests inject into Chromium, installed
+#   here into the git-ignored .cache/axe, never at test run time.
 #
 # Called by `make test` before pytest. Idempotent and quiet; fast when everything is present.
 set -euo pipefail
@@ -21,8 +25,26 @@ have_postgres_server() {
 missing=()
 have_postgres_server || missing+=(postgresql)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+[[ -n $(fc-list :lang=zh 2>/dev/null) ]] || missing+=(fonts-noto-cjk)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+AXE_VERSION=4.14.1
+axe_dir="$(dirname "$0")/../.cache/axe"
+ensure_axe() {
+    local installed="$axe_dir/node_modules/axe-core/package.json"
+    if [[ -f $installed ]] && grep -q "\"version\": \"$AXE_VERSION\"" "$installed"; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "ensure_test_deps: npm missing (Debian's package npm); it installs axe-core $AXE_VERSION" >&2
+        return 1
+    fi
+    echo "ensure_test_deps: installing axe-core $AXE_VERSION into .cache/axe (npm)"
+    npm install --silent --no-audit --no-fund --prefix "$axe_dir" "axe-core@$AXE_VERSION" >/dev/null
+}
 
 if ((${#missing[@]} == 0)); then
+    ensure_axe
     exit 0
 fi
 
@@ -66,4 +88,9 @@ if [[ ! -x /usr/bin/chromium ]]; then
     echo "ensure_test_deps: chromium installed but no /usr/bin/chromium" >&2
     exit 1
 fi
+if [[ -z $(fc-list :lang=zh 2>/dev/null) ]]; then
+    echo "ensure_test_deps: fonts-noto-cjk installed but fc-list :lang=zh finds no font" >&2
+    exit 1
+fi
+ensure_axe
 echo "ensure_test_deps: done"
