@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
+
 from notifications.directory import Directory
 from readmodel.outbox import Outbox
 from rules.escalation import resolve_ladder
@@ -20,6 +22,7 @@ from tests.workflows.test_dispatches import (
     GOOD_FINDING, complaint_in_handling, desk, direct_dispatch_monday_0900, dispatch, local, plain_monday, raise_,
     reply, skip_to, wait_for_complaint,
 )
+from tests.waiting import eventually
 
 __all__ = ["desk"]  # the fixture, shared with tests/workflows/test_dispatches.py
 
@@ -141,11 +144,10 @@ async def test_an_accepted_answer_reaches_the_complaint_at_once_while_the_gatewa
                                    json={"reason": "customer withdrew the complaint"})
     assert closed.status_code == 200, closed.text
     complaint = stack.env.client.get_workflow_handle(f"complaint-{cid}")
-    for _ in range(200):  # the complaint ends at once: the answered dispatch holds nothing up
-        if (await complaint.describe()).status.name == "COMPLETED":
-            break
-        await stack.env.sleep(timedelta(milliseconds=1))
-    assert (await complaint.describe()).status.name == "COMPLETED"
+    async def completed() -> bool:  # the complaint ends at once: the answered dispatch holds nothing up
+        return (await complaint.describe()).status.name == "COMPLETED"
+
+    await eventually(stack.env, completed, "the complaint never completed")
     assert director not in [m["to"] for m in gateway.handset]  # the complaint closed before the text went
     gateway.busy_for[director] = 0  # the gateway is back: the notice's next retry (≤ 5 min apart) delivers it
     handle = stack.env.client.get_workflow_handle(did, result_type=DispatchResult)
@@ -181,12 +183,11 @@ async def test_a_ticket_answered_just_before_the_closing_reaches_the_judgement(d
     # The answer, still open to a return by hand, ended with the complaint: answered, not cancelled.
     ticket = await dispatch(stack, tid)
     assert ticket["status"] == "answered" and "cancel" not in [e["action"] for e in ticket["events"]]
-    for _ in range(200):
-        judgement = await stack.http.get(f"/judgements/judgement-{cid}", headers=auth("auditor"))
-        if judgement.status_code == 200:
-            break
-        await stack.env.sleep(timedelta(milliseconds=1))
-    assert judgement.status_code == 200, judgement.text
+    async def opened() -> httpx.Response | None:
+        resp = await stack.http.get(f"/judgements/judgement-{cid}", headers=auth("auditor"))
+        return resp if resp.status_code == 200 else None
+
+    judgement = await eventually(stack.env, opened, f"judgement-{cid} never opened")
     # proposed from the ticket's finding: Guangdong answered, its failing link names a station's sorting
     assert (judgement.json()["responsible_office"], judgement.json()["party"]) == ("gd", "station")
     assert (await return_(stack, tid, "front_seat")).status_code == 409  # the complaint is closed

@@ -24,6 +24,7 @@ from tests.notifications.receivers import SmsGateway
 from tests.workflows.test_clocks import next_plain_friday, timer_summaries
 from tests.workflows import test_dispatches
 from tests.workflows.test_dispatches import SHANGHAI, plain_monday, skip_to
+from tests.waiting import eventually
 from workflows.contact import (
     CONTACT_PATCHES,
     CONTACT_WORKFLOWS,
@@ -72,16 +73,17 @@ async def receive(stack: Stack, kind: str, at: datetime, **intake: object) -> Wo
 async def contact(stack: Stack, handle: WorkflowHandle, ready: Callable[[dict], bool] = lambda c: bool(c["clocks"])) -> dict:
     """The contact as the read model shows it, once `ready` (the workflow writes in its own tasks)."""
     store = stack.read_model.contacts
-    for _ in range(200):
+
+    def shown() -> dict | None:
         found = store.get(handle.id.removeprefix("contact-"))
-        if found is not None:
-            row, events = found
-            shown = {**row.model_dump(), "timeline": [e.model_dump() for e in events],
-                     "clocks_by_name": {c["name"]: c for c in row.clocks or []}}
-            if ready(shown):
-                return shown
-        await stack.env.sleep(timedelta(milliseconds=1))
-    raise AssertionError("the contact never reached the expected state")
+        if found is None:
+            return None
+        row, events = found
+        contact = {**row.model_dump(), "timeline": [e.model_dump() for e in events],
+                   "clocks_by_name": {c["name"]: c for c in row.clocks or []}}
+        return contact if ready(contact) else None
+
+    return await eventually(stack.env, shown, "the contact never reached the expected state")
 
 
 def due(clock: dict) -> datetime:

@@ -11,7 +11,7 @@ new run names the carried field it would lose.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
@@ -23,6 +23,7 @@ from tests.notifications.receivers import SmsGateway
 from tests.workflows.test_clocks import filing, start
 from tests.workflows.test_customer_clocks import CUSTOMER_PHONE, until
 from tests.workflows.test_dispatches import desk, dispatch, plain_monday, raise_, reply, skip_to  # noqa: F401 (fixture)
+from tests.waiting import eventually
 from workflows.complaint import ComplaintWorkflow
 from workflows.complaint_messages import (
     AgreePlan,
@@ -48,12 +49,11 @@ def at(monday: datetime, hour: int, minute: int = 0) -> datetime:
 
 async def new_run(stack: Stack, handle: WorkflowHandle, first_run: str) -> str:
     """Wait until the complaint has continued as new; the new run's id."""
-    for _ in range(300):
-        run_id = (await handle.describe()).run_id
-        if run_id != first_run:
-            return run_id
-        await stack.env.sleep(timedelta(milliseconds=1))
-    raise AssertionError("the complaint never continued as new")
+    async def run_id() -> str | None:
+        current = (await handle.describe()).run_id
+        return current if current != first_run else None
+
+    return await eventually(stack.env, run_id, "the complaint never continued as new")
 
 
 async def current_details(handle: WorkflowHandle) -> str:

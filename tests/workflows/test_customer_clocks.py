@@ -33,6 +33,7 @@ from tests.conftest import TEST_SERVER, end_workflows, register_search_attribute
 from tests.notifications.receivers import SmsGateway, running_gateway
 from tests.workflows.test_clocks import POLICY, filing, start
 from tests.workflows.test_dispatches import SHANGHAI, plain_monday, skip_to
+from tests.waiting import eventually
 from worker import ACTIVITY_THREADS, build_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.complaint import CONTINUE_AS_NEW_AFTER_EVENTS
@@ -115,11 +116,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[CareDesk]:
 
 async def until(env: WorkflowEnvironment, condition: Callable[[], bool]) -> None:
     """Let the worker finish what a fired timer started (a millisecond of test time at a time)."""
-    for _ in range(300):
-        if condition():
-            return
-        await env.sleep(timedelta(milliseconds=1))
-    raise AssertionError("the workflow never got there")
+    await eventually(env, condition, "the workflow never got there")
 
 
 async def notices(handle: WorkflowHandle) -> list[NotifyRequest]:

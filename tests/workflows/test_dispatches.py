@@ -31,6 +31,7 @@ from tests.conftest import TEST_SERVER, Stack, auth, register_search_attributes,
 from tests.factories import complaint_body, urgent_body
 from tests.notifications.receivers import SmsGateway, running_gateway
 from tests.workflows.test_clocks import timer_summaries
+from tests.waiting import eventually
 from workflows import notices
 from workflows.case import CaseSearch
 
@@ -94,12 +95,11 @@ async def reply(stack: Stack, dispatch_id: str, finding: str, role: str = "produ
 
 
 async def dispatch(stack: Stack, dispatch_id: str) -> dict:
-    for _ in range(200):  # the child writes its first rows in its first workflow task
+    async def shown() -> dict | None:  # the child writes its first rows in its first workflow task
         resp = await stack.http.get(f"/dispatches/{dispatch_id}", headers=auth("auditor"))
-        if resp.status_code == 200 and resp.json()["due"] is not None:
-            return resp.json()
-        await stack.env.sleep(timedelta(milliseconds=1))
-    raise AssertionError(f"dispatch {dispatch_id} never got its clock")
+        return resp.json() if resp.status_code == 200 and resp.json()["due"] is not None else None
+
+    return await eventually(stack.env, shown, f"dispatch {dispatch_id} never got its clock")
 
 
 def local(value: str) -> datetime:
@@ -275,12 +275,11 @@ async def test_an_answer_after_the_director_step_stops_the_ladder(desk: tuple[St
 
 
 async def wait_for_complaint(stack: Stack, cid: str, ready) -> dict:  # type: ignore[no-untyped-def]
-    for _ in range(200):
+    async def shown() -> dict | None:
         detail = (await stack.http.get(f"/complaints/{cid}", headers=auth("auditor"))).json()
-        if ready(detail):
-            return detail
-        await stack.env.sleep(timedelta(milliseconds=1))
-    raise AssertionError("the complaint never reached the expected state")
+        return detail if ready(detail) else None
+
+    return await eventually(stack.env, shown, "the complaint never reached the expected state")
 
 
 async def test_closing_the_complaint_cancels_its_open_dispatches(desk: tuple[Stack, SmsGateway]) -> None:

@@ -27,6 +27,7 @@ from tests.workflows.test_dispatches import (  # noqa: F401 (desk is a fixture)
     reply,
     skip_to,
 )
+from tests.waiting import eventually
 from workflows.clocks import Clock
 from workflows.complaint import ComplaintWorkflow
 
@@ -63,11 +64,7 @@ def opinion_texts(gateway: SmsGateway) -> list[dict]:
 
 
 async def wait_until(stack: Stack, ready) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(300):  # a millisecond of test time at a time, for the worker to finish what fired
-        if ready():
-            return
-        await stack.env.sleep(timedelta(milliseconds=1))
-    raise AssertionError("the case never got there")
+    await eventually(stack.env, ready, "the case never got there")
 
 
 async def opinion_raised(stack: Stack, raised_at: datetime) -> tuple[str, str, WorkflowHandle]:

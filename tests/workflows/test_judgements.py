@@ -32,6 +32,7 @@ from tests.notifications.receivers import SmsGateway
 from tests.workflows.judgement_parent import ClosingComplaintWorkflow
 from tests.workflows.test_clocks import timer_summaries
 from tests.workflows.test_dispatches import OFFICE, SHANGHAI, desk, local, skip_to  # noqa: F401  (desk: fixture)
+from tests.waiting import eventually
 from workflows.judgement import JudgementWorkflow
 from workflows.judgement_messages import (
     APPEAL_RIGHTS_ACTIVITY,
@@ -80,12 +81,11 @@ async def open_judgement(stack: Stack, category: str = "delay", complaint_id: st
 
 
 async def judgement(stack: Stack, jid: str, ready=lambda j: True) -> dict:  # type: ignore[no-untyped-def]
-    for _ in range(200):  # the workflow writes its rows in local activities
+    async def shown() -> dict | None:  # the workflow writes its rows in local activities
         resp = await stack.http.get(f"/judgements/{jid}", headers=auth("auditor"))
-        if resp.status_code == 200 and ready(resp.json()):
-            return resp.json()
-        await stack.env.sleep(timedelta(milliseconds=1))
-    raise AssertionError(f"judgement {jid} never reached the expected state")
+        return resp.json() if resp.status_code == 200 and ready(resp.json()) else None
+
+    return await eventually(stack.env, shown, f"judgement {jid} never reached the expected state")
 
 
 async def act(stack: Stack, jid: str, step: str, body: dict, role: str = "regional_cs") -> dict:
@@ -108,11 +108,7 @@ def texts_to(gateway: SmsGateway, phone: str) -> list[dict]:
 
 async def texted(stack: Stack, gateway: SmsGateway, phone: str) -> list[dict]:
     """The texts a phone got, once the first has arrived (a notice runs beside the clock)."""
-    for _ in range(200):
-        if texts := texts_to(gateway, phone):
-            return texts
-        await stack.env.sleep(timedelta(milliseconds=1))
-    raise AssertionError(f"{phone} was never texted")
+    return await eventually(stack.env, lambda: texts_to(gateway, phone), f"{phone} was never texted")
 
 
 def near(value: str | None, want: datetime) -> bool:

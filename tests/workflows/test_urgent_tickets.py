@@ -27,6 +27,7 @@ from tests.workflows.test_dispatches import (
     SHANGHAI, GOOD_FINDING, complaint_in_handling, desk, dispatch, ladder_texts, local, plain_monday, reply,
     skip_to,
 )
+from tests.waiting import eventually
 from workflows.dispatch import DISPATCH_PATCHES, DispatchWorkflow
 from workflows.dispatch_messages import DispatchOrder
 
@@ -103,12 +104,11 @@ async def test_a_review_late_over_national_day_texts_the_groups_head_on_1_octobe
 
 
 async def dispatch_row(stack: Stack, did: str) -> dict:
-    for _ in range(200):
+    async def shown() -> dict | None:
         resp = await stack.http.get(f"/dispatches/{did}", headers=auth("auditor"))
-        if resp.status_code == 200:
-            return resp.json()
-        await stack.env.sleep(timedelta(milliseconds=1))
-    raise AssertionError(f"dispatch {did} never written")
+        return resp.json() if resp.status_code == 200 else None
+
+    return await eventually(stack.env, shown, f"dispatch {did} never written")
 
 
 async def test_a_downgraded_ticket_climbs_the_normal_ladder_through_the_key_city_director(
