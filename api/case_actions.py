@@ -5,6 +5,7 @@ in once its workflow has finished. Every router's actions go through `act_on_cas
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
 from fastapi import HTTPException, status
@@ -14,6 +15,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import Services
 from workflows.complaint_messages import complaint_workflow_id
+
+# The Update id a page's form gives its step (api/workspace.py): a form submitted twice is one
+# Update, which Temporal answers once; None (the JSON API): a fresh id each time.
+FORM_UPDATE_ID: ContextVar[str | None] = ContextVar("form_update_id", default=None)
 
 # A workflow in one of these has ended: an update it can no longer take is a 409, not an outage.
 FINISHED_STATUSES = frozenset({"closed", "answered", "redispatched", "cancelled", "accepted", "accepted_by_silence"})
@@ -58,7 +63,7 @@ async def act_on_case(
     read model (`row`, read again) shows it ended in. `what` names the case in the answer."""
     handle = services.temporal.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(update, request)
+        return await handle.execute_update(update, request, id=FORM_UPDATE_ID.get())
     except RPCError as err:
         found = await run_in_threadpool(row)
         current = str(found.status) if found is not None else "unknown"

@@ -64,6 +64,16 @@ def invalid_field(field: str, message: str, value: object = None) -> JSONRespons
     )
 
 
+def update_refused(err: WorkflowUpdateFailedError) -> JSONResponse:
+    """A step the workflow refused: 409 with the current state for a wrong transition, else 422."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == INVALID_TRANSITION:
+        details = cause.details[0] if cause.details else {}
+        return JSONResponse(status_code=409, content={"detail": cause.message, **details})
+    message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+    return JSONResponse(status_code=422, content={"detail": message})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
@@ -79,12 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _update_failed(_: Request, err: WorkflowUpdateFailedError) -> JSONResponse:
-        cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type == INVALID_TRANSITION:
-            details = cause.details[0] if cause.details else {}
-            return JSONResponse(status_code=409, content={"detail": cause.message, **details})
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-        return JSONResponse(status_code=422, content={"detail": message})
+        return update_refused(err)
 
     @app.exception_handler(RPCError)
     async def _rpc_failed(_: Request, err: RPCError) -> JSONResponse:

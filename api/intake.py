@@ -213,16 +213,43 @@ def compared(intake: ComplaintIntake) -> ComplaintIntake:
     return intake.model_copy(update={"complainant": complainant})
 
 
-async def _file(services: Services, intake: ComplaintIntake, actor: Actor, new_id: str, now: datetime) -> Filed:
-    policy, read_model = services.policy, services.read_model
+@dataclass(frozen=True)
+class IntakeContext:
+    """What the read model knows of an intake before it is filed."""
+
+    existing: ComplaintRow | None  # this id filed already
+    earlier: list[EarlierComplaint]  # the customer's or the parcel's earlier complaints
+    duplicate_window: timedelta
+    repeat_window: timedelta
+
+
+async def intake_context(services: Services, new_id: str, intake: ComplaintIntake) -> IntakeContext:
+    policy = services.policy
     duplicate_window = timedelta(hours=policy.priority.duplicate_window_hours)
     repeat_window = timedelta(days=policy.priority.repeat_window_days)
     existing, earlier = await run_in_threadpool(
-        lambda: read_model.complaints.intake_context(
+        lambda: services.read_model.complaints.intake_context(
             new_id, phone=intake.complainant.phone, tracking_number=intake.tracking_number,
             since=intake.received_at - max(repeat_window, duplicate_window),
         )
     )
+    return IntakeContext(existing, earlier, duplicate_window, repeat_window)
+
+
+async def intake_warnings(services: Services, intake: ComplaintIntake) -> tuple[str | None, list[str]]:
+    """Before filing (the workspace's intake form): the open case this complaint would join as a
+    duplicate, and the closed cases it would repeat, by the same rules filing applies."""
+    context = await intake_context(services, "", intake)
+    same = compared(intake)
+    return (duplicate_of(same, context.earlier, context.duplicate_window),
+            repeat_of(same, context.earlier, context.repeat_window))
+
+
+async def _file(services: Services, intake: ComplaintIntake, actor: Actor, new_id: str, now: datetime) -> Filed:
+    policy, read_model = services.policy, services.read_model
+    context = await intake_context(services, new_id, intake)
+    existing, earlier = context.existing, context.earlier
+    duplicate_window, repeat_window = context.duplicate_window, context.repeat_window
     if existing is not None:  # filed before this request's key was bound (an older version)
         return _found(services, existing, replayed=True)
     same = compared(intake)

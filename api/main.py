@@ -15,6 +15,7 @@ from api.errors import document_error_statuses, install_error_handlers
 from api.limits import UnicodeBodies
 from api.routers import (audit, calendars, complaints, contacts, customers, dashboard, dispatches, exports, judgements,
                          knowledge, measures, reports, requirements)
+from api import workspace, workspace_intake  # noqa: F401  (workspace_intake adds its pages to workspace.router)
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
 from rules.policy import PolicyFile
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     app.include_router(exports.router)
     app.include_router(dashboard.router)  # HTML pages for a browser (api/pages.py: logging in)
     app.include_router(pages.router)  # POST /login, /logout
+    app.include_router(workspace.router)  # the workspace pages: My work, the case page, its forms, intake
 
     @app.get("/healthz", tags=["operations"])
     def health() -> dict[str, str]:

@@ -146,6 +146,18 @@ def set_session(response: Response, request: Request, services: Services, digest
     return response
 
 
+def form_token(request: Request, services: Services) -> str:
+    """The CSRF token every form of a page carries: the signature of the credential that logged the
+    page in (its session cookie, or a script's bearer header), so a form posted from another site,
+    which cannot read the page, cannot hold it. Nothing is stored: any replica checks it."""
+    credential = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization", "")
+    return _signature(services, "form", hashlib.sha256(credential.encode()).hexdigest())
+
+
+def form_token_holds(request: Request, services: Services, given: str) -> bool:
+    return hmac.compare_digest(given.encode("ascii", "replace"), form_token(request, services).encode())
+
+
 def _with_session(response: Response, request: Request, services: Services, digest: str) -> Response:
     return secured(set_session(response, request, services, digest))
 

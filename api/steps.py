@@ -47,15 +47,20 @@ def add_steps(router: APIRouter, steps: Iterable[Step], *, case_id: str, respons
         )
 
 
+async def take_step(step: Step, services: Services, actor: Actor, case: str, body: BaseModel, act: Act,
+                    numbers: Mapping[str, Any] | None = None) -> Any:
+    """The step as its endpoint takes it (the permission already checked): the policy's check, then
+    the Update on the case; the workspace's forms (api/workspace.py) take steps through it too."""
+    if step.check is not None and (refused := step.check(services.policy, body)) is not None:
+        return refused
+    request = step.request(actor=actor, **(numbers or {}), **body.model_dump())
+    return await act(services, case, step.update, request)
+
+
 def _endpoint(step: Step, case_id: str, act: Act) -> Callable[..., Awaitable[Any]]:
     async def endpoint(**given: Any) -> Any:
-        services: Services = given["services"]
-        body: BaseModel = given["body"]
-        if step.check is not None and (refused := step.check(services.policy, body)) is not None:
-            return refused
         numbers = {name: given[name] for name in step.path_numbers}
-        request = step.request(actor=given["actor"], **numbers, **body.model_dump())
-        return await act(services, given[case_id], step.update, request)
+        return await take_step(step, given["services"], given["actor"], given[case_id], given["body"], act, numbers)
 
     # FastAPI reads the parameters (path, body, dependencies) from the signature.
     keyword = inspect.Parameter.KEYWORD_ONLY

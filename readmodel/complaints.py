@@ -37,6 +37,8 @@ class ComplaintFilter:
     unit: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+    open_only: bool = False  # every status but closed (a workspace's inbox)
+    as_of: datetime | None = None  # the instant `sort='due'` judges a clock overdue at
 
 
 # Enough to judge a repeat or a duplicate; a customer with more is high priority either way.
@@ -52,7 +54,16 @@ _NO_CLOCK_LAST = case((or_(ComplaintRow.next_due.is_(None), ComplaintRow.status 
                       else_=0)
 
 
-def _order(sort: str, descending: bool) -> list[Any]:
+def _overdue_first(as_of: datetime) -> Any:
+    """0 for a complaint with a clock overdue at `as_of` (marked by its workflow, or past due and not yet marked)."""
+    return case((or_(ComplaintRow.overdue_since.is_not(None), ComplaintRow.next_due < as_of), 0),  # type: ignore[union-attr,operator]
+                else_=1)
+
+
+def _order(sort: str, descending: bool, as_of: datetime | None = None) -> list[Any]:
+    if sort == "due":  # a workspace's inbox: overdue first, then as `priority`, overdue by its oldest miss
+        return [_overdue_first(as_of or datetime.now(UTC)), _HIGH_FIRST, _NO_CLOCK_LAST,
+                func.coalesce(ComplaintRow.overdue_since, ComplaintRow.next_due), ComplaintRow.received_at, ComplaintRow.id]
     if sort == "priority":
         return [_HIGH_FIRST.desc() if descending else _HIGH_FIRST, _NO_CLOCK_LAST,
                 case((ComplaintRow.status == "closed", None), else_=ComplaintRow.next_due),
@@ -107,7 +118,9 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
             conditions.append(ComplaintRow.received_at >= flt.received_from)
         if flt.received_to is not None:
             conditions.append(ComplaintRow.received_at < flt.received_to)
-        order = _order(sort, descending)
+        if flt.open_only:
+            conditions.append(ComplaintRow.status != "closed")
+        order = _order(sort, descending, flt.as_of)
         with Session(self.engine) as session:
             total = session.exec(select(func.count()).select_from(ComplaintRow).where(*conditions)).one()
             rows = session.exec(
