@@ -8,6 +8,7 @@ few milliseconds each ran out before a child's first task had (the CI failure of
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
@@ -35,3 +36,19 @@ async def eventually(env: WorkflowEnvironment, probe: Callable[[], T | Awaitable
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} (waited {seconds:.0f} s)")
         await env.sleep(TRY_EVERY)
+
+
+async def settled(probe: Callable[[], T | Awaitable[T]], what: str, *, seconds: float = WAIT_SECONDS,
+                  every: float = 0.02) -> T:
+    """The probe's first truthy answer, tried every `every` seconds of wall clock without skipping any
+    test time: for what the worker writes or the server indexes after a step, not for a clock."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = probe()
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if answer:
+            return answer  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} (waited {seconds:.0f} s)")
+        await asyncio.sleep(every)

@@ -39,6 +39,7 @@ from workflows.complaint_messages import (
     TakeIntoHandling,
 )
 from workflows.dispatch_messages import RaiseDispatch
+from tests.waiting import settled
 
 
 POLICY_NOW = load_policy(POLICY)
@@ -53,12 +54,17 @@ def row_clocks(desk: CareDesk, handle: WorkflowHandle) -> list[dict[str, Any]]:
 async def mirrored(desk: CareDesk, handle: WorkflowHandle, step: str) -> dict[str, Any]:
     """The row's clocks equal the query once the workflow's writes of this step have landed (a
     timer that fired in the step writes beside it); a row that lost a clock never catches up."""
-    for _ in range(100):
+    queried: list[dict[str, Any]] = []
+
+    async def same() -> dict[str, Any] | None:  # the local write of this step, not test time
+        nonlocal queried
         queried = [c.model_dump(mode="json") for c in await handle.query(ComplaintWorkflow.clocks)]
-        if row_clocks(desk, handle) == queried:
-            return {c["name"]: c for c in queried}
-        await asyncio.sleep(0.02)  # the local write of this step, not test time
-    raise AssertionError(f"after {step}: read model {row_clocks(desk, handle)} != workflow {queried}")
+        return {c["name"]: c for c in queried} if row_clocks(desk, handle) == queried else None
+
+    try:
+        return await settled(same, f"after {step}: the read model's clocks never matched the workflow's", seconds=10)
+    except AssertionError:
+        raise AssertionError(f"after {step}: read model {row_clocks(desk, handle)} != workflow {queried}") from None
 
 
 async def file_received_earlier(desk: CareDesk, filed_day: int, received_day: int, **body: Any) -> WorkflowHandle:

@@ -37,6 +37,7 @@ from worker import ACTIVITY_THREADS, WORKFLOWS, build_worker
 from workflows.complaint import COMPLAINT_PATCHES, ComplaintWorkflow
 from workflows.clocks import Clock
 from workflows.complaint_messages import complaint_workflow_id, ComplaintFiling, RecordFirstContact
+from tests.waiting import settled
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY = ROOT / "policies" / "express_carrier.yaml"
@@ -89,11 +90,10 @@ async def start(env: WorkflowEnvironment, f: ComplaintFiling, task_queue: str) -
 
 async def first_contact(handle: WorkflowHandle) -> Clock:
     # The clock exists once the first workflow task has asked the calendar; a query may come sooner.
-    for _ in range(200):
-        clocks = [c for c in await handle.query(ComplaintWorkflow.clocks) if c.name == "first_contact"]
-        if clocks:
-            return clocks[0]
-    raise AssertionError("the first-contact clock never started")
+    async def started() -> Clock | None:
+        return next((c for c in await handle.query(ComplaintWorkflow.clocks) if c.name == "first_contact"), None)
+
+    return await settled(started, "the first-contact clock never started")
 
 
 def friday_evening(env_now: datetime) -> tuple[datetime, datetime]:

@@ -9,7 +9,6 @@ the notify activity passes the alert up the chart to the head office's (duty-man
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from tests.api.test_complaint_lifecycle import act, file
 from tests.conftest import Stack, running_stack
 from tests.factories import complaint_body
 from tests.notifications.receivers import MailRecorder, SmsGateway, running_gateway, running_smtp
+from tests.waiting import settled
 
 DUTY_MANAGER_PHONE = "+8610950009"
 DUTY_MANAGER_EMAIL = "duty-manager@example.com"
@@ -48,20 +48,21 @@ async def alert_desk(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncItera
 
 async def idle(handle: WorkflowHandle) -> None:
     """Until the case has no activity in flight: whatever it was going to send has been sent."""
-    for _ in range(200):
-        if not (await handle.describe()).raw_description.pending_activities:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("a notice never finished")
+    async def none_pending() -> bool:
+        return not (await handle.describe()).raw_description.pending_activities
+
+    await settled(none_pending, "a notice never finished", every=0.05)
 
 
 async def delivered(desk: AlertDesk, texts: int, mails: int) -> None:
     """Until the gateway and the SMTP server have seen this many (bounded: real I/O, no clock)."""
-    for _ in range(200):
-        if len(desk.gateway.handset) >= texts and len(desk.mail.received) >= mails:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never delivered: {desk.gateway.handset}, {len(desk.mail.received)} mails")
+    def arrived() -> bool:
+        return len(desk.gateway.handset) >= texts and len(desk.mail.received) >= mails
+
+    try:
+        await settled(arrived, "never delivered", every=0.05)
+    except AssertionError:
+        raise AssertionError(f"never delivered: {desk.gateway.handset}, {len(desk.mail.received)} mails") from None
 
 
 async def red_alert_steps(handle: WorkflowHandle) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from temporalio.client import Client
 
 from tests.api.test_complaint_lifecycle import act, file
@@ -15,16 +13,22 @@ from tests.workflows.test_dispatches import complaint_in_handling, dispatch, rai
 from tests.workflows.test_judgement_at_closing import close_with_a_satisfied_customer
 from workflows.case import CaseSearch
 from workflows.judgement_messages import judgement_workflow_id
+from tests.waiting import settled
 
 
 async def workflow_ids(client: Client, query: str, expected: int) -> set[str]:
     # Visibility is written asynchronously by the server: poll until the count settles (bounded).
     found: set[str] = set()
-    for _ in range(100):
+
+    async def enough() -> bool:
+        nonlocal found
         found = {wf.id async for wf in client.list_workflows(query)}
-        if len(found) >= expected:
-            break
-        await asyncio.sleep(0.05)
+        return len(found) >= expected
+
+    try:
+        await settled(enough, "visibility never listed them", seconds=20, every=0.05)
+    except AssertionError:
+        pass  # the caller's assertion names what was found
     return found
 
 
