@@ -1,13 +1,15 @@
-"""The monthly report, the measures and a filtered complaint page over 1,000,000 complaints (SQLite).
+"""The monthly report, the measures and a filtered complaint page over 1,000,000 complaints (SQLite or PostgreSQL).
 
 Generates a year of complaints (2025-11 … 2026-10) into the read model's own schema — with their
 tickets and dispatches, reply events and timeline rows — then asks the API, in process:
 `GET /reports/monthly?month=2026-10`, `GET /measures?period=month&at=2026-10` (all measures, and
 grouped by office), and pages of `GET /complaints` with filters. Beside them, the reference: the
-same month's measure counted by one bare SQL statement on the same file (what the database alone
-needs). Targets: report and measures < 2 s each (`worst_s`), a filtered page < 50 ms.
+same month's measure counted by one bare SQL statement on the same database (what the database
+alone needs). Targets: report and measures < 2 s each (`worst_s`), a filtered page < 50 ms.
+`--database postgresql` runs it all on a throwaway PostgreSQL cluster (ops/postgres.py), the rows
+loaded with COPY.
 
-    .venv/bin/python bench/reports.py [COMPLAINTS]      (default 1,000,000)
+    .venv/bin/python bench/reports.py [COMPLAINTS] [--database sqlite|postgresql]      (default 1,000,000, sqlite)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
+import argparse
 import asyncio
 import json
 import random
@@ -30,17 +33,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import psycopg
 from asgi_lifespan import LifespanManager
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from bench._stack import DATABASES, read_model_url
 from readmodel.store import ReadModel
 from readmodel.tables import ComplaintRow, DispatchEventRow, DispatchRow, TimelineEventRow
 from settings import Settings
 from protection.keys import ensure_key_ring
 from temporal_client import data_converter
 
-COMPLAINTS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 START = datetime(2025, 10, 31, 16, tzinfo=UTC)  # 2025-11-01 00:00 in Shanghai
 SPAN = timedelta(days=365)
 CATEGORIES = ["delay", "loss_or_damage", "staff_attitude", "wrong_information", "packaging",
@@ -53,24 +57,58 @@ TOKEN = {"Authorization": "Bearer dev-supervisor"}
 
 
 def iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%d %H:%M:%S.%f")  # how the read model stores instants on SQLite (UTC, naive)
+    """An instant as UTC text: how the read model stores it on SQLite; PostgreSQL reads it in UTC."""
+    return t.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def generate(path: Path, count: int) -> dict[str, int]:
-    """A year of complaints in the read model's schema, written with plain executemany."""
+class SqliteRows:
+    """Rows into the SQLite file with plain executemany."""
+
+    def __init__(self, url: str) -> None:
+        self.db = sqlite3.connect(url.removeprefix("sqlite:///"))
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=OFF")
+
+    def insert(self, table: str, columns: list[str], rows: list[list[Any]]) -> None:
+        self.db.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})", rows)
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.execute("ANALYZE")
+        self.db.close()
+
+
+class PostgresRows:
+    """Rows into PostgreSQL with COPY, instants read as UTC."""
+
+    def __init__(self, url: str) -> None:
+        self.db = psycopg.connect(url)
+        self.db.execute("SET TimeZone = 'UTC'")
+
+    def insert(self, table: str, columns: list[str], rows: list[list[Any]]) -> None:
+        with self.db.cursor().copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.autocommit = True
+        self.db.execute("VACUUM ANALYZE")
+        self.db.close()
+
+
+def generate(url: str, count: int) -> dict[str, int]:
+    """A year of complaints in the read model's schema."""
     rng = random.Random(7)
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=OFF")
+    db = SqliteRows(url) if url.startswith("sqlite") else PostgresRows(url)
     columns = [c.name for c in ComplaintRow.__table__.columns]
-    placeholders = ",".join("?" * len(columns))
-    complaint_sql = f"INSERT INTO complaint ({','.join(columns)}) VALUES ({placeholders})"
     dispatch_columns = [c.name for c in DispatchRow.__table__.columns]
-    dispatch_sql = f"INSERT INTO dispatch ({','.join(dispatch_columns)}) VALUES ({','.join('?' * len(dispatch_columns))})"
     event_columns = [c.name for c in DispatchEventRow.__table__.columns]
-    event_sql = f"INSERT INTO dispatch_event ({','.join(event_columns)}) VALUES ({','.join('?' * len(event_columns))})"
     timeline_columns = [c.name for c in TimelineEventRow.__table__.columns]
-    timeline_sql = f"INSERT INTO timeline_event ({','.join(timeline_columns)}) VALUES ({','.join('?' * len(timeline_columns))})"
     made = {"complaints": 0, "dispatches": 0, "dispatch_events": 0, "timeline_events": 0}
     batch = 20_000
     for first in range(0, count, batch):
@@ -114,15 +152,14 @@ def generate(path: Path, count: int) -> dict[str, int]:
                 dispatches.append([d[c] for c in dispatch_columns])
                 if answered:
                     events.append(_event(event_columns, did, cid, 2, answered, rng.choice(["answer"] * 9 + ["return_reply"])))
-        db.executemany(complaint_sql, complaints)
-        db.executemany(dispatch_sql, dispatches)
-        db.executemany(event_sql, events)
-        db.executemany(timeline_sql, timeline)
+        db.insert("complaint", columns, complaints)
+        db.insert("dispatch", dispatch_columns, dispatches)
+        db.insert("dispatch_event", event_columns, events)
+        db.insert("timeline_event", timeline_columns, timeline)
         db.commit()
         for key, rows in (("complaints", complaints), ("dispatches", dispatches), ("dispatch_events", events),
                           ("timeline_events", timeline)):
             made[key] += len(rows)
-    db.execute("ANALYZE")
     db.close()
     return made
 
@@ -155,32 +192,46 @@ async def timed_get(http: httpx.AsyncClient, url: str, params: dict[str, Any], r
     return statistics.median(times), body
 
 
-def bare_measure(path: Path) -> float:
+def bare_measure(url: str) -> float:
     """The reference: October's ticket timeliness counted by one SQL statement, no API around it."""
-    db = sqlite3.connect(path)
+    october = ("2026-09-30 16:00:00", "2026-10-31 16:00:00")  # Shanghai's October in UTC
+    timely = "SELECT count(*) FILTER (WHERE answered_at <= due), count(*) FROM dispatch WHERE kind = 'ticket'" \
+             " AND due >= {p} AND due < {p} AND status != 'cancelled'"
+    by_category = "SELECT category, count(*) FROM complaint WHERE received_at >= {p} AND received_at < {p}" \
+                  " GROUP BY category"
+    if url.startswith("sqlite"):
+        db: Any = sqlite3.connect(url.removeprefix("sqlite:///"))
+        mark = "?"
+    else:
+        db = psycopg.connect(url)
+        db.execute("SET TimeZone = 'UTC'")
+        mark = "%s"
     began = time.perf_counter()
-    db.execute(
-        "SELECT sum(answered_at <= due), count(*) FROM dispatch WHERE kind = 'ticket' AND due >= ? AND due < ?"
-        " AND status != 'cancelled'", ("2026-09-30 16:00:00", "2026-10-31 16:00:00")).fetchone()
-    db.execute(
-        "SELECT category, count(*) FROM complaint WHERE received_at >= ? AND received_at < ? GROUP BY category",
-        ("2026-09-30 16:00:00", "2026-10-31 16:00:00")).fetchall()
+    db.execute(timely.format(p=mark), october).fetchone()
+    db.execute(by_category.format(p=mark), october).fetchall()
     elapsed = time.perf_counter() - began
     db.close()
     return elapsed
 
 
 async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("complaints", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("--database", choices=DATABASES, default="sqlite", help="the read model's database")
+    args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    path = data / "readmodel.db"
-    settings = Settings(database_url=f"sqlite:///{path}", data_dir=data)
+    with read_model_url(args.database, data) as url:
+        await measure(args.complaints, args.database, Settings(database_url=url, data_dir=data))
+
+
+async def measure(count: int, database: str, settings: Settings) -> None:
     ensure_key_ring(settings.payload_key_ring_path)  # a throw-away ring in the throw-away data dir
     schema = ReadModel(settings.database_url)
     schema.create_schema()
     schema.dispose()
     began = time.perf_counter()
-    made = generate(path, COMPLAINTS)
-    print(f"generated {made} in {time.perf_counter() - began:.0f} s into {path}")
+    made = generate(settings.database_url, count)
+    print(f"generated {made} in {time.perf_counter() - began:.0f} s into {database}")
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"), data_converter=data_converter(settings),
@@ -200,19 +251,20 @@ async def main() -> None:
                                {"category": "fee_dispute", "channel": "wechat", "page": 2},
                                {"unit": "gd", "received_from": "2026-10-01T00:00:00+08:00",
                                 "received_to": "2026-11-01T00:00:00+08:00", "page": 5},
-                               {"tracking_number": f"EX{COMPLAINTS // 2:010d}CN"}):
+                               {"tracking_number": f"EX{count // 2:010d}CN"}):
                     seconds, page = await timed_get(http, "/complaints", {**params, "page_size": 50}, 5)
                     pages.append(seconds)
                     print(f"GET /complaints {params}: {seconds * 1000:.1f} ms, total {page['total']}")
     finally:
         await env.shutdown()
-    bare_s = bare_measure(path)
+    bare_s = bare_measure(settings.database_url)
     tickets = next(m for m in measures["measures"] if m["key"] == "ticket_timely_reply_rate")["groups"][0]
     print(f"October tickets in time: {tickets['numerator']} / {tickets['denominator']}")
     print(f"monthly report {report_s:.3f} s, measures {measures_s:.3f} s (by office {office_s:.3f} s), "
           f"slowest page {max(pages) * 1000:.1f} ms; bare SQL for one measure and one count {bare_s:.3f} s")
     print(json.dumps({
-        "complaints": made["complaints"], "report_s": round(report_s, 3), "measures_s": round(measures_s, 3),
+        "database": database, "complaints": made["complaints"], "report_s": round(report_s, 3),
+        "measures_s": round(measures_s, 3),
         "measures_by_office_s": round(office_s, 3), "worst_s": round(max(report_s, measures_s, office_s), 3),
         "page_ms": round(max(pages) * 1000, 1), "bare_sql_s": round(bare_s, 3),
     }))
