@@ -74,17 +74,20 @@ def page_actor(request: Request, services: Services, permission: Permission) -> 
         return render(request, "refused.html", {"message": refused.detail, "actor": actor}, status_code=refused.status_code)
 
 
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    """A template as a page, with its security headers; its inline stylesheet carries the CSP nonce."""
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200, *,
+           own_script: bool = False) -> HTMLResponse:
+    """A template as a page, with its security headers; its inline stylesheet carries the CSP nonce.
+    `own_script`: the page loads a script of this site (and it fetches from this site only)."""
     nonce = secrets.token_urlsafe(16)
     response = templates.TemplateResponse(request, template, {**context, "csp_nonce": nonce}, status_code=status_code)
-    return secured(response, nonce)
+    return secured(response, nonce, own_script=own_script)
 
 
-def secured(response: Response, nonce: str | None = None) -> Response:
+def secured(response: Response, nonce: str | None = None, *, own_script: bool = False) -> Response:
     styles = f"'nonce-{nonce}'" if nonce else "'none'"
+    scripts = "script-src 'self'; connect-src 'self'; " if own_script else ""
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src {styles}; img-src 'self' data:; form-action 'self'; "
+        f"default-src 'none'; {scripts}style-src {styles}; img-src 'self' data:; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'")
     response.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for browsers that predate it
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -118,6 +118,20 @@ class WorkItem:
         return (not self.overdue, not self.high, self.due is None, self.due or FAR, self.waiting_since, self.id)
 
 
+def warned(clock: dict[str, Any]) -> bool:
+    """A warning before the breach was given (the policy's `warnings`) and the clock still runs."""
+    return clock.get("met_at") is None and clock.get("overdue_at") is None and any(
+        w.get("warned_at") for w in clock.get("warnings") or [])
+
+
+def clock_state(clock: dict[str, Any], now: datetime) -> str:
+    if clock.get("met_at"):
+        return "met"
+    if clock.get("overdue_at") or (not clock.get("paused_at") and datetime.fromisoformat(str(clock["due"])) <= now):
+        return "overdue"
+    return "paused" if clock.get("paused_at") else ("due soon" if warned(clock) else "running")
+
+
 def _clock_waited_for(row: ComplaintRow, now: datetime) -> Clock | None:
     """The clock a complaint's row is listed by: its oldest unmet overdue clock, else its next running one."""
     clocks = [Clock.model_validate(c) for c in row.clocks or []]
@@ -133,7 +147,8 @@ def _complaint_item(row: ComplaintRow, now: datetime) -> WorkItem:
         kind="complaint", id=row.id, complaint_id=row.id, what=clock.label if clock else "no running clock",
         status=row.status, unit=clock.unit if clock else row.lead_unit, due=due,
         overdue=row.overdue_since is not None or (row.next_due is not None and row.next_due < now),
-        high=row.priority == "high", waiting_since=row.received_at)
+        high=row.priority == "high", waiting_since=row.received_at,
+        warned=any(warned(c) for c in row.clocks or [] if clock is not None and c.get("name") == clock.name))
 
 
 def _dispatch_item(row: Any, now: datetime, *, review: bool) -> WorkItem:
@@ -240,9 +255,10 @@ async def case_context(request: Request, services: Services, actor: Actor, compl
     dispatch_details = [await dispatches.get_dispatch(v.dispatch_id, services, actor) for v in views]
     now = datetime.now(UTC)
     countdown = Countdown(services, now)
-    clocks = [{"clock": c, "due_local": countdown.local(c.due, c.unit),
-               "state": "met" if c.met_at else ("overdue" if c.overdue_at or c.due <= now else "running"),
-               "countdown": countdown.text(c.due, c.unit) if c.running else ""} for c in detail.clocks]
+    states = [clock_state(c.model_dump(mode="json"), now) for c in detail.clocks]
+    clocks = [{"clock": c, "due_local": countdown.local(c.due, c.unit), "state": state,
+               "countdown": countdown.text(c.due, c.unit) if state in ("running", "due soon") else ""}
+              for c, state in zip(detail.clocks, states, strict=True)]
     policy = services.policy
     return {
         "actor": actor, "case": detail, "clocks": clocks,

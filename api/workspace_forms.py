@@ -320,8 +320,8 @@ async def api_answer(call: Awaitable[Any]) -> tuple[int, Any]:
 def _done(form: Form, value: Any) -> str:
     if isinstance(value, ReplyAnswer):
         said = {"accepted": "Reply accepted", "returned": "Reply returned (退回)", "redispatched": "Redispatched"}
-        return f"{said.get(value.outcome.value, value.outcome.value)}: {value.reason}" if value.reason else \
-            said.get(value.outcome.value, value.outcome.value)
+        outcome = said.get(value.outcome.value, value.outcome.value)
+        return f"{outcome}: {value.reason}" if value.outcome.value == "returned" else outcome
     if isinstance(value, dispatches.Raised):
         return f"{form.title}: {value.dispatch_id} raised"
     return f"Done: {form.title}"

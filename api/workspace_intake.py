@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from api.dependencies import Services, ServicesDep, require, within_intake_rate
 from api.intake import intake_warnings, request_seed
-from api.pages import PAGE_RESPONSES, form_token, form_token_holds, page_actor, render
+from api.pages import PAGE_RESPONSES, form_token, form_token_holds, page_actor, render, secured
 from api.routers import complaints, knowledge
 from api.workspace import router, show_case
 from api.workspace_forms import api_answer, as_fastapi, form_fields, refusal_text
@@ -67,7 +68,7 @@ def _page(request: Request, services: Services, actor: Actor, given: dict[str, s
         "channels": [c.value for c in Channel], "natures": [n.value for n in Nature],
         "categories": policy.categories, "tiers": policy.priority.tiers, "month": f"{datetime.now(UTC):%Y-%m}",
         "suggestions": None, "duplicate_of": None, "repeat_of": [], "refusal": None, **shown,
-    }, status_code=status_code)
+    }, status_code=status_code, own_script=True)
 
 
 @router.get("/intake", response_class=HTMLResponse, responses=PAGE_RESPONSES)
@@ -135,3 +136,25 @@ async def intake_posted(request: Request, services: ServicesDep) -> Response:
     if filed.replayed:
         notice += " (this form was filed before: the same case, nothing filed twice)"
     return await show_case(request, services, actor, filed.complaint_id, notice=notice)
+
+
+SCRIPT = Path(__file__).parent / "static" / "workspace_intake.js"
+
+
+@router.get("/intake.js", include_in_schema=False)
+async def intake_script() -> Response:
+    """The intake page's one script (same origin, as its CSP allows)."""
+    return secured(Response(SCRIPT.read_bytes(), media_type="text/javascript"))
+
+
+@router.post("/intake/suggestions", response_class=HTMLResponse)
+async def suggestions_fragment(request: Request, services: ServicesDep) -> Response:
+    """The suggestions list for the form as typed so far: what the intake page's script asks for."""
+    actor = page_actor(request, services, Permission.FILE_COMPLAINT)
+    if isinstance(actor, Response):
+        return actor
+    given = form_fields(await request.body())
+    if not form_token_holds(request, services, given.get("csrf", "")):
+        return secured(Response("this form's token is missing or stale (CSRF)", status_code=403))
+    return render(request, "workspace_suggestions.html",
+                  {"suggestions": await suggestions_for(services, actor, given)})

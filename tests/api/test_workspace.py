@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from sqlmodel import Session
+
+from readmodel.tables import ComplaintRow
 from rules.calendar import WorkingCalendar
 from rules.policy import PolicyFile
 from settings import ROOT
@@ -48,6 +52,16 @@ async def test_my_work_lists_overdue_first_then_high_priority_then_soonest_due_a
     with_clocks(stack.read_model, "V2", now, [clock("first_contact", now - timedelta(minutes=10),
                                                     overdue=now - timedelta(minutes=10))], complainant=vip)
 
+    # O2's solution clock has had its warning before the breach (the policy's `warnings`, as the workflow writes it)
+    with Session(stack.read_model.engine) as session:
+        row = session.get(ComplaintRow, "O2")
+        assert row is not None
+        row.clocks = [{**c, "warnings": [{"fraction": 0.75, "at": c["due"], "at_local": "", "notify": "supervisor",
+                                          "warned_at": now.isoformat(), "told": True}]} if c["name"] == "solution" else c
+                      for c in row.clocks]
+        session.add(row)
+        session.commit()
+
     page = await stack.http.get("/workspace", headers=auth("front_seat"))
 
     assert page.status_code == 200, page.text
@@ -56,6 +70,7 @@ async def test_my_work_lists_overdue_first_then_high_priority_then_soonest_due_a
     # O6 is closed; the tickets E1–E3 are addressed to gd and zj, not to the call centre.
     assert ids(page) == ["V2", "O3", "O7", "V1", "O1", "O2", "O4", "O5"]
     assert re.search(r'<tr data-id="O3" data-kind="complaint" class="overdue">', page.text)
+    assert re.search(r'<tr data-id="O2" data-kind="complaint" class="due-soon">', page.text)  # warned: marked
     # four a page: the same order cut in pages of 4
     first = await stack.http.get("/workspace?page_size=4", headers=auth("front_seat"))
     second = await stack.http.get("/workspace?page_size=4&page=2", headers=auth("front_seat"))
@@ -79,7 +94,7 @@ async def test_a_clock_counts_down_in_working_time_on_the_calendar_of_the_unit_t
 
     page = await stack.http.get("/workspace", headers=auth("front_seat"))
 
-    shown = due.astimezone(__import__("zoneinfo").ZoneInfo(spec.time_zone)).strftime("%a %H:%M")
+    shown = due.astimezone(ZoneInfo(spec.time_zone)).strftime("%a %H:%M")
     assert f"due in 1 h 20 min of working time, {shown}" in page.text
 
 
@@ -166,6 +181,14 @@ async def test_filing_from_the_form_warns_of_a_duplicate_first_and_files_once(st
             "complainant.name": "Li Na", "complainant.phone": "13800138000", "complainant.tier": "standard",
             "tracking_number": "EX7000000001CN", "category": "delay", "nature": "complaint",
             "description": "The parcel has not moved for three days."}
+
+    # the page loads its own script (suggestions as the agent types), and that script's fetch wants the token too
+    assert "script-src 'self'" in intake.headers["Content-Security-Policy"]
+    typed = {"description": form["description"], "category": "delay"}
+    assert (await stack.http.post("/workspace/intake/suggestions", data=typed, headers=auth("front_seat"))).status_code == 403
+    suggested = await stack.http.post("/workspace/intake/suggestions", data={**typed, "csrf": fields["csrf"]},
+                                      headers=auth("front_seat"))
+    assert suggested.status_code == 200 and "No solved case shares these words." in suggested.text  # none closed yet
 
     first = await stack.http.post("/workspace/intake", data={**form, "step": "file"}, headers=auth("front_seat"))
     again = await stack.http.post("/workspace/intake", data={**form, "step": "file"}, headers=auth("front_seat"))

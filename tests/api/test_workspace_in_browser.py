@@ -106,6 +106,8 @@ async def test_a_complaint_goes_from_the_intake_form_to_its_closing_through_the_
             agent_context, agent = await logged_in(browser, address, "front_seat")
             elsewhere: list[str] = []
             agent.on("request", lambda r: None if r.url.startswith(address) else elsewhere.append(r.url))
+            console: list[str] = []  # a CSP violation is reported here
+            agent.on("console", lambda m: console.append(m.text))
 
             # The front seat files the call from the intake form: checked first, then filed.
             await agent.click("text=File a complaint")
@@ -181,7 +183,14 @@ async def test_a_complaint_goes_from_the_intake_form_to_its_closing_through_the_
             assert abs(widths["drawn"] - widths["cjk"]) < 0.1 * widths["em"], widths
             assert abs(widths["cjk"] - widths["box"]) > 0.2 * widths["em"], widths
 
+            # A new call: the solved case is suggested as the agent types (the page's own script), no Check pressed.
+            await agent.click("text=File a complaint")
+            await agent.type("#in-description", "快递三天没有更新", delay=20)
+            await agent.wait_for_selector(f'#suggestion-list li[data-id="{cid}"]')
+            assert "快递员漏派" in await text(agent, f'#suggestion-list li[data-id="{cid}"]')  # its solution
+
             assert elsewhere == []  # nothing fetched from anywhere but the app
+            assert not [m for m in console if "Content Security Policy" in m]  # the script and styles allowed
 
             # axe-core: no label or heading violation on My work, the case page and the intake form.
             audit_context = await browser.new_context(viewport=SCREEN, bypass_csp=True,
