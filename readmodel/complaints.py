@@ -21,6 +21,7 @@ from readmodel import knowledge, requirements
 from readmodel.tables import ComplaintRow, TimelineEventRow
 from readmodel.writes import Forward, ForwardStore, timeline_columns
 from rules.classification import Priority
+from rules.lifecycle import OPEN_STATUSES
 from rules.customer_data import normalised_phone
 from rules.repeats import EarlierComplaint
 from workflows.complaint_messages import ComplaintChange
@@ -37,7 +38,7 @@ class ComplaintFilter:
     unit: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
-    open_only: bool = False  # every status but closed (a workspace's inbox)
+    open_only: bool = False  # open to steps (rules/lifecycle.py OPEN_STATUSES): a workspace's inbox
     as_of: datetime | None = None  # the instant `sort='due'` judges a clock overdue at
 
 
@@ -119,7 +120,7 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
         if flt.received_to is not None:
             conditions.append(ComplaintRow.received_at < flt.received_to)
         if flt.open_only:
-            conditions.append(ComplaintRow.status != "closed")
+            conditions.append(ComplaintRow.status.in_([s.value for s in OPEN_STATUSES]))  # type: ignore[attr-defined]
         order = _order(sort, descending, flt.as_of)
         with Session(self.engine) as session:
             total = session.exec(select(func.count()).select_from(ComplaintRow).where(*conditions)).one()
