@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # one each process draws its own, and its sessions end when it stops.
     session_secret: SecretStr | None = None
     session_hours: float = Field(default=8, gt=0, le=24 * 30)
+    # Satisfaction survey links (api/surveys.py): signed with this secret (else SESSION_SECRET, else one drawn
+    # per process: links then die with it), at this address as the customer's phone reaches the API.
+    survey_secret: SecretStr | None = None
+    survey_public_url: str | None = None
     # Notifications: email over SMTP, SMS through an HTTP gateway (a channel without one is skipped).
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -69,6 +73,12 @@ class Settings(BaseSettings):
             return self.temporal_ui_public_url.rstrip("/")
         host = self.temporal_address.rsplit(":", 1)[0]
         return f"http://{host}:{self.temporal_ui_port}"
+
+    @property
+    def survey_url(self) -> str:
+        if self.survey_public_url:
+            return self.survey_public_url.rstrip("/")
+        return f"http://{self.api_host}:{self.api_port}"
 
     @property
     def payload_key_ring_path(self) -> Path:

@@ -14,7 +14,7 @@ from api.metrics import install_metrics
 from api.errors import document_error_statuses, install_error_handlers
 from api.limits import UnicodeBodies
 from api.routers import (audit, calendars, complaints, contacts, customers, dashboard, dispatches, exports, judgements,
-                         knowledge, measures, reports, requirements)
+                         knowledge, measures, reports, requirements, surveys)
 from api import workspace, workspace_intake  # noqa: F401  (workspace_intake adds its pages to workspace.router)
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     app.include_router(exports.router)
     app.include_router(dashboard.router)  # HTML pages for a browser (api/pages.py: logging in)
     app.include_router(pages.router)  # POST /login, /logout
+    app.include_router(surveys.router)  # POST /complaints/{id}/callback-survey
+    app.include_router(surveys.pages)  # the customer's survey page: GET and POST /survey/{token}
     app.include_router(workspace.router)  # the workspace pages: My work, the case page, its forms, intake
 
     @app.get("/healthz", tags=["operations"])

@@ -1,6 +1,6 @@
 """The read model's database (SQLite file by default, PostgreSQL by URL), its schema, and its
 stores, one per capability: `read_model.complaints`, `.dispatches`, `.contacts`, `.judgements`,
-`.outbox`, `.knowledge`, `.requirements`, `.claims` (intake's keys), `.audit`, each on the one engine and writer mutex."""
+`.outbox`, `.knowledge`, `.requirements`, `.claims` (intake's keys), `.audit`, `.surveys`, each on the one engine and writer mutex."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from readmodel.judgements import JudgementStore
 from readmodel.knowledge import KnowledgeBase
 from readmodel.outbox import Outbox
 from readmodel.requirements import RequirementStore
+from readmodel.surveys import SurveyLinks
 
 __all__ = ["ReadModel", "make_engine"]
 
@@ -40,6 +41,7 @@ class ReadModel:
         self.requirements = RequirementStore(self.engine, self._write_lock)
         self.claims = IntakeClaims(self.engine, self._write_lock)
         self.audit = AuditLog(self.engine, self._write_lock)
+        self.surveys = SurveyLinks(self.engine, self._write_lock)
 
     @property
     def write_lock(self) -> Any:

@@ -362,3 +362,23 @@ class AuditRow(SQLModel, table=True):
     what: str  # which data, e.g. "complainant.phone", "complaints.csv (312 rows)", "12 payloads"
     case_id: str | None = Field(default=None, index=True)
     reason: str | None = None  # as the actor gave it
+
+
+class SurveyLinkRow(SQLModel, table=True):
+    """A satisfaction survey link texted to a customer (rules/survey.py): taken once, by the one
+    request that sets `used_at` while it is empty (compare-and-set), whichever API replica it reaches.
+    The token itself is never stored, only its digest."""
+
+    __tablename__ = "survey_link"
+
+    id: str = Field(primary_key=True)  # the link id, the token's first part
+    token_digest: str = Field(unique=True)  # sha256 of the whole signed token
+    complaint_id: str = Field(index=True)
+    handling_round: int | None = None  # the round it was sent for (None until the workflow sent it)
+    issued_by: str  # the handler's actor id
+    issued_at: datetime = _instant(nullable=False, index=True)
+    expires_at: datetime | None = _instant(nullable=True)  # set by the workflow when it sent the text
+    used_at: datetime | None = _instant(nullable=True)  # the answer taken (or refused by the case)
+    rating: int | None = None  # 1-5
+    satisfied: bool | None = None  # by the policy's satisfied_ratings
+    outcome: str | None = None  # "recorded", or why the case refused the answer

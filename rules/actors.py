@@ -20,7 +20,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # read-only
     OPERATIONS = "operations"
     DUTY_MANAGER = "duty_manager"  # 值班经理: a level-1 complaint's red alert goes straight to them (DOMAIN §3)
-    CUSTOMER = "customer"  # the complainant, only ever as the recipient of a progress text; no token has it
+    CUSTOMER = "customer"  # the complainant: texted, and the author of a survey link's answer; no token has it
 
 
 class Permission(StrEnum):

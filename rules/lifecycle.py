@@ -45,6 +45,7 @@ class ComplaintAction(StrEnum):
     COMPLETE_ACTION = "complete_action"
     ACTION_OVERDUE = "action_overdue"
     LINK_DUPLICATE = "link_duplicate"
+    SEND_CALLBACK_SURVEY = "send_callback_survey"  # the call-back asked for by a texted survey link
 
 
 S, A = ComplaintStatus, ComplaintAction

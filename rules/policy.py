@@ -23,6 +23,7 @@ from rules.customer_clocks import ELAPSED_CLOCKS, OPINION
 from rules.judgement import JudgementRules, arbitration_deadline, response_deadline, response_reminder
 from rules.keywords import Keywords
 from rules.org_chart import OrgChart, UnitKind
+from rules.survey import SurveyRules
 
 PositiveHours = Annotated[float, Field(gt=0)]
 PositiveMinutes = Annotated[int, Field(gt=0)]
@@ -251,6 +252,7 @@ class Policy(_Strict):
     targets: dict[str, Annotated[float, Field(ge=0, le=1)]]
     report: ReportRules = ReportRules()
     retention: RetentionRules = RetentionRules()
+    callback_survey: SurveyRules = SurveyRules()  # the call-back by survey link (DOMAIN §5)
     calendars: Annotated[dict[str, CalendarSpec], Field(min_length=1)]
     units: Annotated[dict[str, Unit], Field(min_length=1)]
     permissions: dict[Permission, list[Role]]

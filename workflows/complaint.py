@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -30,12 +30,14 @@ with workflow.unsafe.imports_passed_through():
                                        first_contact_refusal, opening_clocks, opinion_clock, progress_interval,
                                        raises_red_alert, runs_from)
     from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
+    from rules.survey import link_refusal, sending_refusal, survey_text
     from workflows.case import SYSTEM_ACTOR, CaseSearch, Patches, built_in, case_of, refuse
     from workflows.clocks import Clock, ClockKind, ClockWatcher, clock_started_detail
     from workflows.complaint_messages import (
         RECORD_CHANGES_ACTIVITY,
         AgreePlan,
         AnswerAtFirstContact,
+        CallbackSurveyLink,
         CloseUnresolvable,
         complaint_workflow_id,
         ComplaintCarryOver,
@@ -57,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         RecordFirstContact,
         RecordProgressUpdate,
         Resolve,
+        SendCallbackSurvey,
         TakeIntoHandling,
         TimelineEntry,
     )
@@ -171,6 +174,7 @@ class ComplaintWorkflow:
         self._meeting_recorded = False
         self._plan: list[PlanAction] = []
         self._linked_duplicates: list[str] = []
+        self._surveys: dict[str, CallbackSurveyLink] = {}  # survey links sent and not yet answered, by id
         self._notices: list[asyncio.Task[Any]] = []
         self._runs = 0
         if filing.resumed is not None:
@@ -288,14 +292,57 @@ class ComplaintWorkflow:
     @workflow.update
     @after_opening
     async def record_callback(self, req: RecordCallback) -> ComplaintState:
-        """Satisfaction call-back: satisfied closes; dissatisfied reopens for another round."""
+        """Satisfaction call-back: satisfied closes; dissatisfied reopens for another round. By phone,
+        or the customer's answer through a survey link (`survey_link`, with the rating)."""
         action = _callback_action(req)
-        detail = {"satisfied": req.satisfied, "customer_words": req.customer_words}
+        detail: dict[str, Any] = {"satisfied": req.satisfied, "customer_words": req.customer_words}
+        if req.survey_link is not None:
+            self._check_survey_answer(req.survey_link)
+            detail |= {"via": "survey_link", "link_id": req.survey_link, "rating": req.rating}
+        self._surveys.clear()  # called back: no link sent so far takes an answer any more
         return await self._transition(action, req.actor, detail)
 
     @record_callback.validator
     def _check_record_callback(self, req: RecordCallback) -> None:
+        if req.survey_link is not None:
+            self._check_survey_answer(req.survey_link)
         self._check(_callback_action(req))
+
+    @workflow.update
+    @after_opening
+    async def send_callback_survey(self, req: SendCallbackSurvey) -> CallbackSurveyLink:
+        """The call-back asked for by text (DOMAIN §5): the customer gets a link to rate the handling;
+        their answer comes back as record_callback, for this round only, until the link expires."""
+        if (sent := self._surveys.get(req.link_id)) is not None:
+            return sent  # the same request again: sent once
+        self._check_survey_owed()
+        now = workflow.now()
+        self._surveys[req.link_id] = link = CallbackSurveyLink(
+            link_id=req.link_id, handling_round=self._handling_round, sent_at=now,
+            expires_at=now + timedelta(hours=req.link_hours))
+        self._notify_customer(f"callback-survey-{req.link_id}", "How did we do?",
+                              survey_text(self._filing.complaint_id, req.url, req.link_hours))
+        detail = {"link_id": req.link_id, "handling_round": link.handling_round, "expires_at": link.expires_at.isoformat()}
+        await self._commit(self._change(ComplaintAction.SEND_CALLBACK_SURVEY, req.actor, detail))
+        return link
+
+    @send_callback_survey.validator
+    def _check_send_callback_survey(self, req: SendCallbackSurvey) -> None:
+        if req.link_id not in self._surveys:
+            self._check_survey_owed()
+
+    def _check_survey_owed(self) -> None:
+        if reason := sending_refusal(self._status):
+            refuse(reason, self._status.value)
+
+    def _check_survey_answer(self, link_id: str) -> None:
+        link = self._surveys.get(link_id)
+        if link is None:
+            refuse("this link can no longer be answered: the call-back was made", self._status.value)
+        if reason := link_refusal(status=self._status, handling_round=self._handling_round,
+                                  link_round=link.handling_round, expires_at=link.expires_at,
+                                  now=workflow.now(), used=False):
+            refuse(reason, self._status.value)
 
     @workflow.update
     @after_opening
@@ -907,6 +954,7 @@ class ComplaintWorkflow:
             missed_clocks=self._missed_clocks, progress_updates=self._progress_updates,
             dispatches_raised=self._dispatches_raised, finished_dispatches=self._finished_dispatches,
             complex_case=self._complex, meeting_recorded=self._meeting_recorded, plan=self._plan,
+            callback_surveys=list(self._surveys.values()),
             linked_duplicates=self._linked_duplicates, runs=self._runs + 1,
         )
 
@@ -921,6 +969,7 @@ class ComplaintWorkflow:
         self._complex, self._meeting_recorded = carried.complex_case, carried.meeting_recorded
         self._plan = list(carried.plan)
         self._linked_duplicates = list(carried.linked_duplicates)
+        self._surveys = {s.link_id: s for s in carried.callback_surveys}
         self._runs = carried.runs
         self._written_seq = carried.seq  # everything before the new run was written by the last one
         self._customer_clocks = True  # only cases on this version continue as new

@@ -106,7 +106,27 @@ class ConfirmWithCustomer(CustomerConfirmation, ByActor):
 
 
 class RecordCallback(SatisfactionCallback, ByActor):
-    pass
+    # Answered through a survey link (rules/survey.py): the link and the customer's rating 1-5.
+    survey_link: str | None = None
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+
+
+class SendCallbackSurvey(ByActor):
+    """The call-back asked for by text: the customer is sent the survey link the API made and signed.
+    The link goes into the text only, never onto the timeline."""
+
+    link_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+    url: Annotated[str, Field(min_length=1, max_length=500)]
+    link_hours: Annotated[float, Field(gt=0)]  # the policy's callback_survey.link_hours
+
+
+class CallbackSurveyLink(BaseModel):
+    """A survey link sent for one round of handling: the workflow takes its answer until it expires."""
+
+    link_id: str
+    handling_round: int
+    sent_at: datetime
+    expires_at: datetime
 
 
 class CloseUnresolvable(UnresolvableClosure, ByActor):
@@ -395,6 +415,7 @@ class ComplaintCarryOver(BaseModel):
     plan: list[PlanAction]
     linked_duplicates: list[str]
     runs: int  # how many runs came before this one
+    callback_surveys: list[CallbackSurveyLink] = []  # survey links sent and not yet answered
 
 
 ComplaintFiling.model_rebuild()

@@ -17,6 +17,7 @@ from api.dependencies import RATE_LIMITED, PageQuery, Services, ServicesDep, req
 from api.errors import invalid_field
 from api.intake import ComplaintCreated, classification_of
 from api.reveals import Reason, reveal_once
+from api.routers.surveys import CallbackSurveyView, surveys_of
 from api.steps import Step, add_steps
 from api.timelines import TimelineEvent
 from readmodel.complaints import SORTABLE, ComplaintFilter
@@ -107,6 +108,7 @@ class ComplaintDetail(ComplaintSummary):
     repeat_of: list[str]  # the earlier, closed complaints of the same customer or parcel
     timeline: list[TimelineEvent]
     judgements: list[JudgementView] = []  # responsibility judgements (DOMAIN §7), from closing on
+    callback_surveys: list[CallbackSurveyView] = []  # survey links sent for the call-back (DOMAIN §5)
 
 
 class ComplaintPage(BaseModel):
@@ -243,7 +245,8 @@ async def get_complaint(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
     judgements = await run_in_threadpool(services.read_model.judgements.of_complaint, complaint_id)
-    return _detail(*found, services).model_copy(update={"judgements": judgements})
+    return _detail(*found, services).model_copy(update={
+        "judgements": judgements, "callback_surveys": await surveys_of(services, complaint_id)})
 
 
 class RevealRequest(BaseModel):

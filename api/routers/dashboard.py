@@ -4,7 +4,7 @@ into the Temporal Web UI. Plain server-rendered HTML (no script); log in as api/
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -60,9 +60,12 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
                    for d in read_model.dispatches.matching(escalated_only=True, open_only=True, now=now)]
     today = Period.parse(PeriodKind.DAY, now.astimezone(zone).date().isoformat())
     measures = [overall(m) for m in figures(read_model, policy, today, None, now)]
+    midnight = datetime.combine(today.first_day, time(0), zone)
+    surveys = read_model.surveys.tally(now, since=midnight)  # the call-back by survey link (DOMAIN §5)
     return {
         "organisation": policy.organisation, "now": local_time(now, zone), "today": today.label,
         "open_total": sum(buckets.values()), "buckets": buckets, "upcoming": upcoming, "overdue": overdue,
+        "surveys": surveys,
         "escalations": escalations, "measures": measures, "month": f"{now.astimezone(zone):%Y-%m}",
         "due_chart": bar_chart("open-by-due", "Open complaints by next due instant", [
             Bar(name, n, str(n), "bad" if name == "overdue" and n else "plain") for name, n in buckets.items()]),

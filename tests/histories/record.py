@@ -409,6 +409,32 @@ SCENARIOS = (_reopened_then_closed, _first_contact_overdue, _dispatch_returned_t
              _new_failure_mode_missed_then_handed_over)
 
 
+async def _callback_survey_answered(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16 item 4: the call-back by survey link, answered dissatisfied (reopened); in the next
+    # round a link is sent again, the customer phoned first, and closed satisfied by the agent.
+    from workflows.complaint_messages import SendCallbackSurvey
+
+    case = await start(env, filing(await env.get_current_time()), queue)
+    await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    for round_, link_id in enumerate(("survey-link-round-0", "survey-link-round-1")):
+        await case.execute_update(ComplaintWorkflow.resolve, Resolve(actor=AGENT, solution="redelivered"))
+        await case.execute_update(ComplaintWorkflow.confirm_with_customer, ConfirmWithCustomer(
+            actor=AGENT, message="done", medium="sms"))
+        await case.execute_update(ComplaintWorkflow.send_callback_survey, SendCallbackSurvey(
+            actor=AGENT, link_id=link_id, url=f"http://127.0.0.1:8000/survey/{link_id}.signature", link_hours=48))
+        await env.sleep(timedelta(hours=1))
+        customer = AGENT.model_copy(update={"id": "customer-survey", "role": "customer"})
+        answer = RecordCallback(actor=customer, satisfied=False, customer_words="still broken", survey_link=link_id,
+                                rating=2) if round_ == 0 else RecordCallback(actor=AGENT, satisfied=True,
+                                                                             customer_words="fine now")
+        await case.execute_update(ComplaintWorkflow.record_callback, answer)
+    await case.result()
+    save(f"{version}_callback_survey_answered", case.id, await case.fetch_history())
+
+
+SCENARIOS += (_callback_survey_answered,)  # issue #16 item 4
+
+
 async def record(version: str, only: str = "") -> None:
     """Each scenario on a time-skipping server of its own: the Java test server can stall (or refuse a
     workflow task with "invalid history builder state") once an earlier scenario's children ended."""
