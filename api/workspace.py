@@ -30,7 +30,7 @@ from rules.actors import Actor, Permission
 from rules.calendar import WorkingCalendar
 from rules.customer_data import RevealableField
 from rules.escalation import urgent_review_unit
-from rules.lifecycle import ComplaintStatus
+from rules.lifecycle import OPEN_STATUSES, ComplaintStatus
 from workflows.clocks import Clock
 from workflows.judgement_messages import JudgementView
 
@@ -240,7 +240,7 @@ async def my_work_page(
                                ("level", level), ("page_size", page_size if page_size != PAGE_SIZE else None)) if v}
     return render(request, "workspace_inbox.html", {
         "actor": actor, "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // page_size)),
-        "filters": flt, "query": query, "statuses": [s.value for s in ComplaintStatus if s is not ComplaintStatus.CLOSED],
+        "filters": flt, "query": query, "statuses": [s.value for s in ComplaintStatus if s in OPEN_STATUSES],
         "categories": services.policy.categories, "month": f"{now:%Y-%m}",
     })
 
