@@ -233,15 +233,18 @@ def sms_gateway() -> Iterator[dict[str, Any]]:
         server.server_close()
 
 
-async def wait_for_api(http: httpx.AsyncClient) -> None:
-    for _ in range(150):
+async def wait_for_api(http: httpx.AsyncClient, timeout: float = 180) -> None:
+    """Until the API answers: by the clock, since its start (imports, the policy, jieba's dictionary)
+    takes a minute or more on a slow, busy machine."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         try:
             if (await http.get("/healthz")).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         await asyncio.sleep(0.2)
-    raise SystemExit("the API did not answer /healthz")
+    raise SystemExit(f"the API did not answer /healthz within {timeout:.0f} s")
 
 
 async def in_lanes(count: int, one: Callable[[int], Awaitable[None]], lanes: int = LANES) -> float:

@@ -34,7 +34,7 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench._stack import DATABASES, cpu_seconds, embedded_stack
+from bench._stack import DATABASES, cpu_seconds, embedded_stack, wait_for_api
 
 CONCURRENCY = 16
 WARM_UP = 30
@@ -92,19 +92,6 @@ class CpuMeter:
 
     def per_item_ms(self, items: int) -> dict[str, float]:
         return {name: round(seconds * 1000 / items, 2) for name, seconds in self.used.items()}
-
-
-async def wait_for_api(http: httpx.AsyncClient, timeout: float = 180) -> None:
-    """The API answers once its process has imported everything: minutes on a slow, busy machine."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if (await http.get("/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.2)
-    raise SystemExit(f"the API did not answer /healthz within {timeout:.0f} s")
 
 
 async def measure(settings, complaints: int, pids: dict[str, int]) -> dict:  # type: ignore[no-untyped-def]
