@@ -294,16 +294,26 @@ async def show_case(request: Request, services: Services, actor: Actor, complain
         **context, "notice": notice, "refusal": refusal, "revealed": revealed}, status_code=status_code)
 
 
-@router.post("/{on}/{case_id}/{name}", response_class=HTMLResponse)
-async def take_form_step(on: str, case_id: str, name: str, request: Request, services: ServicesDep) -> Response:
-    """A form's step (api/workspace_forms.py); the case page again, with the notice or the API's refusal."""
-    actor = page_actor(request, services, Permission.READ_COMPLAINTS)
+async def posted_form(request: Request, services: Services, permission: Permission) -> tuple[Actor, dict[str, str]] | Response:
+    """The actor and the fields of a posted form, or the page to answer instead: the log-in form, the
+    refusal, or a 403 when the form lacks the page's CSRF token."""
+    actor = page_actor(request, services, permission)
     if isinstance(actor, Response):
         return actor
     given = form_fields(await request.body())
     if not form_token_holds(request, services, given.get("csrf", "")):
         return render(request, "refused.html", {"actor": actor, "message":
                       "this form's token is missing or stale (CSRF): reload the page and submit it again"}, status_code=403)
+    return actor, given
+
+
+@router.post("/{on}/{case_id}/{name}", response_class=HTMLResponse)
+async def take_form_step(on: str, case_id: str, name: str, request: Request, services: ServicesDep) -> Response:
+    """A form's step (api/workspace_forms.py); the case page again, with the notice or the API's refusal."""
+    posted = await posted_form(request, services, Permission.READ_COMPLAINTS)
+    if isinstance(posted, Response):
+        return posted
+    actor, given = posted
     outcome = await submit(services, actor, on, case_id, name, given)
     if outcome.complaint_id is None:
         return render(request, "refused.html", {"actor": actor, "message": outcome.refusal}, status_code=outcome.status)

@@ -20,10 +20,10 @@ from pydantic import ValidationError
 
 from api.dependencies import Services, ServicesDep, require, within_intake_rate
 from api.intake import intake_warnings, request_seed
-from api.pages import PAGE_RESPONSES, form_token, form_token_holds, page_actor, render, secured
+from api.pages import PAGE_RESPONSES, form_token, page_actor, render, secured
 from api.routers import complaints, knowledge
-from api.workspace import router, show_case
-from api.workspace_forms import api_answer, as_fastapi, form_fields, refusal_text
+from api.workspace import posted_form, router, show_case
+from api.workspace_forms import api_answer, as_fastapi, refusal_text
 from rules.actors import Actor, Permission
 from rules.intake import Channel, ComplaintIntake, Nature
 
@@ -96,13 +96,10 @@ async def suggestions_for(services: Services, actor: Actor, given: dict[str, str
 async def intake_posted(request: Request, services: ServicesDep) -> Response:
     """`step=check`: the suggestions and the duplicate / repeat warning; `step=file`: files, after that
     warning has been shown once (then `confirmed`)."""
-    actor = page_actor(request, services, Permission.FILE_COMPLAINT)
-    if isinstance(actor, Response):
-        return actor
-    given = form_fields(await request.body())
-    if not form_token_holds(request, services, given.get("csrf", "")):
-        return render(request, "refused.html", {"actor": actor, "message":
-                      "this form's token is missing or stale (CSRF): reload the page and submit it again"}, status_code=403)
+    posted = await posted_form(request, services, Permission.FILE_COMPLAINT)
+    if isinstance(posted, Response):
+        return posted
+    actor, given = posted
     suggestions = await suggestions_for(services, actor, given)
     try:
         intake = ComplaintIntake.model_validate(intake_data(given))
@@ -150,11 +147,9 @@ async def intake_script() -> Response:
 @router.post("/intake/suggestions", response_class=HTMLResponse)
 async def suggestions_fragment(request: Request, services: ServicesDep) -> Response:
     """The suggestions list for the form as typed so far: what the intake page's script asks for."""
-    actor = page_actor(request, services, Permission.FILE_COMPLAINT)
-    if isinstance(actor, Response):
-        return actor
-    given = form_fields(await request.body())
-    if not form_token_holds(request, services, given.get("csrf", "")):
-        return secured(Response("this form's token is missing or stale (CSRF)", status_code=403))
+    posted = await posted_form(request, services, Permission.FILE_COMPLAINT)
+    if isinstance(posted, Response):
+        return posted
+    actor, given = posted
     return render(request, "workspace_suggestions.html",
                   {"suggestions": await suggestions_for(services, actor, given)})
