@@ -17,8 +17,9 @@ from rules.calendar import WorkingCalendar
 from rules.policy import PolicyFile
 from settings import ROOT
 from tests.conftest import Stack, auth
-from tests.factories import complaint_body
+from tests.factories import complaint_body, urgent_body
 from tests.readmodel.test_dashboard import an_open_desk, clock, with_clocks
+from tests.waiting import eventually
 
 POLICY = PolicyFile(ROOT / "policies" / "express_carrier.yaml").current()
 
@@ -222,3 +223,66 @@ async def test_the_case_page_reveals_one_field_audited(stack: Stack) -> None:
     audit = (await stack.http.get("/audit", headers=auth("auditor"))).json()["items"]
     assert [(a["action"], a["what"], a["case_id"], a["reason"]) for a in audit] == [
         ("reveal", "complainant.phone", cid, "calling back")]
+
+
+async def test_an_urgent_ticket_waits_in_the_urgent_groups_work_until_reviewed_then_in_the_offices(stack: Stack) -> None:
+    answer = await stack.http.post("/complaints", json=urgent_body(), headers=auth("front_seat"))  # a passport: urgent
+    cid = answer.json()["complaint_id"]
+    case = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("front_seat"))
+    taken = await stack.http.post(f"/workspace/complaints/{cid}/take_into_handling",
+                                  data=csrf_and_key(case, "take_into_handling"), headers=auth("front_seat"))
+    raised = await stack.http.post(f"/workspace/complaints/{cid}/ticket", headers=auth("front_seat"), data={
+        **csrf_and_key(taken, "ticket"), "assisting_unit": "gd", "instruction": "find the parcel", "priority": ""})
+    did = re.search(r"(dispatch-\S+) raised", raised.text).group(1)  # type: ignore[union-attr]
+
+    # an urgent complaint's ticket is urgent: the urgent-item group reviews it first (DOMAIN §4)
+    group = await stack.http.get("/workspace", headers=auth("urgent_group"))
+    assert ids(group) == [did] and f'<tr data-id="{did}" data-kind="review"' in group.text
+    assert ids(await stack.http.get("/workspace", headers=auth("regional_cs"))) == []  # not the office's yet
+    reviewing = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("urgent_group"))
+    assert steps_shown(reviewing) == ["review"]
+    reviewed = await stack.http.post(f"/workspace/dispatches/{did}/review", headers=auth("urgent_group"), data={
+        **csrf_and_key(reviewing, "review"), "confirm": "true", "reason": "a passport, the flight is on Friday"})
+    assert reviewed.status_code == 200 and "Done: Urgent review" in reviewed.text
+
+    office = await stack.http.get("/workspace", headers=auth("regional_cs"))  # Guangdong customer service
+    assert ids(office) == [did] and "of working time" in office.text  # on the office's calendar
+    assert re.search(rf'<tr data-id="{did}" data-kind="dispatch"[^>]*>.*?<span class="tag high">high</span>', office.text, re.S)
+    assert ids(await stack.http.get("/workspace", headers=auth("urgent_group"))) == []
+
+
+async def test_the_judgement_waits_on_the_lead_office_then_on_the_responsible_office(stack: Stack) -> None:
+    cid = await filed(stack)
+    page = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("front_seat"))
+
+    async def take(role: str, on: str, target: str, name: str, **fields: str) -> httpx.Response:
+        nonlocal page
+        page = await stack.http.post(f"/workspace/{on}/{target}/{name}", headers=auth(role),
+                                     data={**csrf_and_key(page, name), **fields})
+        assert page.status_code == 200 and 'id="refusal"' not in page.text, page.text
+        return page
+
+    await take("front_seat", "complaints", cid, "take_into_handling")
+    raised = await take("front_seat", "complaints", cid, "ticket", assisting_unit="gd-gz", instruction="find it")
+    did = re.search(r"(dispatch-\S+) raised", raised.text).group(1)  # type: ignore[union-attr]
+    page = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("regional_cs"))  # Guangdong, above gd-gz
+    await take("regional_cs", "dispatches", did, "reply", finding="快递员周一漏派", failing_link="courier")
+    page = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("front_seat"))
+    await take("front_seat", "complaints", cid, "resolve", solution="redelivered on Tuesday")
+    await take("front_seat", "complaints", cid, "confirm_with_customer", message="told by text", medium="sms")
+    await take("front_seat", "complaints", cid, "record_callback", satisfied="true", customer_words="fine")
+
+    # closed with an answered ticket: a judgement, a draft the lead office (the call centre) sends (DOMAIN §7)
+    async def judgement_listed(role: str) -> list[str]:
+        return re.findall(r'<tr data-id="(judgement-[^"]+)" data-kind="judgement"', (
+            await stack.http.get("/workspace", headers=auth(role))).text)
+
+    [jid] = await eventually(stack.env, lambda: judgement_listed("front_seat"), f"no judgement of {cid} in My work")
+    page = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("front_seat"))
+    assert [s for s in steps_shown(page) if s in ("draft", "send", "accept", "appeal")] == ["draft", "send"]
+    await take("front_seat", "judgements", jid, "send", note="the courier missed it")
+    assert await judgement_listed("front_seat") == []
+    # now the responsible office's: Guangdong, the province of the answering unit
+    assert await judgement_listed("regional_cs") == [jid]
+    page = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("regional_cs"))
+    assert [s for s in steps_shown(page) if s in ("draft", "send", "accept", "appeal")] == ["accept", "appeal"]
