@@ -41,7 +41,7 @@ from rules.complex_case import completion_refusal, resolve_refusal, step_refusal
 from rules.customer_clocks import FIRST_CONTACT, SOLUTION, dispatch_refusal, extension_refusal, first_contact_refusal
 from rules.escalation import reviewing_office
 from rules.dispatch import DispatchKind
-from rules.lifecycle import TRANSITIONS, ComplaintAction, ComplaintStatus
+from rules.lifecycle import OPEN_STATUSES, TRANSITIONS, ComplaintAction, ComplaintStatus
 from rules.reply_checks import Reply
 from workflows.clocks import Clock
 from workflows.complaint_messages import ActionDone
@@ -147,7 +147,7 @@ def _complaint_forms() -> list[Form]:
              _moves(A.TAKE_INTO_HANDLING)),
         form("record_progress_update", "Progress update to the customer", (
             Input("message", "What the customer was told", "textarea"), Input("medium", "How", "select", MEDIA)),
-            lambda f, *_: f.status is not ComplaintStatus.CLOSED),
+            lambda f, *_: f.status in OPEN_STATUSES),
         form("extend_solution_clock", "Solution 4 → 8 working hours (customer told in time)", (
             Input("reason", "Reason", "textarea"), Input("medium", "How the customer was told", "select", MEDIA)),
             lambda f, *_: extension_refusal(f.status, f.clocks.get(SOLUTION), f.now) is None),
