@@ -42,6 +42,7 @@ from workflows.complaint import COMPLAINT_PATCHES, ComplaintWorkflow
 from workflows.complaint_messages import (
     ComplaintFiling,
     LinkDuplicate,
+    VipService,
     complaint_details,
     complaint_summary,
     complaint_workflow_id,
@@ -265,12 +266,14 @@ async def _file(services: Services, intake: ComplaintIntake, actor: Actor, new_i
     classification = classify(intake, policy, history)
     first_contact = deadline_for(policy, DeadlineRequest(
         unit=actor.unit, start=intake.received_at, clock=FIRST_CONTACT,
-        category=intake.category, level=classification.level,
+        category=intake.category, level=classification.level, tier=intake.complainant.tier,
     ))
+    vip = policy.vip_service
+    served_as_vip = VipService(queue=vip.queue, desk=vip.desk) if vip and policy.vip_tier(intake.complainant.tier) else None
     filing = ComplaintFiling(
         complaint_id=new_id, intake=intake, classification=classification, filed_by=actor, filed_at=now,
         lead_unit=actor.unit, first_contact=first_contact, repeat_of=repeats, built_with=list(COMPLAINT_PATCHES),
-        automatic_progress_text=policy.clocks.customer.automatic_progress_text,
+        automatic_progress_text=policy.clocks.customer.automatic_progress_text, vip=served_as_vip,
     )
     try:
         started = await _start(services, filing)
@@ -351,6 +354,9 @@ async def _link_duplicate(
 ) -> ComplaintRow | None:
     """Record the duplicate on the open case; None when that case has closed meanwhile (then the
     complaint is filed as a new one, a repeat)."""
+    merged = await run_in_threadpool(services.read_model.complaints.find, open_id)
+    if merged is not None and merged.merged_into is not None:
+        open_id = merged.merged_into  # the customer's contact on a merged case goes to its target
     handle = services.temporal.get_workflow_handle(complaint_workflow_id(open_id))
     link = LinkDuplicate(actor=actor, key=key, channel=intake.channel.value, received_at=intake.received_at,
                          channel_message_id=intake.channel_message_id)

@@ -15,6 +15,8 @@ from api.errors import document_error_statuses, install_error_handlers
 from api.limits import UnicodeBodies
 from api.routers import (audit, calendars, complaints, contacts, customers, dashboard, dispatches, exports, judgements,
                          knowledge, measures, reports, requirements, surveys)
+from api.routers import hand_over, queues
+from api.routers import pauses
 from api import workspace, workspace_intake  # noqa: F401  (workspace_intake adds its pages to workspace.router)
 from api.tokens import load_tokens
 from readmodel.store import ReadModel
@@ -61,11 +63,14 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     app.include_router(audit.router)
     app.include_router(customers.router)  # POST /customers/erasure
     app.include_router(exports.router)
+    app.include_router(pauses.router)  # POST /complaints/{id}/pause, /resume; POST /dispatches/{id}/pause, /resume
+    app.include_router(queues.router)  # GET /queues/{queue}: the VIP queue's inbox
+    app.include_router(hand_over.router)  # GET /hand-over, POST /complaints/{id}/hand-over, POST /hand-overs, /pages/hand-over
     app.include_router(dashboard.router)  # HTML pages for a browser (api/pages.py: logging in)
     app.include_router(pages.router)  # POST /login, /logout
+    app.include_router(workspace.router)  # the workspace pages: My work, the case page, its forms, intake
     app.include_router(surveys.router)  # POST /complaints/{id}/callback-survey
     app.include_router(surveys.pages)  # the customer's survey page: GET and POST /survey/{token}
-    app.include_router(workspace.router)  # the workspace pages: My work, the case page, its forms, intake
 
     @app.get("/healthz", tags=["operations"])
     def health() -> dict[str, str]:

@@ -48,6 +48,10 @@ class KnownTokens:
         """The actor a presented bearer token stands for, or None."""
         return self.actor_for_digest(token_digest(token))
 
+    def seat(self, actor_id: str) -> Actor | None:
+        """The actor with this id (a seat a case can be handed over to), or None."""
+        return next((actor for _, actor in self.by_digest if actor.id == actor_id), None)
+
     def actor_for_digest(self, digest: str) -> Actor | None:
         found = None
         presented = digest.encode("ascii", "replace")

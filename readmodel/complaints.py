@@ -23,6 +23,7 @@ from readmodel.writes import Forward, ForwardStore, timeline_columns
 from rules.classification import Priority
 from rules.lifecycle import OPEN_STATUSES
 from rules.customer_data import normalised_phone
+from rules.lifecycle import ComplaintAction
 from rules.repeats import EarlierComplaint
 from workflows.complaint_messages import ComplaintChange
 
@@ -36,6 +37,7 @@ class ComplaintFilter:
     channel: str | None = None
     tracking_number: str | None = None
     unit: str | None = None
+    queue: str | None = None  # the VIP queue (policy vip_service.queue)
     received_from: datetime | None = None
     received_to: datetime | None = None
     open_only: bool = False  # open to steps (rules/lifecycle.py OPEN_STATUSES): a workspace's inbox
@@ -105,6 +107,12 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
         with Session(self.engine) as session:
             return session.get(ComplaintRow, complaint_id)
 
+    def merged_into(self, target_id: str) -> list[str]:
+        """The complaints merged into `target_id` now (rules/merging.py), oldest first."""
+        with Session(self.engine) as session:
+            return list(session.exec(select(ComplaintRow.id).where(ComplaintRow.merged_into == target_id)
+                                     .order_by(ComplaintRow.received_at, ComplaintRow.id)).all())
+
     def search(
         self, flt: ComplaintFilter, *, offset: int, limit: int, sort: str, descending: bool
     ) -> tuple[list[ComplaintRow], int]:
@@ -115,6 +123,8 @@ class ComplaintStore(ForwardStore[ComplaintChange]):
                 conditions.append(getattr(ComplaintRow, name) == value)
         if flt.unit is not None:
             conditions.append(ComplaintRow.lead_unit == flt.unit)
+        if flt.queue is not None:
+            conditions.append(ComplaintRow.queue == flt.queue)
         if flt.received_from is not None:
             conditions.append(ComplaintRow.received_at >= flt.received_from)
         if flt.received_to is not None:
@@ -216,12 +226,22 @@ def _state_after(change: ComplaintChange) -> dict[str, Any]:
         # The dashboard reads these two through indexes: the earliest running clock, the oldest overdue one.
         state["next_due"] = min((c.due for c in change.clocks if c.running), default=None)
         state["overdue_since"] = min((c.due for c in change.clocks if c.overdue_at and not c.met_at), default=None)
+        # Due soon (issue #16) from a running clock's first warning instant until it is met or due.
+        state["due_soon_from"] = min((c.warnings[0].at for c in change.clocks if c.running and c.warnings), default=None)
+        # Paused while waiting on the customer or a third party: owes nothing, shown as paused.
+        state["paused_since"] = min((c.paused_at for c in change.clocks if c.pending and c.paused_at), default=None)
+    if entry.action is ComplaintAction.MERGE_INTO:
+        state["merged_into"] = entry.detail["into"]
+    elif entry.action in (ComplaintAction.SPLIT_OUT, ComplaintAction.MERGE_REFUSED):
+        state["merged_into"] = None
     if change.missed_clocks is not None:
         state["missed_clocks"] = change.missed_clocks
     if change.complex_case is not None:
         state["complex_case"] = change.complex_case
     if change.plan is not None:
         state["plan"] = [a.model_dump(mode="json") for a in change.plan]
+    if change.owner is not None:
+        state |= {"owner_id": change.owner.id, "owner_name": change.owner.name, "owner_unit": change.owner.unit}
     return state
 
 
@@ -264,5 +284,6 @@ def _row_from_filing(change: ComplaintChange) -> dict[str, Any]:
         "evidence": [e.model_dump(mode="json") for e in intake.evidence],
         "is_repeat": bool(filing.repeat_of),
         "repeat_of": filing.repeat_of,
+        "queue": filing.vip.queue if filing.vip is not None else None,
     }
 

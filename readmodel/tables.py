@@ -77,6 +77,8 @@ class ComplaintRow(SQLModel, table=True):
     clocks: Any = _json()  # the running and finished clocks with their due instants
     next_due: datetime | None = _instant(nullable=True, index=True)  # the earliest running clock's due instant
     overdue_since: datetime | None = _instant(nullable=True, index=True)  # the earliest overdue, unmet clock's due
+    due_soon_from: datetime | None = _instant(nullable=True, index=True)  # a running clock's earliest warning (issue #16)
+    paused_since: datetime | None = _instant(nullable=True, index=True)  # its customer clocks paused since (rules/pauses.py)
     missed_clocks: int = 0  # customer clocks missed (each told to the supervisor)
     complex_case: bool = False
     plan: Any = _json()  # a complex case's actions with owners and due dates
@@ -85,6 +87,14 @@ class ComplaintRow(SQLModel, table=True):
     # When its customer's names, phones and addresses were replaced (readmodel/retention.py): past
     # the policy's retention or at the customer's request.
     deidentified_at: datetime | None = _instant(nullable=True)
+    # The complaint this one is merged into (rules/merging.py): handled there, left out of the measures.
+    merged_into: str | None = Field(default=None, index=True)
+    # VIP service (差异化服务): the queue a VIP customer's case is routed to (policy vip_service.queue).
+    queue: str | None = Field(default=None, index=True)
+    # The seat that owns the case (took it into handling, or was handed it at shift end: 交接班).
+    owner_id: str | None = Field(default=None, index=True)
+    owner_name: str | None = None
+    owner_unit: str | None = Field(default=None, index=True)
     last_seq: int
     updated_at: datetime = _instant(nullable=False)
 
@@ -143,6 +153,13 @@ class DispatchRow(SQLModel, table=True):
     late_working_minutes: int | None = None
     returns: int = 0
     escalation_level: int = Field(default=0, index=True)
+    warn_at: datetime | None = _instant(nullable=True, index=True)  # its first warning before the due instant (issue #16)
+    warn_at_local: str | None = None
+    # Its clock's pause in force (rules/pauses.py), none when it runs.
+    paused_at: datetime | None = _instant(nullable=True, index=True)
+    pause_reason: str | None = None
+    pause_ends_by: datetime | None = _instant(nullable=True)
+    pause_ends_by_local: str | None = None
     finding: str | None = None
     failing_link: str | None = None
     replaces: str | None = None

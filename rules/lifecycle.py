@@ -4,6 +4,8 @@ received → classified → answered at first contact → closed                
                       → in handling → resolved → confirmed → call-back: satisfied → closed
                                                                       dissatisfied → in handling
 A supervisor may close any open complaint as unresolvable, with a reason.
+A supervisor may merge an open complaint into another (→ merged: its clocks stop, it takes no steps)
+and split it back out (→ the status it had); a merged complaint closes with the case it was merged into.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class ComplaintStatus(StrEnum):
     RESOLVED = "resolved"
     CONFIRMED = "confirmed"  # written confirmation sent to the customer
     CLOSED = "closed"  # 结案
+    MERGED = "merged"  # handled as part of another complaint (rules/merging.py), until split back out
 
 
 class ComplaintAction(StrEnum):
@@ -34,6 +37,7 @@ class ComplaintAction(StrEnum):
     START_CLOCK = "start_clock"
     RECORD_FIRST_CONTACT = "record_first_contact"
     CLOCK_OVERDUE = "clock_overdue"
+    CLOCK_WARNING = "clock_warning"  # a warning before a breach: the clock's owner told (issue #16)
     RAISE_DISPATCH = "raise_dispatch"
     DISPATCH_FINISHED = "dispatch_finished"
     RECORD_PROGRESS_UPDATE = "record_progress_update"  # an agent told the customer
@@ -45,11 +49,22 @@ class ComplaintAction(StrEnum):
     COMPLETE_ACTION = "complete_action"
     ACTION_OVERDUE = "action_overdue"
     LINK_DUPLICATE = "link_duplicate"
+    PAUSE_CLOCKS = "pause_clocks"  # waiting on the customer or a third party (rules/pauses.py)
+    RESUME_CLOCKS = "resume_clocks"  # by hand, or by itself at the pause's maximum
+    HAND_OVER = "hand_over"  # 交接班: the case's owner changes to another seat (rules/hand_over.py)
     SEND_CALLBACK_SURVEY = "send_callback_survey"  # the call-back asked for by a texted survey link
+    # Merge and split (rules/merging.py): on the merged complaint, then on the one it was merged into.
+    MERGE_INTO = "merge_into"
+    SPLIT_OUT = "split_out"
+    CLOSE_WITH_TARGET = "close_with_target"
+    MERGE_REFUSED = "merge_refused"  # the target could not take it after all: back as it was
+    TAKE_IN_MERGED = "take_in_merged"
+    LET_GO_SPLIT = "let_go_split"
 
 
 S, A = ComplaintStatus, ComplaintAction
-OPEN_STATUSES = frozenset(set(S) - {S.CLOSED})
+# A merged complaint is not open to steps: it is handled as part of another one.
+OPEN_STATUSES = frozenset(set(S) - {S.CLOSED, S.MERGED})
 
 # action → (states it may start from, state it leads to)
 TRANSITIONS: dict[ComplaintAction, tuple[frozenset[ComplaintStatus], ComplaintStatus]] = {
@@ -62,6 +77,10 @@ TRANSITIONS: dict[ComplaintAction, tuple[frozenset[ComplaintStatus], ComplaintSt
     A.RECORD_SATISFIED_CALLBACK: (frozenset({S.CONFIRMED}), S.CLOSED),
     A.RECORD_DISSATISFIED_CALLBACK: (frozenset({S.CONFIRMED}), S.IN_HANDLING),
     A.CLOSE_UNRESOLVABLE: (OPEN_STATUSES, S.CLOSED),
+    A.MERGE_INTO: (OPEN_STATUSES, S.MERGED),
+    A.CLOSE_WITH_TARGET: (frozenset({S.MERGED}), S.CLOSED),
+    # Splitting out (or a refused merge) leads back to the status the complaint had when merged:
+    # the workflow keeps it (rules/merging.py status_after_split).
 }
 
 

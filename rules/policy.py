@@ -23,6 +23,7 @@ from rules.customer_clocks import ELAPSED_CLOCKS, OPINION
 from rules.judgement import JudgementRules, arbitration_deadline, response_deadline, response_reminder
 from rules.keywords import Keywords
 from rules.org_chart import OrgChart, UnitKind
+from rules.pauses import PauseRules
 from rules.survey import SurveyRules
 
 PositiveHours = Annotated[float, Field(gt=0)]
@@ -136,14 +137,16 @@ class CustomerClocks(_Strict):
     # The unit that keeps a customer clock when it is not the lead office (the call centre calls
     # back): the clock runs on that unit's calendar and its miss is that unit's.
     kept_by: dict[str, str] = {}
-    # A category's value replaces the general one; a level's applies where it is stricter.
+    # A category's value replaces the general one; a level's and a customer tier's apply where stricter.
     by_category: dict[str, CustomerClockOverride] = {}
     by_level: dict[Annotated[int, Field(ge=1, le=3)], CustomerClockOverride] = {}
+    by_tier: dict[str, CustomerClockOverride] = {}  # 差异化服务: a VIP's clocks are shorter (DOMAIN §5)
 
-    def value(self, key: str, category: str | None, level: int | None) -> float:
+    def value(self, key: str, category: str | None, level: int | None, tier: str | None = None) -> float:
         chosen = getattr(self.by_category.get(category or ""), key, None) or getattr(self, key)
-        stricter = getattr(self.by_level.get(level or 0), key, None)
-        return min(chosen, stricter) if stricter is not None else chosen
+        stricter = [v for v in (getattr(self.by_level.get(level or 0), key, None),
+                                getattr(self.by_tier.get(tier or ""), key, None)) if v is not None]
+        return min([chosen, *stricter])
 
 
 class ContactKindClocks(_Strict):
@@ -225,6 +228,49 @@ class RetentionRules(_Strict):
     personal_data_days_after_closing: Annotated[int, Field(gt=0, le=3650)] = 365
 
 
+class VipServiceRules(_Strict):
+    """VIP service (差异化服务, seed 003): the tiers served as VIPs, the inbox queue their cases are
+    routed to, and the VIP desk whose manager hears of every clock a VIP case misses."""
+
+    tiers: Annotated[list[str], Field(min_length=1)]
+    queue: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")] = "vip"
+    desk: str  # a unit id: the VIP desk (its vip_desk_manager is told)
+
+
+class HandOverRules(_Strict):
+    """Shift hand-over (交接班, seed 003): how far ahead the hand-over list looks by default."""
+
+    horizon_hours: PositiveHours = 4
+
+
+class WarningRules(_Strict):
+    """Warnings before a breach (issue #16): at each fraction of a clock's working time the owner of
+    the next step (`notify` of the unit that owes the clock) is told once; the dashboard shows the
+    clock as due soon from the first."""
+
+    fractions: list[Annotated[float, Field(gt=0, lt=1)]] = []
+    notify: Role = Role.SUPERVISOR
+
+    @model_validator(mode="after")
+    def _increasing(self) -> WarningRules:
+        if self.fractions != sorted(set(self.fractions)):
+            raise ValueError("fractions: give each fraction once, in increasing order")
+        return self
+
+
+# Notices that quiet hours may hold, by kind: a clock's warning, a ladder's rung, an overdue dispatch's notice.
+NoticeKind = Literal["warning", "escalation", "overdue"]
+QuietHoursExemption = Literal["urgent", "level_1"]
+
+
+class QuietHoursRule(_Strict):
+    """A notice of this kind to a person waits for the working hours of the unit it is addressed
+    to, unless its case is one of `unless` (urgent, level 1): those go out at once."""
+
+    held: bool = True
+    unless: list[QuietHoursExemption] = []
+
+
 class Unit(_Strict):
     name: str
     kind: UnitKind
@@ -252,7 +298,12 @@ class Policy(_Strict):
     targets: dict[str, Annotated[float, Field(ge=0, le=1)]]
     report: ReportRules = ReportRules()
     retention: RetentionRules = RetentionRules()
+    pauses: PauseRules = PauseRules()  # clock pauses while waiting on the customer or a third party (issue #16)
+    warnings: WarningRules = WarningRules()  # warnings before a breach (issue #16)
+    quiet_hours: dict[NoticeKind, QuietHoursRule] = {}  # notices held to working hours, by kind (issue #16)
     callback_survey: SurveyRules = SurveyRules()  # the call-back by survey link (DOMAIN §5)
+    vip_service: VipServiceRules | None = None  # none: every customer is served alike
+    hand_over: HandOverRules = HandOverRules()
     calendars: Annotated[dict[str, CalendarSpec], Field(min_length=1)]
     units: Annotated[dict[str, Unit], Field(min_length=1)]
     permissions: dict[Permission, list[Role]]
@@ -268,6 +319,14 @@ class Policy(_Strict):
         unknown = set(self.clocks.customer.by_category) - set(codes)
         if unknown:
             raise ValueError(f"clocks.customer.by_category: unknown categories {sorted(unknown)}")
+        for tier in self.clocks.customer.by_tier:
+            if tier not in self.priority.tiers:
+                raise ValueError(f"clocks.customer.by_tier.{tier}: unknown tier; one of {self.priority.tiers}")
+        if (vip := self.vip_service) is not None:
+            if unknown := set(vip.tiers) - set(self.priority.tiers):
+                raise ValueError(f"vip_service.tiers: unknown tiers {sorted(unknown)}")
+            if vip.desk not in self.units:
+                raise ValueError(f"vip_service.desk: unknown unit {vip.desk!r}")
         for clock, keeper in self.clocks.customer.kept_by.items():
             if keeper not in self.units:
                 raise ValueError(f"clocks.customer.kept_by.{clock}: unknown unit {keeper!r}")
@@ -327,23 +386,35 @@ class Policy(_Strict):
         keeper of its own (`clocks.customer.kept_by`)."""
         return self.clocks.customer.kept_by.get(clock or "", unit_id)
 
+    def notice_held(self, kind: str, *, urgent: bool, level: int | None) -> bool:
+        """Whether quiet hours hold a notice of this kind for a case so marked (issue #16)."""
+        rule = self.quiet_hours.get(kind)  # type: ignore[call-overload]
+        if rule is None or not rule.held:
+            return False
+        return not (("urgent" in rule.unless and urgent) or ("level_1" in rule.unless and level == 1))
+
     def calendar_of(self, unit_id: str, clock: str | None = None) -> tuple[str, CalendarSpec]:
         """The calendar of the unit that must act: every deadline runs on it (DOMAIN §5), unless the
         policy gives the clock a calendar of its own (`clocks.contact_kinds.calendars`)."""
         name = self.clocks.contact_kinds.calendars.get(clock or "") or self.units[unit_id].calendar
         return name, self.calendars[name]
 
-    def first_contact_minutes(self, category: str | None, level: int | None = None) -> float:
-        return self.clocks.customer.value("first_contact_minutes", category, level)
+    def first_contact_minutes(self, category: str | None, level: int | None = None, tier: str | None = None) -> float:
+        return self.clocks.customer.value("first_contact_minutes", category, level, tier)
 
-    def clock_rule(self, clock: str, category: str | None = None, level: int | None = None) -> DeadlineRule:
+    def vip_tier(self, tier: str) -> bool:
+        """A customer of this tier is served as a VIP (routed to the VIP queue, the VIP desk told)."""
+        return self.vip_service is not None and tier in self.vip_service.tiers
+
+    def clock_rule(self, clock: str, category: str | None = None, level: int | None = None,
+                   tier: str | None = None) -> DeadlineRule:
         """The deadline rule of a named clock; the one table from clock names to policy numbers."""
         if clock == "first_contact":
-            return WorkingHoursRule(hours=self.first_contact_minutes(category, level) / 60)
+            return WorkingHoursRule(hours=self.first_contact_minutes(category, level, tier) / 60)
         if clock == OPINION:
             return WorkingHoursRule(hours=self.clocks.customer.cross_department_opinion_minutes / 60)
         if clock in CUSTOMER_CLOCK_HOURS:
-            hours = self.clocks.customer.value(CUSTOMER_CLOCK_HOURS[clock], category, level)
+            hours = self.clocks.customer.value(CUSTOMER_CLOCK_HOURS[clock], category, level, tier)
             return ElapsedHoursRule(hours=hours) if clock in ELAPSED_CLOCKS else WorkingHoursRule(hours=hours)
         dispatch = self.clocks.dispatch
         if clock in ("direct_dispatch", "linked_dispatch", "ticket"):

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -23,22 +24,25 @@ with workflow.unsafe.imports_passed_through():
     from notifications.messages import Channel, NotifyRequest
     from rules.actors import Actor, Role
     from rules.calendar import WorkingHoursRule
+    from rules.hand_over import hand_over_refusal
     from rules.complex_case import (action_clock, action_number, completion_refusal, resolve_refusal,
                                     resolved_by_plan, step_refusal)
     from rules.customer_clocks import (CLOCKS_OF, EXTENDED_SOLUTION, FIRST_CONTACT, LABELS, OPINION, PROGRESS,
                                        SOLUTION, clocks_started, dispatch_refusal, extension_refusal,
                                        first_contact_refusal, opening_clocks, opinion_clock, progress_interval,
                                        raises_red_alert, runs_from)
-    from rules.lifecycle import ComplaintAction, ComplaintStatus, InvalidTransition, next_status
+    from rules.lifecycle import OPEN_STATUSES, ComplaintAction, ComplaintStatus, InvalidTransition, next_status
+    from rules.merging import merge_refusal, split_refusal, target_refusal
     from rules.survey import link_refusal, sending_refusal, survey_text
     from workflows.case import SYSTEM_ACTOR, CaseSearch, Patches, built_in, case_of, refuse
-    from workflows.clocks import Clock, ClockKind, ClockWatcher, clock_started_detail
+    from workflows.clocks import Clock, ClockKind, ClockWarning, ClockWatcher, clock_started_detail
     from workflows.complaint_messages import (
         RECORD_CHANGES_ACTIVITY,
         AgreePlan,
         AnswerAtFirstContact,
         CallbackSurveyLink,
         CloseUnresolvable,
+        HandOverCase,
         complaint_workflow_id,
         ComplaintCarryOver,
         ComplaintChange,
@@ -63,7 +67,9 @@ with workflow.unsafe.imports_passed_through():
         TakeIntoHandling,
         TimelineEntry,
     )
-    from workflows.deadlines import Deadline, DeadlineRequest, look_up_deadline
+    from workflows.complaint_messages import HeldClock, MergedCase, MergedDispatchFinished, MergeInto, SplitOut, TargetAnswer
+    from workflows.deadlines import (WORKING_MINUTES_ACTIVITY, Deadline, DeadlineRequest, WorkingTimeRequest,
+                                     look_up_deadline)
     from workflows.dispatch_messages import (
         RECORD_DISPATCH_CHANGES_ACTIVITY,
         dispatch_workflow_id,
@@ -80,7 +86,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.judgement import JUDGEMENT_PATCHES, JudgementWorkflow
     from workflows.judgement_messages import JudgementOpening, judgement_summary, judgement_workflow_id
     from workflows.notices import notify_beside
-    from workflows.options import READ_MODEL_WRITE
+    from workflows.clocks import done_or_due
+    from workflows.deadlines import PausedInstant
+    from workflows.pauses import (ClockPause, PauseClocks, ResumeClocks, pause_end, paused_detail, resumed_deadlines,
+                                  resumed_detail)
+    from workflows.options import CALENDAR_LOOKUP, READ_MODEL_WRITE
 
 # Patch: the first-contact deadline arrives in the input (computed at intake), not from an activity.
 DEADLINE_AT_INTAKE = "deadline-at-intake"
@@ -118,6 +128,23 @@ STEPS_AFTER_OPENING = "steps-after-opening"
 COMPLAINT_PATCHES = (DEADLINE_AT_INTAKE, CUSTOMER_CLOCKS, JUDGEMENT_AT_CLOSING, PAST_DUE_TIMER, STEPS_IN_ORDER,
                      SOLUTION_FROM_RECEIPT, RED_ALERT, PROGRESS_OWED_BY_PERSON, CROSS_DEPARTMENT_OPINION,
                      DISPATCH_ROW_AT_RAISING, STEPS_AFTER_OPENING)
+# Patch: the seat that takes a case into handling owns it; a hand-over (交接班) moves it to another seat.
+CASE_OWNER = "case-owner"
+# Patch: a VIP customer's clocks are the policy's for their tier (clocks.customer.by_tier), and a clock
+# a VIP case misses is told to the VIP desk's supervisor as well (差异化服务, seed 003).
+VIP_SERVICE = "vip-service"
+COMPLAINT_PATCHES += (CASE_OWNER, VIP_SERVICE)
+# Patch: a supervisor merges a complaint into another and splits it back out (rules/merging.py).
+MERGE = "merge"
+COMPLAINT_PATCHES += (MERGE,)
+# Patch: a running clock's warning instants (issue #16: 75 % of its working time) are watched too;
+# at each the owner of the next step is told once.
+CLOCK_WARNINGS = "clock-warnings"
+COMPLAINT_PATCHES += (CLOCK_WARNINGS,)
+# Patch: a handler pauses the running customer clocks while the case waits on the customer or a third
+# party (rules/pauses.py); they resume by hand, or by themselves at the reason's maximum.
+CLOCK_PAUSE = "clock-pause"
+COMPLAINT_PATCHES += (CLOCK_PAUSE,)
 
 Step = TypeVar("Step")
 
@@ -156,6 +183,7 @@ class ComplaintWorkflow:
         self._watcher = ClockWatcher(
             lambda: self._clocks.values(), self._clock_due, lambda: self._closed() or self._pausing,
             timer_when_past_due=lambda: built_in(PAST_DUE_TIMER, self._filing.built_with),
+            on_warning=self._clock_warning, warns=lambda: self._patches.has(CLOCK_WARNINGS),
         )
         self._opened = False  # the opening changes are taken care of; later changes may be written
         self._unwritten: list[ComplaintChange] = []  # opening changes to repeat with the next write
@@ -174,7 +202,13 @@ class ComplaintWorkflow:
         self._meeting_recorded = False
         self._plan: list[PlanAction] = []
         self._linked_duplicates: list[str] = []
+        self._merged_into: str | None = None  # the complaint this one is merged into (rules/merging.py)
+        self._status_before_merge: ComplaintStatus | None = None
+        self._held_clocks: list[HeldClock] = []  # the clocks the merge stopped, with the time they had left
+        self._merged_cases: dict[str, list[str]] = {}  # complaints merged into this one → their dispatches heard of
         self._surveys: dict[str, CallbackSurveyLink] = {}  # survey links sent and not yet answered, by id
+        self._owner: Actor | None = None  # the seat that took the case into handling, or was handed it
+        self._clock_pause: ClockPause | None = None  # the customer clocks' pause in force (rules/pauses.py)
         self._notices: list[asyncio.Task[Any]] = []
         self._runs = 0
         if filing.resumed is not None:
@@ -204,15 +238,20 @@ class ComplaintWorkflow:
         while True:
             self._pausing = False
             watcher = asyncio.create_task(self._watcher.watch())
+            pause_watcher = asyncio.create_task(self._end_pause_at_its_maximum())
             await workflow.wait_condition(lambda: self._closed() or self._fresh_history_due())
             self._pausing = True
             await watcher
+            await pause_watcher
             await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._notices_done())
             if self._closed():
                 break
             if self._fresh_history_due():
                 # A case open for weeks keeps a short history: its next run starts from the state.
                 workflow.continue_as_new(filing.model_copy(update={"resumed": self._carry_over()}))
+        # The complaints merged into this one close with it.
+        for merged in list(self._merged_cases):
+            await self._tell(merged, "target_closed", TargetAnswer(target=filing.complaint_id))
         # Closing the complaint ends whatever is still out with the units.
         for child in list(self._open_dispatches.values()):
             child.cancel()
@@ -261,6 +300,8 @@ class ComplaintWorkflow:
     @workflow.update
     @after_opening
     async def take_into_handling(self, req: TakeIntoHandling) -> ComplaintState:
+        if self._patches.has(CASE_OWNER):
+            self._owner = req.actor  # the seat that takes it owns it until it hands it over
         return await self._transition(ComplaintAction.TAKE_INTO_HANDLING, req.actor, {"note": req.note})
 
     @take_into_handling.validator
@@ -366,13 +407,31 @@ class ComplaintWorkflow:
             "apology": req.apology,
             "why_it_matters": req.why_it_matters,
             "first_direction": req.first_direction,
-            "in_time": now <= self._clocks[FIRST_CONTACT].due,
+            # A clock met while paused was not due when paused, and the pause owes nothing.
+            "in_time": self._clocks[FIRST_CONTACT].paused_at is not None or now <= self._clocks[FIRST_CONTACT].due,
         }
         return await self._commit(self._change(ComplaintAction.RECORD_FIRST_CONTACT, req.actor, detail, clocks=True))
 
     @record_first_contact.validator
     def _check_record_first_contact(self, req: RecordFirstContact) -> None:
         self._check_first_contact_open()
+
+    # -- shift hand-over (交接班) ---------------------------------------------------------------
+
+    @workflow.update
+    @after_opening
+    async def hand_over(self, req: HandOverCase) -> ComplaintState:
+        """The case's ownership moves to another seat (at shift end); the timeline names both."""
+        self._check_hand_over(req)
+        handed_from, self._owner = self._owner, req.to
+        detail = {"from_seat": handed_from.model_dump(mode="json") if handed_from else None,
+                  "to_seat": req.to.model_dump(mode="json"), "note": req.note}
+        return await self._commit(self._change(ComplaintAction.HAND_OVER, req.actor, detail))
+
+    @hand_over.validator
+    def _check_hand_over(self, req: HandOverCase) -> None:
+        if reason := hand_over_refusal(self._status, self._owner.id if self._owner else None, req.to.id):
+            refuse(reason, self._status.value)
 
     # -- keeping the customer informed (DOMAIN §5) ---------------------------------------------
 
@@ -519,6 +578,284 @@ class ComplaintWorkflow:
     def _check_link_duplicate(self, req: LinkDuplicate) -> None:
         self._check_open("link a duplicate")
 
+    # -- merge and split (rules/merging.py) ------------------------------------------------------
+
+    @workflow.update
+    @after_opening
+    async def merge_into(self, req: MergeInto) -> ComplaintState:
+        """A supervisor merges this complaint into another, the same matter: its clocks stop with the
+        working time each had left, the target hears of it by signal (and may still refuse), the
+        customer is texted the target's id. A target that has ended refuses it here (409)."""
+        self._check_merge(req.into)
+        self._patches.has(MERGE)  # a case started before merging marks where it took the new path
+        before = self._status
+        change = self._move(ComplaintAction.MERGE_INTO, req.actor, {"into": req.into, "reason": req.reason})
+        self._merged_into, self._status_before_merge = req.into, before
+        held = [c for c in self._clocks.values() if c.running]
+        for clock in held:
+            del self._clocks[clock.name]  # at once: the watcher lets them be
+        self._watcher.reset()
+        self._held_clocks = [HeldClock(clock=c, remaining_minutes=await self._working_minutes_left(c)) for c in held]
+        stopped = {h.clock.name: h.remaining_minutes for h in self._held_clocks}
+        try:
+            await self._tell(req.into, "take_in_merged",
+                             MergedCase(complaint_id=self._filing.complaint_id, actor=req.actor, reason=req.reason),
+                             quiet=False)
+        except FailureError:
+            reason = f"complaint {req.into} has ended; a complaint is merged only into an open one"
+            await self._unmerge(change, {"clocks_stopped": stopped, "refused": reason})
+            refuse(reason, self._status.value)
+        self._notify_customer(
+            f"merged-into-{req.into}", "Your complaint continues under another number",
+            f"Your complaint {self._filing.complaint_id} is now handled together with complaint {req.into}."
+            f" Please quote {req.into} from now on.",
+        )
+        return await self._commit(_with_detail(change, {"clocks_stopped": stopped}, self._clock_list()))
+
+    @merge_into.validator
+    def _check_merge_into(self, req: MergeInto) -> None:
+        self._check_merge(req.into)
+
+    def _check_merge(self, into: str) -> None:
+        paused_for = self._clock_pause.reason if self._clock_pause is not None else None
+        if reason := merge_refusal(self._filing.complaint_id, self._status.value, into, self._merged_cases, paused_for):
+            refuse(reason, self._status.value)
+
+    @workflow.update
+    @after_opening
+    async def split_out(self, req: SplitOut) -> ComplaintState:
+        """A wrongly merged complaint is its own case again: the status it had, each stopped clock
+        running with the working time it had left, the target told, the customer texted."""
+        self._check_split()
+        target = self._merged_into
+        assert target is not None
+        detail = {"from": target, "reason": req.reason}
+        change = self._unmerging(ComplaintAction.SPLIT_OUT, req.actor, detail)
+        try:
+            await self._tell(target, "let_go_split",
+                             MergedCase(complaint_id=self._filing.complaint_id, actor=req.actor, reason=req.reason),
+                             quiet=False)
+        except FailureError:
+            pass  # the target has ended (its closing will not reach this case, which is on its own again)
+        return await self._unmerge(change, {})
+
+    @split_out.validator
+    def _check_split_out(self, req: SplitOut) -> None:
+        self._check_split()
+
+    def _check_split(self) -> None:
+        if reason := split_refusal(self._filing.complaint_id, self._status.value):
+            refuse(reason, self._status.value)
+
+    @workflow.signal
+    async def target_closed(self, answer: TargetAnswer) -> None:
+        """The target closed (or could not take the merge after all: `refused`)."""
+        if self._merged_into != answer.target or self._status is not ComplaintStatus.MERGED:
+            return  # split out meanwhile: this case is on its own
+        if answer.refused is not None:
+            change = self._unmerging(ComplaintAction.MERGE_REFUSED, SYSTEM_ACTOR,
+                                     {"into": answer.target, "refused": answer.refused})
+            await self._unmerge(change, {})
+            return
+        await self._commit(self._move(ComplaintAction.CLOSE_WITH_TARGET, SYSTEM_ACTOR, {"target": answer.target}))
+
+    def _unmerging(self, action: ComplaintAction, actor: Actor, detail: dict[str, Any]) -> ComplaintChange:
+        """The status the complaint had before the merge, at once (before any await), as its change."""
+        assert self._status_before_merge is not None
+        self._status, self._merged_into = self._status_before_merge, None
+        workflow.upsert_search_attributes([CaseSearch.STATUS.value_set(self._status.value)])
+        return self._change(action, actor, detail, before=ComplaintStatus.MERGED)
+
+    async def _unmerge(self, change: ComplaintChange, extra: dict[str, Any]) -> ComplaintState:
+        """The stopped clocks run again with the working time each had left, from now on their calendars."""
+        if self._status is ComplaintStatus.MERGED:  # the merge itself was refused: back as before
+            assert self._status_before_merge is not None
+            self._status, self._merged_into = self._status_before_merge, None
+            workflow.upsert_search_attributes([CaseSearch.STATUS.value_set(self._status.value)])
+            entry = change.entry.model_copy(update={"action": ComplaintAction.MERGE_REFUSED, "to_status": self._status})
+            change = change.model_copy(update={"entry": entry, "status": self._status})
+        now, restarted = workflow.now(), {}
+        held, self._held_clocks = self._held_clocks, []
+        for h in held:
+            if not h.clock.running:
+                self._clocks[h.clock.name] = h.clock
+                continue
+            if h.remaining_minutes > 0:
+                request = DeadlineRequest(unit=h.clock.unit, start=now, rule=WorkingHoursRule(hours=h.remaining_minutes / 60))
+                deadline = await look_up_deadline(request, h.clock.label)
+                due, due_local, version = deadline.due, deadline.due_local, deadline.calendar_version
+            else:  # it was falling due as the merge came: due at once
+                due, due_local, version = now, now.isoformat(), h.clock.calendar_version
+            self._clocks[h.clock.name] = h.clock.model_copy(update={"due": due, "due_local": due_local,
+                                                                      "calendar_version": version})
+            restarted[h.clock.name] = due_local
+        self._watcher.reset()
+        if "refused" not in extra:
+            self._notify_customer(f"split-out-{change.entry.seq}", "Your complaint is handled on its own again",
+                                  f"Your complaint {self._filing.complaint_id} is handled on its own again."
+                                  f" Please quote {self._filing.complaint_id}.")
+        return await self._commit(_with_detail(change, {**extra, "clocks_restarted": restarted}, self._clock_list()))
+
+    async def _working_minutes_left(self, clock: Clock) -> int:
+        now = workflow.now()
+        if clock.due <= now:
+            return 0
+        return await workflow.execute_local_activity(
+            WORKING_MINUTES_ACTIVITY, WorkingTimeRequest(unit=clock.unit, start=now, end=clock.due),
+            result_type=int, summary=f"{clock.label}: working time left", **CALENDAR_LOOKUP,
+        )
+
+    async def _tell(self, complaint_id: str, signal: str, message: Any, *, quiet: bool = True) -> None:
+        """Signal another complaint of the merge (durable: a command in this history); `quiet`: one
+        that has ended is logged, not raised (its closing already read what it needed)."""
+        try:
+            await workflow.get_external_workflow_handle(complaint_workflow_id(complaint_id)).signal(signal, message)
+        except FailureError as err:
+            if not quiet:
+                raise
+            workflow.logger.warning("complaint %s not told (%s): %s", complaint_id, signal, err)
+
+    # The target's side: merged complaints taken in, let go, and their dispatches' answers.
+
+    @workflow.signal
+    async def take_in_merged(self, merged: MergedCase) -> None:
+        if reason := target_refusal(self._filing.complaint_id, self._status.value, self._merged_into):
+            # Closed or merged since the supervisor asked: the merged complaint goes back as it was.
+            await self._tell(merged.complaint_id, "target_closed",
+                             TargetAnswer(target=self._filing.complaint_id, refused=reason))
+            return
+        self._merged_cases.setdefault(merged.complaint_id, [])
+        detail = {"merged": merged.complaint_id, "reason": merged.reason}
+        await self._commit(self._change(ComplaintAction.TAKE_IN_MERGED, merged.actor, detail))
+
+    @workflow.signal
+    async def let_go_split(self, merged: MergedCase) -> None:
+        dispatches = self._merged_cases.pop(merged.complaint_id, None)
+        if dispatches is None:
+            return
+        # Its dispatches' answers are its own again: this case's judgement no longer weighs them.
+        self._finished_dispatches = [v for v in self._finished_dispatches if v.dispatch_id not in dispatches]
+        detail = {"split_out": merged.complaint_id, "reason": merged.reason}
+        await self._commit(self._change(ComplaintAction.LET_GO_SPLIT, merged.actor, detail))
+
+    @workflow.signal
+    async def merged_dispatch_finished(self, forwarded: MergedDispatchFinished) -> None:
+        """A merged complaint's dispatch answered (or was returned): it lands here too."""
+        heard = self._merged_cases.get(forwarded.complaint_id)
+        if heard is None:
+            return  # split out meanwhile: the answer is that complaint's own
+        result, view = forwarded.result, forwarded.result.dispatch
+        if view.dispatch_id not in heard:
+            heard.append(view.dispatch_id)
+        if result.reopened:
+            self._finished_dispatches = [v for v in self._finished_dispatches if v.dispatch_id != view.dispatch_id]
+        elif self._status is not ComplaintStatus.CLOSED:
+            self._finished(view)
+        if result.redispatch or view.returns:
+            self._one_time_resolution = False
+        detail = {"dispatch_id": view.dispatch_id, "merged_from": forwarded.complaint_id, "status": view.status.value,
+                  "answered_at": view.answered_at.isoformat() if view.answered_at else None, "in_time": view.in_time, "late_working_minutes": view.late_working_minutes,
+                  "returns": view.returns, "finding": view.finding, "failing_link": view.failing_link}
+        if result.reopened:
+            detail["reopened"] = True
+        await self._commit(self._change(ComplaintAction.DISPATCH_FINISHED, SYSTEM_ACTOR, detail))
+
+    # -- clock pauses (rules/pauses.py) ---------------------------------------------------------
+
+    @workflow.update
+    @after_opening
+    async def pause_clocks(self, req: PauseClocks) -> ComplaintState:
+        """The case waits on the customer or a third party: its running customer clocks stop (no
+        timer, nothing owed) until resumed by hand, or by themselves at the reason's maximum."""
+        self._check_pausable()
+        self._patches.has(CLOCK_PAUSE)
+        now = workflow.now()
+        paused = self._pausable_clocks()
+        for clock in paused:
+            clock.paused_at = now  # at once: the watcher lets them be
+        self._watcher.reset()
+        self._clock_pause = pause = ClockPause(reason=req.reason, note=req.note, paused_by=req.actor, paused_at=now,
+                                               max_working_hours=req.max_working_hours)
+        ends = await pause_end(pause, self._filing.lead_unit)
+        pause.ends_by, pause.ends_by_local = ends.due, ends.due_local
+        detail = paused_detail(pause, clocks={c.name: c.due_local for c in paused})
+        return await self._commit(self._change(ComplaintAction.PAUSE_CLOCKS, req.actor, detail, clocks=True))
+
+    @pause_clocks.validator
+    def _check_pause_clocks(self, req: PauseClocks) -> None:
+        self._check_pausable()
+
+    @workflow.update
+    @after_opening
+    async def resume_clocks(self, req: ResumeClocks) -> ComplaintState:
+        self._check_resumable()
+        return await self._commit(await self._end_pause(req.actor, by_itself=False, note=req.note))
+
+    @resume_clocks.validator
+    def _check_resume_clocks(self, req: ResumeClocks) -> None:
+        self._check_resumable()
+
+    def _pausable_clocks(self) -> list[Clock]:
+        """The customer's clocks that run: not a plan's actions (agreed dates) nor a department's
+        first opinion (its dispatch pauses its own clock)."""
+        return [c for c in self._clocks.values()
+                if c.running and c.kind is not ClockKind.ACTION and not c.name.startswith(f"{OPINION}:")]
+
+    def _check_pausable(self) -> None:
+        if self._status not in OPEN_STATUSES:
+            refuse(f"the complaint is {self._status.value}; its clocks are paused only while it is open",
+                   self._status.value)
+        if self._clock_pause is not None:
+            refuse(f"the customer clocks are already paused ({self._clock_pause.reason})", self._status.value)
+        if not self._pausable_clocks():
+            refuse("no customer clock is running: there is nothing to pause", self._status.value)
+
+    def _check_resumable(self) -> None:
+        if self._clock_pause is None:
+            refuse("the customer clocks are not paused", self._status.value)
+
+    async def _end_pause(self, actor: Actor, *, by_itself: bool, note: str | None) -> ComplaintChange:
+        """Each clock the pause stopped owes the working time it had left, from now, on its own
+        calendar; its warnings not reached yet move with it. Ended by itself: whoever paused is told."""
+        pause, self._clock_pause = self._clock_pause, None  # at once: a second resume is refused
+        assert pause is not None
+        paused = [c for c in self._clocks.values() if c.paused_at is not None]
+        owing = [c for c in paused if c.pending]  # met while paused: nothing more is owed
+        warnings = [(c, w) for c in owing for w in c.warnings if w.warned_at is None]
+        instants = [PausedInstant(unit=c.unit, at=c.due) for c in owing]
+        instants += [PausedInstant(unit=c.unit, at=w.at) for c, w in warnings]
+        moved = await resumed_deadlines(pause, instants) if instants else []
+        for clock, deadline in zip(owing, moved):
+            clock.due, clock.due_local, clock.calendar_version = deadline.due, deadline.due_local, deadline.calendar_version
+        for (_, warning), deadline in zip(warnings, moved[len(owing):]):
+            warning.at, warning.at_local = deadline.due, deadline.due_local
+        for clock in paused:
+            clock.paused_at = None
+        self._watcher.reset()
+        if by_itself:
+            self._notify_staff(
+                pause.paused_by.role, pause.paused_by.unit, f"pause-{pause.paused_at:%Y%m%dT%H%M%S}-ended",
+                "Clock pause ended by itself",
+                f"The pause ({pause.reason}) of complaint {self._filing.complaint_id}'s customer clocks reached its"
+                f" maximum of {pause.max_working_hours:g} working hours at {pause.ends_by_local}; the clocks run again.",
+            )
+        detail = resumed_detail(pause, by_itself, note, clocks={c.name: c.due_local for c in owing})
+        return self._change(ComplaintAction.RESUME_CLOCKS, actor, detail, clocks=True)
+
+    async def _end_pause_at_its_maximum(self) -> None:
+        """Beside the clock watcher: one timer while a pause is in force, at its maximum."""
+        stop = lambda: self._closed() or self._pausing  # noqa: E731
+        while not stop():
+            await workflow.wait_condition(lambda: stop() or (self._clock_pause is not None
+                                                             and self._clock_pause.ends_by is not None))
+            pause = self._clock_pause
+            if stop() or pause is None or pause.ends_by is None:
+                continue
+            summary = f"pause ({pause.reason}) ends by {pause.ends_by_local}"
+            if await done_or_due(lambda: stop() or self._clock_pause is not pause, pause.ends_by, summary):
+                continue
+            await self._commit(await self._end_pause(SYSTEM_ACTOR, by_itself=True, note=None))
+
     # -- dispatches ---------------------------------------------------------------------------
 
     @workflow.update
@@ -564,7 +901,8 @@ class ComplaintWorkflow:
         self._watcher.reset()
 
     async def _start_dispatch(self, order: DispatchOrder) -> None:
-        order = order.model_copy(update={"built_with": list(DISPATCH_PATCHES)})  # started on today's code
+        # Started on today's code, with the complaint's level (quiet hours exempt level 1, issue #16).
+        order = order.model_copy(update={"built_with": list(DISPATCH_PATCHES), "level": self._filing.classification.level})
         self._orders[order.dispatch_id] = order
         self._open_dispatches[order.dispatch_id] = self._dispatch_handles[order.dispatch_id] = \
             await workflow.start_child_workflow(
@@ -610,6 +948,11 @@ class ComplaintWorkflow:
                 self._filing.complaint_id, self._dispatches_raised), workflow.now())
             detail["redispatched_as"] = again.dispatch_id
             await self._start_dispatch(again)
+        if self._merged_into is not None:
+            # Merged: the answer is the target's to weigh (it lands on the target's timeline too).
+            detail["forwarded_to"] = self._merged_into
+            await self._tell(self._merged_into, "merged_dispatch_finished",
+                             MergedDispatchFinished(complaint_id=self._filing.complaint_id, result=result))
         await self._commit(self._change(ComplaintAction.DISPATCH_FINISHED, SYSTEM_ACTOR, detail))
 
     def _finished(self, view: DispatchView) -> None:
@@ -636,6 +979,8 @@ class ComplaintWorkflow:
             handling_round=self._handling_round,
             one_time_resolution=self._one_time_resolution,
             last_seq=self._seq,
+            owner=self._owner,
+            merged_into=self._merged_into,
         )
 
     # -- mechanics ----------------------------------------------------------------------------
@@ -649,8 +994,15 @@ class ComplaintWorkflow:
     def _check_open(self, what: str) -> None:
         if self._status is ComplaintStatus.CLOSED:
             refuse(f"cannot {what}: the complaint is closed", self._status.value)
+        self._check_not_merged(what)
+
+    def _check_not_merged(self, what: str) -> None:
+        if self._status is ComplaintStatus.MERGED:
+            refuse(f"cannot {what}: the complaint is merged into {self._merged_into}; act on {self._merged_into}",
+                   self._status.value)
 
     def _check_first_contact_open(self) -> None:
+        self._check_not_merged("record first contact")
         if reason := first_contact_refusal(self._status, self._clocks.get(FIRST_CONTACT)):
             refuse(reason, self._status.value)
 
@@ -726,9 +1078,12 @@ class ComplaintWorkflow:
 
     def _meet(self, name: str) -> None:
         clock = self._clocks.get(name)
-        if clock is not None and clock.running:
+        if clock is not None and clock.pending:  # a paused clock is met too
             clock.met_at = workflow.now()
             self._watcher.reset()
+        for held in self._held_clocks:  # met while merged (a dispatch's first reply): not restarted at the split
+            if held.clock.name == name and held.clock.running:
+                held.clock.met_at = workflow.now()
 
     def _change(
         self,
@@ -761,6 +1116,7 @@ class ComplaintWorkflow:
             missed_clocks=self._missed_clocks if self._customer_clocks else None,
             complex_case=self._complex if self._customer_clocks else None,
             plan=[a.model_copy() for a in self._plan] if plan else None,
+            owner=self._owner,
         )
 
     def _clock_list(self) -> list[Clock]:
@@ -793,7 +1149,8 @@ class ComplaintWorkflow:
 
     async def _clock(self, name: str, label: str, unit: str, start: Any, category: str | None = None) -> ComplaintChange:
         """Start a clock: its due instant comes from the calendar activity, never from workflow code."""
-        deadline = await look_up_deadline(DeadlineRequest(unit=unit, start=start, clock=name, category=category), label)
+        request = DeadlineRequest(unit=unit, start=start, clock=name, category=category, tier=self._vip_tier())
+        deadline = await look_up_deadline(request, label)
         self._clocks[name] = Clock(
             name=name,
             label=label,
@@ -802,6 +1159,7 @@ class ComplaintWorkflow:
             due_local=deadline.due_local,
             unit=unit,
             calendar_version=deadline.calendar_version,
+            warnings=[w.model_copy() for w in deadline.warnings],
         )
         self._watcher.reset()
         detail = clock_started_detail(self._clocks[name], deadline.calendar)
@@ -816,6 +1174,7 @@ class ComplaintWorkflow:
         self._clocks[name] = clock = Clock(
             name=name, label=LABELS[name], started_at=start, due=deadline.due, due_local=deadline.due_local,
             unit=deadline.unit, calendar_version=deadline.calendar_version, kind=kind,
+            warnings=[w.model_copy() for w in deadline.warnings],
         )
         self._watcher.reset()
         return clock, deadline.calendar
@@ -823,8 +1182,29 @@ class ComplaintWorkflow:
     async def _deadline(self, name: str, unit: str, start: datetime, *, clock: str | None,
                         rule: WorkingHoursRule | None = None) -> Deadline:
         cls = self._filing.classification
-        request = DeadlineRequest(unit=unit, start=start, clock=clock, rule=rule, category=cls.category, level=cls.level)
+        request = DeadlineRequest(unit=unit, start=start, clock=clock, rule=rule, category=cls.category, level=cls.level,
+                                  tier=self._vip_tier())
         return await look_up_deadline(request, LABELS.get(name, name))
+
+    def _vip_tier(self) -> str | None:
+        """The customer's tier for the clock lengths (a VIP's are shorter), on cases built with VIP_SERVICE."""
+        return self._filing.intake.complainant.tier if self._patches.has(VIP_SERVICE) else None
+
+    async def _clock_warning(self, clock: Clock, warning: ClockWarning) -> None:
+        """A running clock reached a warning instant (issue #16): the owner of the next step (the
+        policy's role in the unit that owes it) is told once, and the dashboard shows it due soon."""
+        self._watcher.reset()
+        percent = round(warning.fraction * 100)
+        detail: dict[str, Any] = {"clock": clock.name, "fraction": warning.fraction, "at_local": warning.at_local,
+                                  "due_local": clock.due_local}
+        if warning.told:
+            round_or_due = clock.due.strftime("%Y%m%dT%H%M%S") if clock.kind is ClockKind.PROGRESS else self._handling_round
+            role = Role(warning.notify)
+            self._notify_staff(role, clock.unit, f"{clock.name}-{round_or_due}-warning-{percent}",
+                               f"Due soon: {clock.label}",
+                               f"{percent} % of the {clock.label}'s time has run: it is due {clock.due_local}.")
+            detail["notified"] = f"{role.value} of {clock.unit}"
+        await self._commit(self._change(ComplaintAction.CLOCK_WARNING, SYSTEM_ACTOR, detail, clocks=True))
 
     async def _clock_due(self, clock: Clock) -> None:
         if clock.kind is ClockKind.PROGRESS and not self._patches.has(PROGRESS_OWED_BY_PERSON):
@@ -855,6 +1235,11 @@ class ComplaintWorkflow:
                     occasion = f"{clock.name}-{clock.due:%Y%m%dT%H%M%S}-overdue"
             self._notify_staff(Role.SUPERVISOR, clock.unit, occasion, subject, text, level_above=level_above)
             detail["notified"] = f"supervisor {'above' if level_above else 'of'} {clock.unit}"
+            if level_above and (vip := self._filing.vip) is not None and self._patches.has(VIP_SERVICE):
+                # A VIP's missed promise: the VIP desk hears of it too (差异化服务).
+                self._notify_staff(Role.SUPERVISOR, vip.desk, occasion, f"VIP {subject}",
+                                   f"VIP complaint {self._filing.complaint_id}: {text}")
+                detail["notified"] += f" and of the VIP desk {vip.desk}"
         change = self._change(action, SYSTEM_ACTOR, detail, clocks=True, plan=clock.kind is ClockKind.ACTION)
         if clock.kind is ClockKind.PROGRESS:
             await self._progress_missed(change)
@@ -918,6 +1303,8 @@ class ComplaintWorkflow:
 
     async def _open_judgement(self) -> None:
         """结案 → 判责单: the judgement runs on its own (ABANDON), outliving this workflow by weeks."""
+        if self._merged_into is not None:
+            return  # closed with its target, whose judgement weighs this one's answers too
         answered = [v for v in self._finished_dispatches if v.status is DispatchStatus.ANSWERED]
         if not any(v.kind is DispatchKind.TICKET for v in answered):
             return
@@ -955,7 +1342,9 @@ class ComplaintWorkflow:
             dispatches_raised=self._dispatches_raised, finished_dispatches=self._finished_dispatches,
             complex_case=self._complex, meeting_recorded=self._meeting_recorded, plan=self._plan,
             callback_surveys=list(self._surveys.values()),
-            linked_duplicates=self._linked_duplicates, runs=self._runs + 1,
+            linked_duplicates=self._linked_duplicates, runs=self._runs + 1, owner=self._owner,
+            merged_into=self._merged_into, status_before_merge=self._status_before_merge,
+            held_clocks=self._held_clocks, merged_cases=self._merged_cases, clock_pause=self._clock_pause,
         )
 
     def _resume(self, carried: ComplaintCarryOver) -> None:
@@ -971,16 +1360,27 @@ class ComplaintWorkflow:
         self._linked_duplicates = list(carried.linked_duplicates)
         self._surveys = {s.link_id: s for s in carried.callback_surveys}
         self._runs = carried.runs
+        self._merged_into, self._status_before_merge = carried.merged_into, carried.status_before_merge
+        self._held_clocks, self._merged_cases = list(carried.held_clocks), dict(carried.merged_cases)
+        self._owner = carried.owner
+        self._clock_pause = carried.clock_pause
         self._written_seq = carried.seq  # everything before the new run was written by the last one
         self._customer_clocks = True  # only cases on this version continue as new
 
     def _refresh_details(self) -> None:
         clocks = "\n".join(
             f"- {c.label}: due {c.due_local}"
-            + (" · met" if c.met_at else " · OVERDUE" if c.overdue_at else " · running")
+            + (" · met" if c.met_at else " · OVERDUE" if c.overdue_at else " · paused" if c.paused_at else " · running")
             for c in self._clocks.values()
         )
         flags = (" · complex case" if self._complex else "") + (f" · run {self._runs + 1}" if self._runs else "")
+        if self._surveys:  # the call-back asked for by text (DOMAIN §5)
+            flags += " · survey link awaiting the customer's answer until " + ", ".join(
+                f"{link.expires_at:%Y-%m-%d %H:%M} UTC" for link in self._surveys.values())
+        if self._merged_into is not None:
+            flags += f" · merged into {self._merged_into} (clocks stopped)"
+        if self._merged_cases:
+            flags += f" · merged into it: {', '.join(self._merged_cases)}"
         workflow.set_current_details(
             f"**Status: {self._status.value}** · handling round {self._handling_round}"
             f" · one-time resolution {'yes' if self._one_time_resolution else 'no'} · {self._seq} changes"

@@ -28,7 +28,8 @@ from workflows.case import (
 )
 from workflows.clocks import Clock, clock_started_detail
 from workflows.deadlines import Deadline
-from workflows.dispatch_messages import DispatchView
+from workflows.pauses import ClockPause
+from workflows.dispatch_messages import DispatchResult, DispatchView
 
 
 def complaint_workflow_id(complaint_id: str) -> str:
@@ -60,6 +61,16 @@ class ComplaintFiling(Message):
     automatic_progress_text: bool = False
     # Continue as new after this many history events instead of CONTINUE_AS_NEW_AFTER_EVENTS.
     continue_as_new_after_events: Annotated[int, Field(ge=50)] | None = None
+    # A VIP customer's case (policy `vip_service`, read at intake): its queue and VIP desk; None: not VIP.
+    vip: VipService | None = None
+
+
+class VipService(Message):
+    """How a VIP case is served (差异化服务): the inbox queue it is routed to, and the VIP desk whose
+    supervisor hears of every clock it misses (besides the level above the lead office)."""
+
+    queue: str
+    desk: str
 
 
 # API bodies (what an agent sends) and the update arguments (the body plus who sent it).
@@ -141,6 +152,22 @@ class ComplaintState(BaseModel):
     handling_round: int
     one_time_resolution: bool
     last_seq: int
+    owner: Actor | None = None  # the seat that owns the case (took it into handling, or was handed it)
+    merged_into: str | None = None  # the complaint this one is merged into (rules/merging.py)
+
+
+class CaseHandOver(Message):
+    """交接班: the case goes to another seat (at shift end), with what the next seat should know."""
+
+    to_seat: Annotated[str, Field(min_length=1, max_length=100)]  # the actor id of the seat taking it over
+    note: Text | None = None
+
+
+class HandOverCase(ByActor):
+    """The hand-over as the workflow takes it: the receiving seat resolved to its actor."""
+
+    to: Actor
+    note: Text | None = None
 
 
 class TimelineEntry(Message):
@@ -169,6 +196,7 @@ class ComplaintChange(Message):
     missed_clocks: int | None = None  # customer clocks missed so far (None: not tracked by this run)
     complex_case: bool | None = None
     plan: list[PlanAction] | None = None  # None: the plan did not change
+    owner: Actor | None = None  # the case's owner after this change (None: nobody owns it yet)
 
 
 class FirstContact(Message):
@@ -278,6 +306,57 @@ class LinkDuplicate(DuplicateIntake, ByActor):
     pass
 
 
+class CaseMerge(Message):
+    """A supervisor merges this complaint into another one, the same matter (rules/merging.py)."""
+
+    into: Annotated[str, Field(min_length=1, max_length=64)]  # the target complaint's id
+    reason: Text
+
+
+class MergeInto(CaseMerge, ByActor):
+    pass
+
+
+class CaseSplit(Message):
+    """A supervisor splits a wrongly merged complaint back out of the one it was merged into."""
+
+    reason: Text
+
+
+class SplitOut(CaseSplit, ByActor):
+    pass
+
+
+class MergedCase(Message):
+    """Signalled by a merged complaint to its target: taken in, or let go when split out."""
+
+    complaint_id: str  # the merged complaint
+    actor: Actor
+    reason: str
+
+
+class MergedDispatchFinished(Message):
+    """A merged complaint's dispatch answered: forwarded to the target, whose judgement weighs it."""
+
+    complaint_id: str  # the merged complaint the dispatch belongs to
+    result: DispatchResult
+
+
+class TargetAnswer(Message):
+    """The target's word to a merged complaint: it closed (the merged one closes with it), or it
+    could not take the merge after all (`refused`: the reason)."""
+
+    target: str
+    refused: str | None = None
+
+
+class HeldClock(BaseModel):
+    """A clock stopped by a merge, with the working minutes it had left on its calendar."""
+
+    clock: Clock
+    remaining_minutes: int
+
+
 def intake_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
     """The two changes every complaint starts with; the API and the workflow both write them,
     so they must be identical (same seq, same instant) for the writes to be idempotent."""
@@ -319,6 +398,7 @@ def opening_clock(filing: ComplaintFiling) -> Clock | None:
         due_local=deadline.due_local,
         unit=deadline.unit,
         calendar_version=deadline.calendar_version,
+        warnings=[w.model_copy() for w in deadline.warnings],
     )
 
 
@@ -415,7 +495,14 @@ class ComplaintCarryOver(BaseModel):
     plan: list[PlanAction]
     linked_duplicates: list[str]
     runs: int  # how many runs came before this one
+    # Merge and split (rules/merging.py): where this complaint is merged, what it held, who is merged into it.
+    merged_into: str | None = None
+    status_before_merge: ComplaintStatus | None = None
+    held_clocks: list[HeldClock] = []
+    merged_cases: dict[str, list[str]] = {}  # merged complaint → its dispatches forwarded here
     callback_surveys: list[CallbackSurveyLink] = []  # survey links sent and not yet answered
+    owner: Actor | None = None
+    clock_pause: ClockPause | None = None  # the customer clocks' pause in force (rules/pauses.py)
 
 
 ComplaintFiling.model_rebuild()

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from api import intake as desk
-from api.case_actions import act_on_complaint
+from api.case_actions import act_on_complaint, found_or_404
 from api.dependencies import RATE_LIMITED, PageQuery, Services, ServicesDep, require, within_intake_rate
 from api.errors import invalid_field
 from api.intake import ComplaintCreated, classification_of
@@ -29,6 +29,7 @@ from rules.customer_data import (RevealableField, masked_name, masked_party, mas
 from rules.dispatch import DispatchKind, DispatchStatus
 from rules.intake import ComplaintIntake
 from rules.lifecycle import ComplaintStatus
+from rules.merging import target_refusal
 from rules.policy import Policy
 from workflows.clocks import Clock
 from workflows.complaint import ComplaintWorkflow
@@ -37,6 +38,8 @@ from workflows.complaint_messages import (
     ActionPlan,
     AgreePlan,
     AnswerAtFirstContact,
+    CaseMerge,
+    CaseSplit,
     CloseUnresolvable,
     CompleteAction,
     ComplaintState,
@@ -49,6 +52,7 @@ from workflows.complaint_messages import (
     FirstContactAnswer,
     HandlingStart,
     MakeComplex,
+    MergeInto,
     PlanAction,
     ProgressUpdate,
     RecordCallback,
@@ -59,6 +63,7 @@ from workflows.complaint_messages import (
     Resolve,
     SatisfactionCallback,
     SolutionExtension,
+    SplitOut,
     TakeIntoHandling,
     UnresolvableClosure,
 )
@@ -85,6 +90,9 @@ class ComplaintSummary(BaseModel):
     handling_round: int
     one_time_resolution: bool
     closed_at: datetime | None
+    queue: str | None = None  # the VIP queue a VIP customer's case is routed to (policy vip_service)
+    owner_id: str | None = None  # the seat that owns the case: took it into handling, or was handed it
+    owner_name: str | None = None
 
 
 class ComplaintDetail(ComplaintSummary):
@@ -109,6 +117,8 @@ class ComplaintDetail(ComplaintSummary):
     timeline: list[TimelineEvent]
     judgements: list[JudgementView] = []  # responsibility judgements (DOMAIN §7), from closing on
     callback_surveys: list[CallbackSurveyView] = []  # survey links sent for the call-back (DOMAIN §5)
+    merged_into: str | None = None  # merged (rules/merging.py): the complaint it is handled under
+    merged_cases: list[str] = []  # the complaints merged into this one
 
 
 class ComplaintPage(BaseModel):
@@ -138,6 +148,9 @@ def summary_fields(row: ComplaintRow) -> dict[str, Any]:
         "handling_round": row.handling_round,
         "one_time_resolution": row.one_time_resolution,
         "closed_at": row.closed_at,
+        "queue": row.queue,
+        "owner_id": row.owner_id,
+        "owner_name": row.owner_name,
     }
 
 
@@ -245,8 +258,9 @@ async def get_complaint(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no complaint {complaint_id}")
     judgements = await run_in_threadpool(services.read_model.judgements.of_complaint, complaint_id)
+    merged_cases = await run_in_threadpool(services.read_model.complaints.merged_into, complaint_id)
     return _detail(*found, services).model_copy(update={
-        "judgements": judgements, "callback_surveys": await surveys_of(services, complaint_id)})
+        "judgements": judgements, "callback_surveys": await surveys_of(services, complaint_id), "merged_into": found[0].merged_into, "merged_cases": merged_cases})
 
 
 class RevealRequest(BaseModel):
@@ -286,6 +300,42 @@ async def reveal(
         services, actor, response, case_id=complaint_id, field=body.field.value, value=value, reason=body.reason,
         sent_to=[d.unit for d in dispatches if d.kind == DispatchKind.DIRECT and d.status == DispatchStatus.OPEN])
     return Revealed(complaint_id=complaint_id, field=body.field, value=shown)
+
+
+@router.post("/{complaint_id}/merge", response_model=ComplaintState)
+async def merge_complaint(
+    complaint_id: str,
+    body: CaseMerge,
+    services: ServicesDep,
+    actor: Annotated[Actor, Depends(require(Permission.MERGE_COMPLAINTS))],
+) -> Any:
+    """Merge this complaint into another open one, the same matter (rules/merging.py): its clocks stop,
+    its dispatches' answers and the customer's later contacts go to the target, the customer is texted
+    the target's id. 422 naming `into` for itself or an unknown complaint; 409 for a target that is
+    closed or merged itself, or a complaint that is closed, merged or holds merged complaints."""
+    await found_or_404(services.read_model.complaints.find, complaint_id, "complaint")
+    if body.into == complaint_id:
+        return invalid_field("into", "a complaint cannot be merged into itself", body.into)
+    target = await run_in_threadpool(services.read_model.complaints.find, body.into)
+    if target is None:
+        return invalid_field("into", f"no complaint {body.into}", body.into)
+    if reason := target_refusal(target.id, target.status, target.merged_into):
+        return JSONResponse(status_code=409, content={"detail": f"into: {reason}", "current_status": target.status})
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.merge_into,
+                                  MergeInto(actor=actor, **body.model_dump()))
+
+
+@router.post("/{complaint_id}/split", response_model=ComplaintState)
+async def split_complaint(
+    complaint_id: str,
+    body: CaseSplit,
+    services: ServicesDep,
+    actor: Annotated[Actor, Depends(require(Permission.MERGE_COMPLAINTS))],
+) -> Any:
+    """Split a wrongly merged complaint back out: the status it had, each stopped clock running again
+    with the working time it had left, the customer texted. 409 when it is not merged."""
+    return await act_on_complaint(services, complaint_id, ComplaintWorkflow.split_out,
+                                  SplitOut(actor=actor, **body.model_dump()))
 
 
 def _departments_known(policy: Policy, body: CoordinationMeeting) -> JSONResponse | None:

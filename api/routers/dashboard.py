@@ -46,6 +46,7 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
         upcoming.append({"id": row.id, "ui_url": services.web_ui_url(row.workflow_id),
                          "category": category_label(policy, row.category), "urgency": row.urgency,
                          "level": row.level, "status": row.status, "lead_unit": row.lead_unit, "priority": row.priority,
+                         "queue": row.queue,
                          "clock": clock["label"] if clock else "", "due": local_time(row.next_due, zone),
                          "left": time_left(row.next_due, now) if row.next_due else ""})
     overdue = [{"id": c.complaint.id, "ui_url": services.web_ui_url(c.complaint.workflow_id), "clock": c.label,
@@ -53,11 +54,18 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
                 "marked": local_time(c.overdue_at, zone) if c.overdue_at else "not yet marked",
                 "priority": c.complaint.priority}
                for c in dashboard.overdue_clocks(engine, now, LISTED)]
+    due_soon = [{"id": d.case_id, "ui_url": services.web_ui_url(d.workflow_id), "complaint_id": d.complaint_id,
+                 "clock": d.clock, "unit": d.unit, "warned": local_time(d.warned_from, zone),
+                 "due": local_time(d.due, zone), "left": time_left(d.due, now), "priority": d.priority}
+                for d in dashboard.due_soon(engine, now, LISTED)]
     escalations = [{"id": d.id, "ui_url": services.web_ui_url(d.id), "complaint_id": d.complaint_id,
                     "complaint_url": services.web_ui_url(complaint_workflow_id(d.complaint_id)), "kind": d.kind,
                     "unit": d.unit, "level": d.escalation_level, "due": local_time(d.due, zone),
                     "left": time_left(d.due, now) if d.due else ""}
                    for d in read_model.dispatches.matching(escalated_only=True, open_only=True, now=now)]
+    # VIP service (差异化服务): the VIP queue's open cases and how many of them are overdue.
+    vip_queue = policy.vip_service.queue if policy.vip_service else None
+    vip = dashboard.open_by_due(engine, now, queue=vip_queue) if vip_queue else None
     today = Period.parse(PeriodKind.DAY, now.astimezone(zone).date().isoformat())
     measures = [overall(m) for m in figures(read_model, policy, today, None, now)]
     midnight = datetime.combine(today.first_day, time(0), zone)
@@ -65,8 +73,11 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
     return {
         "organisation": policy.organisation, "now": local_time(now, zone), "today": today.label,
         "open_total": sum(buckets.values()), "buckets": buckets, "upcoming": upcoming, "overdue": overdue,
+        "due_soon": due_soon,
+        "paused": dashboard.paused(engine),  # waiting on the customer or a third party (rules/pauses.py)
         "surveys": surveys,
-        "escalations": escalations, "measures": measures, "month": f"{now.astimezone(zone):%Y-%m}",
+        "escalations": escalations, "measures": measures, "vip_queue": vip_queue,
+        "vip_open": sum(vip.values()) if vip else 0, "vip_overdue": vip["overdue"] if vip else 0, "month": f"{now.astimezone(zone):%Y-%m}",
         "due_chart": bar_chart("open-by-due", "Open complaints by next due instant", [
             Bar(name, n, str(n), "bad" if name == "overdue" and n else "plain") for name, n in buckets.items()]),
         "measure_chart": measure_chart("today-measures", f"Measures today ({today.label}) against target", measures),

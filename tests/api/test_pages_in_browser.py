@@ -9,15 +9,12 @@ The read model holds October 2026 (tests/api/test_reports.py) and today's desk
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.async_api import Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
@@ -27,6 +24,7 @@ from settings import ROOT
 from tests.api.test_reports import a_month_of_complaints
 from tests.conftest import TOKENS, stack_settings
 from tests.readmodel.test_dashboard import an_open_desk
+from tests.served import served_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -40,20 +38,10 @@ async def served(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[
     read_model.create_schema()
     a_month_of_complaints(read_model)
     an_open_desk(read_model, datetime.now(UTC).replace(microsecond=0))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))  # the port is ours from here on: no race with another process
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, temporal=dev_env.client), log_level="warning"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:
-        while not server.started:
-            assert not serving.done(), "uvicorn stopped before it started"
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        async with served_app(create_app(settings, temporal=dev_env.client)) as address:
+            yield address
     finally:
-        server.should_exit = True
-        await serving
-        listener.close()
         read_model.dispose()
 
 

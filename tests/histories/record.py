@@ -37,12 +37,14 @@ from workflows.complaint_messages import (
     ConfirmWithCustomer,
     ExtendSolutionClock,
     MakeComplex,
+    MergeInto,
     PlannedAction,
     RecordCallback,
     RecordCoordinationMeeting,
     RecordFirstContact,
     RecordProgressUpdate,
     Resolve,
+    SplitOut,
     TakeIntoHandling,
 )
 from workflows.deadlines import DeadlineRequest
@@ -401,12 +403,120 @@ async def _new_failure_mode_missed_then_handed_over(env: WorkflowEnvironment, qu
     save(f"{version}_new_failure_mode_missed_then_handed_over", failure.id, await failure.fetch_history())
 
 
+async def _clock_warned_then_met(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16: the first-contact clock reaches its 75 % warning (its owner told), then is met.
+    case = await start(env, filing(await env.get_current_time()), queue)
+    clock = await first_contact(case)
+    await env.sleep(clock.warnings[0].at - await env.get_current_time() + timedelta(minutes=1))
+    assert (await first_contact(case)).warnings[0].warned_at is not None
+    await case.execute_update(ComplaintWorkflow.record_first_contact, RecordFirstContact(
+        actor=AGENT, apology="We are sorry", why_it_matters="your papers are due", first_direction="chasing the depot"))
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    save(f"{version}_clock_warned_then_met", case.id, await case.fetch_history())
+
+
+async def _ticket_at_the_weekend(env: WorkflowEnvironment, queue: str) -> tuple[WorkflowHandle, WorkflowHandle]:
+    """A normal ticket to the Tianhe station (7 × 10) raised on a plain Thursday at 10:00: warned Friday
+    15:00 (75 % of 20 h: 8 h Thursday, 7 h Friday), due Saturday 10:00 (8 + 10 + 2 h), when Guangzhou's
+    director (office: Mon–Fri) is off."""
+    from tests.workflows.test_dispatches import plain_monday
+
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    thursday = (await plain_monday(env)) + timedelta(days=3, hours=10)
+    await env.sleep(thursday - await env.get_current_time())
+    case = await start(env, filing(await env.get_current_time()), queue)
+    await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    ticket_id = await case.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+        actor=AGENT, kind=DispatchKind.TICKET, unit="gd-gz-tianhe", instruction="find the failing link",
+        ladder=resolve_ladder(policy, "normal_ticket", "gd-gz-tianhe"), reply_checks=policy.reply_checks))
+    await env.sleep(thursday + timedelta(days=2, minutes=1) - await env.get_current_time())  # Saturday 10:01: held
+    return case, env.client.get_workflow_handle(ticket_id)
+
+
+async def _ticket_answered_and_closed(case: WorkflowHandle, ticket: WorkflowHandle) -> None:
+    await ticket.execute_update(DispatchWorkflow.reply, ReplyToDispatch(actor=AGENT, reply=Reply(
+        finding="The Tianhe station mis-sorted the parcel on Thursday; it was redelivered Saturday.")))
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    await ticket.result()
+
+
+async def _ticket_escalation_held_then_sent(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16: warned, then the Saturday rung held by quiet hours until Monday 08:00, then sent.
+    case, ticket = await _ticket_at_the_weekend(env, queue)
+    await env.sleep(timedelta(days=2))  # Monday 10:01: sent at 08:00
+    await _ticket_answered_and_closed(case, ticket)
+    save(f"{version}_ticket_escalation_held_then_sent", ticket.id, await ticket.fetch_history())
+
+
+async def _ticket_escalation_held_then_moot(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16: the Saturday rung held by quiet hours; the answer on Sunday makes it moot (not sent).
+    case, ticket = await _ticket_at_the_weekend(env, queue)
+    await env.sleep(timedelta(days=1))  # Sunday 10:01
+    await _ticket_answered_and_closed(case, ticket)
+    save(f"{version}_ticket_escalation_held_then_moot", ticket.id, await ticket.fetch_history())
+    save(f"{version}_complaint_with_held_escalation", case.id, await case.fetch_history())
+
+
+async def _merged_then_split(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Merge and split (rules/merging.py): B, with a direct dispatch, is merged into A; the dispatch's
+    # answer is forwarded to A; B is split out again and closes on its own. C is merged into A and
+    # closes with it.
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    received, _ = friday_evening(await env.get_current_time())
+    target, merged, closes_with = [await start(env, filing(received), queue) for _ in range(3)]
+    for case in (target, merged):
+        await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    dispatch_id = await merged.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+        actor=AGENT, kind=DispatchKind.DIRECT, unit="gd-gz-tianhe", instruction="check the scans",
+        ladder=resolve_ladder(policy, "overdue_dispatch", "gd-gz-tianhe"), reply_checks=policy.reply_checks))
+    target_id = target.id.removeprefix("complaint-")
+    for case in (merged, closes_with):
+        await case.execute_update(ComplaintWorkflow.merge_into, MergeInto(actor=AGENT, into=target_id, reason="same parcel"))
+    await _once_taken(env, env.client.get_workflow_handle(dispatch_id), DispatchWorkflow.reply, ReplyToDispatch(
+        actor=AGENT, reply=Reply(finding="The courier skipped the route on Monday; redelivered Tuesday 10:00.")))
+    await env.sleep(timedelta(seconds=1))  # the answer forwarded to the target
+    await merged.execute_update(ComplaintWorkflow.split_out, SplitOut(actor=AGENT, reason="two parcels after all"))
+    await target.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await closes_with.result()
+    await target.result()
+    await merged.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await merged.result()
+    save(f"{version}_complaint_merged_then_split", merged.id, await merged.fetch_history())
+    save(f"{version}_complaint_took_in_merged", target.id, await target.fetch_history())
+    save(f"{version}_complaint_closed_with_target", closes_with.id, await closes_with.fetch_history())
+
+
 SCENARIOS = (_reopened_then_closed, _first_contact_overdue, _dispatch_returned_then_answered, _complex_case,
              _continued_as_new, _ticket_escalated_then_answered, _judgement_appealed_then_decided,
              _urgent_ticket_downgraded_then_returned_by_hand, _judgement_accepted, _judgement_accepted_by_silence,
              _urgent_ticket_confirmed_then_answered, _urgent_ticket_reviewed_late, _linked_dispatches_answered,
              _continued_as_new_next_run, _consultation_handed_over_then_called_back, _rescue_request_handed_over,
-             _new_failure_mode_missed_then_handed_over)
+             _new_failure_mode_missed_then_handed_over, _clock_warned_then_met, _ticket_escalation_held_then_sent,
+             _ticket_escalation_held_then_moot, _merged_then_split)
+
+
+async def _vip_case_missed_then_handed_over(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16 items 6-7: a VIP's case (its tier's shorter clocks) misses its first contact (the VIP
+    # desk told too), is taken into handling (the seat owns it), handed over at shift end, and closed.
+    from tests.workflows.test_vip import VIP_DESK
+    from workflows.complaint_messages import HandOverCase, VipService
+    from rules.actors import Actor, Role
+
+    vip = filing(await env.get_current_time())
+    intake = vip.intake.model_copy(update={"complainant": vip.intake.complainant.model_copy(update={"tier": "vip"})})
+    case = await start(env, vip.model_copy(update={"intake": intake, "vip": VipService(queue="vip", desk=VIP_DESK)}), queue)
+    await env.sleep(timedelta(hours=16))  # past its 15 working minutes, whenever it was filed
+    await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    evening = Actor(id="gd-evening", name="Evening seat", role=Role.REGIONAL_CS, unit="gd")
+    await case.execute_update(ComplaintWorkflow.hand_over, HandOverCase(actor=AGENT, to=evening, note="call at 19:00"))
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=evening, reason="done"))
+    await case.result()
+    save(f"{version}_vip_case_missed_then_handed_over", case.id, await case.fetch_history())
+
+
+SCENARIOS += (_vip_case_missed_then_handed_over,)  # issue #16 items 6-7
 
 
 async def _callback_survey_answered(env: WorkflowEnvironment, queue: str, version: str) -> None:
@@ -433,6 +543,48 @@ async def _callback_survey_answered(env: WorkflowEnvironment, queue: str, versio
 
 
 SCENARIOS += (_callback_survey_answered,)  # issue #16 item 4
+
+
+async def _complaint_paused_then_resumed(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16 item 1: the customer clocks paused and resumed by hand, then paused again until the
+    # pause reaches its maximum and ends by itself (whoever paused is told).
+    from workflows.pauses import PauseClocks, ResumeClocks
+
+    case = await start(env, filing(await env.get_current_time()), queue)
+    pause = PauseClocks(actor=AGENT, reason="waiting_for_customer", max_working_hours=0.5)
+    await _once_taken(env, case, ComplaintWorkflow.pause_clocks, pause)
+    await env.sleep(timedelta(minutes=20))
+    await case.execute_update(ComplaintWorkflow.resume_clocks, ResumeClocks(actor=AGENT, note="the customer called"))
+    await case.execute_update(ComplaintWorkflow.pause_clocks, pause)
+    await env.sleep(timedelta(days=10))  # past the half working hour, whatever the calendar
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    save(f"{version}_complaint_paused_then_resumed", case.id, await case.fetch_history())
+
+
+async def _dispatch_paused_then_resumed(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16 item 1: a direct dispatch's clock paused and resumed by hand (its due instant and
+    # ladder moved), paused again until the pause ends by itself, then answered.
+    from workflows.pauses import PauseClocks, ResumeClocks
+
+    policy = load_policy(ROOT / "policies" / "express_carrier.yaml")
+    case = await start(env, filing(await env.get_current_time()), queue)
+    await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    dispatch_id = await case.execute_update(ComplaintWorkflow.raise_dispatch, RaiseDispatch(
+        actor=AGENT, kind=DispatchKind.DIRECT, unit="gd-gz-tianhe", instruction="call the customer",
+        ladder=resolve_ladder(policy, "overdue_dispatch", "gd-gz-tianhe"), reply_checks=policy.reply_checks))
+    dispatch = env.client.get_workflow_handle(dispatch_id)
+    pause = PauseClocks(actor=AGENT, reason="waiting_for_customer", max_working_hours=0.5)
+    await _once_taken(env, dispatch, DispatchWorkflow.pause_clock, pause)
+    await env.sleep(timedelta(minutes=20))
+    await dispatch.execute_update(DispatchWorkflow.resume_clock, ResumeClocks(actor=AGENT))
+    await dispatch.execute_update(DispatchWorkflow.pause_clock, pause)
+    await env.sleep(timedelta(days=10))  # the pause ends by itself, then the moved ladder is climbed
+    await _ticket_answered_and_closed(case, dispatch)
+    save(f"{version}_dispatch_paused_then_resumed", dispatch.id, await dispatch.fetch_history())
+
+
+SCENARIOS += (_complaint_paused_then_resumed, _dispatch_paused_then_resumed)  # issue #16 item 1
 
 
 async def record(version: str, only: str = "") -> None:

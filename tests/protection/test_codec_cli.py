@@ -7,36 +7,24 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 
 from api.codec_server import create_codec_app
 from readmodel.audit import AuditAction
 from tests.conftest import DEV_SERVER, Stack, auth
 from tests.factories import complaint_body
+from tests.served import served_app
 
 COMPLAINANT = {"name": "Ximen Chuixue", "phone": "13766668888", "tier": "standard"}
 
 
 @pytest.fixture
 async def codec_url(stack: Stack) -> AsyncIterator[str]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_codec_app(stack.settings), log_level="warning"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:
-            assert not serving.done(), "the codec server stopped before it started"
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
+    async with served_app(create_codec_app(stack.settings)) as address:
+        yield address
 
 
 async def workflow_show(stack: Stack, workflow_id: str, *codec_flags: str) -> subprocess.CompletedProcess[str]:
