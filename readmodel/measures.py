@@ -27,6 +27,8 @@ DISPATCH_EVENT, TIMELINE = DispatchEventRow.__table__, TimelineEventRow.__table_
 
 REPLY_ACTIONS = ("answer", "request_redispatch", "return_reply")
 AT_FAULT_AS_SENT = func.coalesce(J.at_fault_unit, J.responsible_office)  # the unit a judgement was sent against
+# A complaint merged into another is that one's matter: the complaint measures count it once, as the target.
+NOT_MERGED = C.merged_into.is_(None)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def _complaints_finished_or_late(now: datetime) -> Counting:
     closed = C.status == "closed"
     late = or_(C.missed_clocks > 0, C.overdue_since <= now)
     return Counting(source=COMPLAINT, item=C.id, complaint=C.id, when=func.coalesce(C.closed_at, C.received_at),
-                    scope=(or_(closed, late),), hit=and_(closed, C.missed_clocks == 0),
+                    scope=(or_(closed, late), NOT_MERGED), hit=and_(closed, C.missed_clocks == 0),
                     unit=C.lead_unit)
 
 
@@ -103,7 +105,7 @@ COUNTINGS: dict[str, Callable[[datetime], Counting]] = {
         source=JUDGEMENT, item=J.id, complaint=J.complaint_id, when=J.sent_at,
         scope=(), hit=J.invalid_appeal.is_(True), unit=AT_FAULT_AS_SENT),
     "repeat_complaint_rate": lambda now: Counting(
-        source=COMPLAINT, item=C.id, complaint=C.id, when=C.received_at, scope=(), hit=C.is_repeat.is_(True),
+        source=COMPLAINT, item=C.id, complaint=C.id, when=C.received_at, scope=(NOT_MERGED,), hit=C.is_repeat.is_(True),
         unit=C.lead_unit),
 }
 
@@ -174,7 +176,7 @@ def complaint_counts(engine: Engine, start: datetime, end: datetime, by: str) ->
     """Complaints received in a period by category, unit (lead office) or channel."""
     column = {"category": C.category, "unit": C.lead_unit, "channel": C.channel}[by]
     query = (select(column, func.count()).select_from(COMPLAINT)
-             .where(C.received_at >= start, C.received_at < end).group_by(column))
+             .where(C.received_at >= start, C.received_at < end, NOT_MERGED).group_by(column))
     with engine.connect() as conn:
         return {key: int(n) for key, n in conn.execute(query).all()}
 

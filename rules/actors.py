@@ -29,6 +29,7 @@ class Permission(StrEnum):
     FILE_COMPLAINT = "file_complaint"
     HANDLE_COMPLAINT = "handle_complaint"  # answer, take into handling, resolve, confirm, call back
     CLOSE_UNRESOLVABLE = "close_unresolvable"
+    MERGE_COMPLAINTS = "merge_complaints"  # merge a complaint into another, split it back out (rules/merging.py)
     READ_COMPLAINTS = "read_complaints"
     RAISE_DISPATCH = "raise_dispatch"  # open a ticket, raise a direct or linked dispatch
     REVIEW_URGENT_TICKET = "review_urgent_ticket"
@@ -49,6 +50,9 @@ class Permission(StrEnum):
     DECODE_PAYLOADS = "decode_payloads"  # the codec server: read encrypted workflow histories
     ERASE_CUSTOMER_DATA = "erase_customer_data"  # de-identify one customer's cases at their request
     READ_AUDIT = "read_audit"  # the audit log of reveals, exports, decodes and erasures
+    # Clock pauses while waiting on the customer or a third party (issue #16; policy `pauses`).
+    PAUSE_CUSTOMER_CLOCKS = "pause_customer_clocks"  # a handler pauses and resumes a complaint's customer clocks
+    PAUSE_DISPATCH_CLOCK = "pause_dispatch_clock"  # the addressed unit (or above) pauses and resumes its dispatch clock
 
 
 class Actor(BaseModel):

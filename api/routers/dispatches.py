@@ -180,9 +180,15 @@ async def get_dispatch(dispatch_id: str, services: ServicesDep, _: Reader) -> An
 
 @router.get("/complaints/{complaint_id}/dispatches", response_model=list[DispatchView])
 async def dispatches_of_complaint(complaint_id: str, services: ServicesDep, _: Reader) -> Any:
+    """The complaint's dispatches, and those of the complaints merged into it (rules/merging.py)."""
     await found_or_404(services.read_model.complaints.find, complaint_id, "complaint")
-    rows = await run_in_threadpool(lambda: services.read_model.dispatches.matching(complaint_id=complaint_id))
-    return await _views(services, rows)
+
+    def rows() -> list[Any]:
+        read_model = services.read_model
+        return [row for case_id in [complaint_id, *read_model.complaints.merged_into(complaint_id)]
+                for row in read_model.dispatches.matching(complaint_id=case_id)]
+
+    return await _views(services, await run_in_threadpool(rows))
 
 
 @router.get("/units/{unit}/inbox", response_model=list[DispatchView])

@@ -1,6 +1,11 @@
-"""#16 item 5: merge and split (filled in by that change; no schema change yet)."""
+"""#16 item 5: merge and split. complaint.merged_into, indexed: the complaint a merged one is handled
+under (rules/merging.py); the target's merged complaints and the measures' exclusion read it.
+Nullable: a complaint written before was never merged."""
 
 from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0008"
 down_revision = "0007"
@@ -9,8 +14,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column("complaint", sa.Column("merged_into", sa.String(), nullable=True))
+    op.create_index("ix_complaint_merged_into", "complaint", ["merged_into"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_complaint_merged_into", table_name="complaint")
+    with op.batch_alter_table("complaint") as batch_op:
+        batch_op.drop_column("merged_into")
