@@ -170,6 +170,12 @@ async def test_a_complaint_goes_from_the_intake_form_to_its_closing_through_the_
                     "record_satisfied_callback"} <= {a for _, a in on_page}
             await fits_the_screen(agent)
             await screenshot(agent, tmp_path, "workspace-case.png")
+            # printed, the page keeps the record and its timeline and drops the navigation and the forms
+            await agent.emulate_media(media="print")
+            assert not await agent.locator("nav").first.is_visible()
+            assert not await agent.locator("form.step").first.is_visible()
+            assert await agent.locator("#timeline").is_visible()
+            await agent.emulate_media(media="screen")
 
             # Chinese in real glyphs: 投诉 in the heading is two CJK glyphs of about 1 em each, not two
             # boxes (tofu) — a character no font has (U+E000, private use) measures what a box does.
