@@ -151,3 +151,10 @@ def paused(engine: Engine) -> Paused:
         complaints = conn.execute(select(func.count()).where(OPEN, C.paused_since.is_not(None))).scalar_one()
         dispatches = conn.execute(select(func.count()).where(D.status == "open", D.paused_at.is_not(None))).scalar_one()
     return Paused(int(complaints), int(dispatches))
+
+
+def merged(engine: Engine) -> int:
+    """How many complaints are merged into another one now (rules/merging.py): their clocks stopped,
+    handled as part of the target (an indexed count)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(C.status == "merged")).scalar_one())

@@ -75,6 +75,7 @@ def dashboard_context(services: Services, now: datetime) -> dict[str, Any]:
         "open_total": sum(buckets.values()), "buckets": buckets, "upcoming": upcoming, "overdue": overdue,
         "due_soon": due_soon,
         "paused": dashboard.paused(engine),  # waiting on the customer or a third party (rules/pauses.py)
+        "merged": dashboard.merged(engine),  # handled as part of another complaint (rules/merging.py)
         "surveys": surveys,
         "escalations": escalations, "measures": measures, "vip_queue": vip_queue,
         "vip_open": sum(vip.values()) if vip else 0, "vip_overdue": vip["overdue"] if vip else 0, "month": f"{now.astimezone(zone):%Y-%m}",

@@ -41,6 +41,8 @@ async def test_a_merged_complaint_points_to_its_target_and_a_split_brings_it_bac
     assert (await detail(stack, target))["merged_cases"] == [duplicate]
     dispatches = (await stack.http.get(f"/complaints/{target}/dispatches", headers=auth("auditor"))).json()
     assert [d["dispatch_id"] for d in dispatches] == [raised.json()["dispatch_id"]]  # the duplicate's, shown on the target
+    page = (await stack.http.get("/dashboard", headers=auth("supervisor"))).text
+    assert 'id="merged-total">1<' in page  # one complaint merged, its clocks stopped
     step = await stack.http.post(f"/complaints/{duplicate}/resolution", headers=auth("front_seat"),
                                  json={"solution": "redelivered"})
     assert step.status_code == 409 and step.json()["current_status"] == "merged"
