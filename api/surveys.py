@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.case_actions import act_on_complaint
 from api.dependencies import Services
 from readmodel.tables import SurveyLinkRow
 from rules.actors import Actor, Role
@@ -61,9 +63,10 @@ def signed_link_id(services: Services, token: str) -> str | None:
     return found.group(1)
 
 
-async def send_survey(services: Services, complaint_id: str, actor: Actor) -> CallbackSurveyLink:
+async def send_survey(services: Services, complaint_id: str, actor: Actor) -> CallbackSurveyLink | JSONResponse:
     """Make a link and have the case's workflow text it to the customer. A refusal (the call-back is
-    not owed now) propagates as the workflow gave it; the link then is withdrawn."""
+    not owed now) propagates as the workflow gave it, a finished case is the 409 every step gets
+    (api/case_actions.py); the link then is withdrawn."""
     link_id = secrets.token_urlsafe(16)
     token = f"{link_id}.{_signature(services, link_id)}"
     surveys = services.read_model.surveys
@@ -72,12 +75,13 @@ async def send_survey(services: Services, complaint_id: str, actor: Actor) -> Ca
     request = SendCallbackSurvey(actor=actor, link_id=link_id, url=f"{services.settings.survey_url}/survey/{token}",
                                  link_hours=services.policy.callback_survey.link_hours)
     try:
-        sent: CallbackSurveyLink = await services.temporal.get_workflow_handle(
-            complaint_workflow_id(complaint_id)).execute_update(ComplaintWorkflow.send_callback_survey, request,
-                                                                id=f"send-survey-{link_id}")
+        sent = await act_on_complaint(services, complaint_id, ComplaintWorkflow.send_callback_survey, request)
     except BaseException:
         await run_in_threadpool(surveys.withdraw, link_id)
         raise
+    if isinstance(sent, JSONResponse):
+        await run_in_threadpool(surveys.withdraw, link_id)
+        return sent
     await run_in_threadpool(lambda: surveys.sent(link_id, handling_round=sent.handling_round, expires_at=sent.expires_at))
     return sent
 

@@ -1377,6 +1377,9 @@ class ComplaintWorkflow:
         if self._surveys:  # the call-back asked for by text (DOMAIN §5)
             flags += " · survey link awaiting the customer's answer until " + ", ".join(
                 f"{link.expires_at:%Y-%m-%d %H:%M} UTC" for link in self._surveys.values())
+        if self._surveys:  # the call-back asked for by text (DOMAIN §5)
+            flags += " · survey link awaiting the customer's answer until " + ", ".join(
+                f"{link.expires_at:%Y-%m-%d %H:%M} UTC" for link in self._surveys.values())
         if self._merged_into is not None:
             flags += f" · merged into {self._merged_into} (clocks stopped)"
         if self._merged_cases:

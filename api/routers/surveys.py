@@ -13,11 +13,10 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
 from api import surveys
-from api.case_actions import found_or_404
 from api.dependencies import Services, ServicesDep, require
 from api.pages import render
 from rules.actors import Actor, Permission
@@ -67,8 +66,9 @@ async def send_callback_survey(
     """The satisfaction call-back by text: the customer is sent a signed, single-use link to rate the
     handling 1–5 (DOMAIN §5). Their answer is recorded as the call-back: satisfied closes the case,
     dissatisfied reopens it. 409 unless the call-back is owed now (after the written confirmation)."""
-    await found_or_404(services.read_model.complaints.find, complaint_id, "complaint")
     sent = await surveys.send_survey(services, complaint_id, actor)
+    if isinstance(sent, JSONResponse):
+        return sent  # 409: the case has ended
     return SurveySent(complaint_id=complaint_id, **sent.model_dump())
 
 

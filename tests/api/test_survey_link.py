@@ -177,6 +177,9 @@ async def test_a_link_for_a_case_already_called_back_and_closed_is_refused(desk:
     page = await stack.http.get(path)
     assert page.status_code == 410 and "closed" in page.text
     assert (await answer(stack, path, "5")).status_code == 410
+    again = await send_survey(stack, cid)  # no link for a closed case either
+    assert again.status_code == 409 and again.json()["current_status"] == "closed"
+    assert len((await complaint(stack, cid))["callback_surveys"]) == 1
 
 
 async def test_an_expired_link_is_refused_by_the_case_on_its_own_clock(desk: tuple[Stack, SmsGateway]) -> None:
