@@ -96,7 +96,7 @@ async def _complaint(read_model: ReadModel, handle: WorkflowHandle, row: dict[st
                                           from_status=None, to_status=state.status, detail={})
     change = ComplaintChange(complaint_id=state.complaint_id, workflow_id=handle.id, entry=entry, status=state.status,
                              handling_round=state.handling_round, one_time_resolution=state.one_time_resolution,
-                             clocks=clocks, plan=plan or None)
+                             clocks=clocks, plan=plan or None, owner=state.owner)
     return state.complaint_id, dict(read_model.complaints.forward(change).state)
 
 

@@ -94,6 +94,13 @@ async def test_a_seats_open_work_is_listed_and_handed_over_to_the_evening_seat(s
     inbox = await stack.http.get("/complaints", headers=auth("auditor"))
     assert sorted(c["complaint_id"] for c in inbox.json()["items"] if c["owner_id"] == LI) == sorted([vip, plain])
 
+    # The unit's shift at once, by its supervisor: every owned open case of a call-centre seat, back
+    # to agent-wang; the case nobody took stays unowned.
+    resp = await stack.http.post("/hand-overs", headers=auth("supervisor"), json={"unit": "call-centre", "to_seat": WANG})
+    assert resp.status_code == 200, resp.text
+    assert sorted(s["complaint_id"] for s in resp.json()["handed_over"]) == sorted([vip, plain])
+    assert (await detail(stack, untaken))["owner_id"] is None
+
 
 async def test_a_hand_over_that_cannot_be_done_says_why(stack: Stack) -> None:
     taken = (await file(stack))["complaint_id"]

@@ -43,7 +43,7 @@ def short_clock_policy(into: Path) -> Path:
         target.update(values)
     customer = policy["clocks"]["customer"]
     customer.update(first_contact_minutes=1, cross_department_opinion_minutes=1)
-    for overrides in [*customer["by_category"].values(), *customer["by_level"].values()]:
+    for overrides in [*customer["by_category"].values(), *customer["by_level"].values(), *customer.get("by_tier", {}).values()]:
         overrides.clear()
     policy["clocks"]["dispatch"]["deadline_rules"] = {kind: "working_hours" for kind in policy["clocks"]["dispatch"]["deadline_rules"]}
     for ladder in policy["escalation"].values():

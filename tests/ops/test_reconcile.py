@@ -44,10 +44,11 @@ async def test_a_row_edited_by_hand_is_reported_then_repaired_from_its_workflow(
     assert (clean.checked, clean.drifts) == (2, [])  # the complaint and its dispatch, as their workflows say
     complaint_before, dispatch_before = row(stack, COMPLAINT, cid), row(stack, DISPATCH, did)
 
-    # Someone "fixes" the rows by hand: the complaint shown resolved with no clock due, the dispatch
-    # moved to another unit and escalated.
+    # Someone "fixes" the rows by hand: the complaint shown resolved with no clock due and owned by
+    # another seat, the dispatch moved to another unit and escalated.
     with stack.read_model.engine.begin() as conn:
-        conn.execute(COMPLAINT.update().where(COMPLAINT.c.id == cid).values(status="resolved", next_due=None))
+        conn.execute(COMPLAINT.update().where(COMPLAINT.c.id == cid).values(status="resolved", next_due=None,
+                                                                           owner_id="agent-li"))
         conn.execute(DISPATCH.update().where(DISPATCH.c.id == did).values(unit="gd-sz-futian", escalation_level=3))
 
     found = await reconciled(stack)
@@ -55,7 +56,8 @@ async def test_a_row_edited_by_hand_is_reported_then_repaired_from_its_workflow(
     assert sorted(drifts) == ["complaint", "dispatch"]
     # row's value, then the workflow's: the workflow's are what the rows held before the edit
     assert drifts["complaint"].columns == {"status": ("resolved", "in_handling"),
-                                           "next_due": (None, complaint_before["next_due"])}
+                                           "next_due": (None, complaint_before["next_due"]),
+                                           "owner_id": ("agent-li", "agent-wang")}  # the seat that took it
     assert drifts["dispatch"].columns == {"unit": ("gd-sz-futian", "gd-gz-tianhe"), "escalation_level": (3, 0)}
     assert not any(d.repaired for d in found.drifts)
     assert row(stack, COMPLAINT, cid)["status"] == "resolved"  # reporting changes nothing
@@ -63,7 +65,7 @@ async def test_a_row_edited_by_hand_is_reported_then_repaired_from_its_workflow(
     repaired = await reconciled(stack, repair=True)
     assert sorted((d.kind, d.repaired) for d in repaired.drifts) == [("complaint", True), ("dispatch", True)]
     after_complaint, after_dispatch = row(stack, COMPLAINT, cid), row(stack, DISPATCH, did)
-    for column in ("status", "next_due", "clocks", "last_seq", "handling_round"):
+    for column in ("status", "next_due", "clocks", "last_seq", "handling_round", "owner_id"):
         assert after_complaint[column] == complaint_before[column], column
     for column in ("unit", "escalation_level", "status", "due", "last_seq"):
         assert after_dispatch[column] == dispatch_before[column], column
