@@ -27,6 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.case_actions import act_on_complaint
 from api.dependencies import Services
+from api.tokens import token_digest
 from readmodel.tables import SurveyLinkRow
 from rules.actors import Actor, Role
 from rules.lifecycle import ComplaintStatus
@@ -49,10 +50,6 @@ def _key(services: Services) -> bytes:
 def _signature(services: Services, link_id: str) -> str:
     mac = hmac.new(_key(services), f"survey-link.{link_id}".encode("ascii"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 def signed_link_id(services: Services, token: str) -> str | None:
