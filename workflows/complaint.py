@@ -1377,13 +1377,12 @@ class ComplaintWorkflow:
         if self._surveys:  # the call-back asked for by text (DOMAIN §5)
             flags += " · survey link awaiting the customer's answer until " + ", ".join(
                 f"{link.expires_at:%Y-%m-%d %H:%M} UTC" for link in self._surveys.values())
-        if self._surveys:  # the call-back asked for by text (DOMAIN §5)
-            flags += " · survey link awaiting the customer's answer until " + ", ".join(
-                f"{link.expires_at:%Y-%m-%d %H:%M} UTC" for link in self._surveys.values())
         if self._merged_into is not None:
             flags += f" · merged into {self._merged_into} (clocks stopped)"
         if self._merged_cases:
             flags += f" · merged into it: {', '.join(self._merged_cases)}"
+        if self._owner is not None:  # the seat's id, never a customer's data (交接班)
+            flags += f" · owned by seat {self._owner.id} of {self._owner.unit}"
         workflow.set_current_details(
             f"**Status: {self._status.value}** · handling round {self._handling_round}"
             f" · one-time resolution {'yes' if self._one_time_resolution else 'no'} · {self._seq} changes"

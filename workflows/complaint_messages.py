@@ -435,6 +435,7 @@ def complaint_summary(filing: ComplaintFiling) -> str:
     return (
         f"Complaint {filing.complaint_id}: {cls.category} · {cls.urgency.value} · level {cls.level}"
         f" · via {filing.intake.channel.value} · lead {filing.lead_unit}"
+        + (f" · {filing.vip.queue} queue" if filing.vip is not None else "")  # VIP service: its queue, not the customer
     )[:200]
 
 

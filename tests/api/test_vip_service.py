@@ -51,6 +51,12 @@ async def test_a_vip_case_is_routed_to_the_vip_queue_with_shorter_clocks(stack: 
     assert await settled(lambda: solution_started(vip["complaint_id"]), "no solution clock") == f"{day} 11:00"
     assert await settled(lambda: solution_started(plain["complaint_id"]), "no solution clock") == f"{day} 13:00"
 
+    # In the Web UI's workflow list the VIP case says its queue (never the customer)
+    described = await stack.env.client.get_workflow_handle(vip["workflow_id"]).describe()
+    assert (await described.static_summary() or "").endswith(" · vip queue")
+    plain_described = await stack.env.client.get_workflow_handle(plain["workflow_id"]).describe()
+    assert "queue" not in (await plain_described.static_summary() or "")
+
     page = await stack.http.get("/dashboard", headers=auth("supervisor"))
     assert page.status_code == 200
     figures = dict(re.findall(r'id="(vip-open-total|vip-overdue-total)">(\d+)<', page.text))

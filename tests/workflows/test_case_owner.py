@@ -11,6 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from rules.actors import Actor, Role
 from tests.waiting import eventually
+from tests.workflows.test_continue_as_new import current_details
 from tests.workflows.test_clocks import filing, start
 from tests.workflows.test_customer_clocks import AGENT, CareDesk, desk, until  # noqa: F401 (fixture)
 from tests.workflows.test_dispatches import skip_to
@@ -31,6 +32,7 @@ async def test_the_owner_moves_at_hand_over_and_survives_continue_as_new(desk: C
     assert taken.owner == AGENT
     handed = await handle.execute_update(ComplaintWorkflow.hand_over, HandOverCase(actor=AGENT, to=EVENING, note="call at 17:00"))
     assert handed.owner == EVENING
+    assert "owned by seat gd-evening of gd" in await current_details(handle)  # the Web UI's current details
     await until(desk.env, lambda: getattr(desk.read_model.complaints.find(f.complaint_id), "owner_id", None) == EVENING.id)
 
     first_run = (await handle.describe()).run_id
