@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 import pytest
+from sqlmodel import Session, select
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from readmodel import measures
+from readmodel.tables import OutboxRow
 from rules.dispatch import DispatchKind, TicketPriority
 from rules.escalation import dispatch_terms
 from rules.policy import load_policy
@@ -54,6 +56,12 @@ def cid(handle: WorkflowHandle) -> str:
 async def merge(handle: WorkflowHandle, target: WorkflowHandle) -> None:
     await handle.execute_update(ComplaintWorkflow.merge_into, MergeInto(
         actor=SUPERVISOR, into=cid(target), reason="the same parcel, called in twice"))
+
+
+def notice_steps(desk: CareDesk, handle: WorkflowHandle) -> list[str]:
+    """The notices the case put in the outbox, by step."""
+    with Session(desk.read_model.engine) as session:
+        return [r.step for r in session.exec(select(OutboxRow).where(OutboxRow.case_id == cid(handle)))]
 
 
 def events(desk: CareDesk, handle: WorkflowHandle, action: str) -> list:
@@ -125,6 +133,7 @@ async def test_merged_clocks_stop_and_a_split_restarts_them_with_the_working_tim
     await until(desk.env, lambda: {"progress_update", "solution"} <= {e.detail["clock"] for e in events(
         desk, target, "clock_overdue")})
     assert events(desk, duplicate, "clock_overdue") == [] and desk.read_model.complaints.find(cid(duplicate)).missed_clocks == 0
+    assert [step for step in notice_steps(desk, duplicate) if "overdue" in step] == []  # nobody told of a miss
     assert "merged into" in await refusal(duplicate.execute_update(
         ComplaintWorkflow.record_progress_update, RecordProgressUpdate(actor=AGENT, message="still on it", medium="sms")))
 
@@ -143,6 +152,7 @@ async def test_merged_clocks_stop_and_a_split_restarts_them_with_the_working_tim
     await until(desk.env, lambda: len(overdue()) == 2)
     assert [name for name, _ in overdue()] == ["progress_update", "solution"]
     assert close_to(overdue()[1][1], desk.at(1, 13))
+    await until(desk.env, lambda: len([s for s in notice_steps(desk, duplicate) if "overdue" in s]) >= 2)
 
 
 async def test_merges_are_one_level_deep_and_never_into_itself(desk: CareDesk) -> None:
