@@ -119,6 +119,8 @@ def build_worker(
             calendar_activities.compute_deadline,
             calendar_activities.compute_deadline_chain,
             calendar_activities.working_minutes_between,
+            calendar_activities.resumed_deadlines,
+            calendar_activities.notice_hold,
             notification_activities.notify,
             judgement_activities.judgement_terms,
             judgement_activities.record_judgement_changes,

@@ -44,7 +44,7 @@ class DispatchStore(ForwardStore[DispatchChange]):
             rows = list(session.exec(select(DispatchRow).where(*conditions)).all())
         now = now or datetime.now(UTC)
         far = datetime.max.replace(tzinfo=UTC)
-        return sorted(rows, key=lambda r: (not (r.due is not None and r.due < now and r.status == "open"), r.due or far, r.id))
+        return sorted(rows, key=lambda r: (not (r.due is not None and r.due < now and r.status == "open" and r.paused_at is None), r.due or far, r.id))
 
     def get(self, dispatch_id: str) -> tuple[DispatchRow, list[DispatchEventRow]] | None:
         return self.with_events(dispatch_id)

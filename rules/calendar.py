@@ -450,6 +450,12 @@ class WorkingCalendar:
         j = bisect_left(table.done_after, target)
         return _from_us(table.starts[j] + target - table.done_before[j])
 
+    def resumed_due(self, due: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
+        """A clock paused at `paused_at` and resumed at `resumed_at` owes the working time it had
+        left, from the resumption: paused Friday 17:00 with 3 working hours left (Friday 17–18,
+        Monday 8–10 on the office calendar), resumed Monday 10:00 → due Monday 13:00."""
+        return self.deadline(resumed_at, max(self.working_time_between(paused_at, due), timedelta(0)))
+
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Working time from `a` to `b`; negative when `b` is before `a` (overdue by that much).
 
@@ -475,6 +481,11 @@ class WorkingCalendar:
         if isinstance(rule, WorkingDaysRule):
             return self._working_days_due(rule, start)
         raise TypeError(f"not a deadline rule: {rule!r}")
+
+    def open_at_or_after(self, instant: datetime) -> datetime:
+        """`instant` itself within working time, else the next opening: when a notice held by quiet
+        hours goes out (issue #16)."""
+        return self._open_at_or_after(instant)
 
     def _open_at_or_after(self, instant: datetime) -> datetime:
         """`instant` itself if it lies in working time (a period's end included), else the next opening."""

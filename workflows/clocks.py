@@ -19,6 +19,18 @@ class ClockKind(StrEnum):
     ACTION = "action"  # a complex case's planned action: overdue → the owner's supervisor is told
 
 
+class ClockWarning(BaseModel):
+    """A warning before a breach (issue #16): the instant a fraction of the clock's working time has
+    run, from the calendar activity; the owner of the next step is told once when it comes."""
+
+    fraction: float
+    at: datetime
+    at_local: str
+    notify: str  # the role told, in the unit that owes the clock (the policy's warnings.notify)
+    warned_at: datetime | None = None  # when the instant was reached (None: still ahead)
+    told: bool = False  # False once reached: the clock was already due, its miss is told instead
+
+
 class Clock(BaseModel):
     """A customer clock, a progress-update clock or a planned action of one complaint."""
 
@@ -33,10 +45,22 @@ class Clock(BaseModel):
     overdue_at: datetime | None = None
     kind: ClockKind = ClockKind.CUSTOMER
     extended: bool = False  # the solution clock moved from 4 to 8 hours, the customer told in time
+    warnings: list[ClockWarning] = []  # warnings before its due instant (issue #16)
+    paused_at: datetime | None = None  # paused while waiting on the customer or a third party (rules/pauses.py)
 
     @property
     def running(self) -> bool:
+        """Neither met nor overdue, and not paused: a paused clock has no timer and owes nothing."""
+        return self.pending and self.paused_at is None
+
+    @property
+    def pending(self) -> bool:
+        """Neither met nor overdue (running or paused): a step can still meet it."""
         return self.met_at is None and self.overdue_at is None
+
+    def next_warning(self) -> ClockWarning | None:
+        """The first warning not reached yet, while the clock runs."""
+        return next((w for w in self.warnings if w.warned_at is None), None) if self.running else None
 
 
 def clock_started_detail(clock: Clock, calendar: str) -> dict[str, Any]:
@@ -75,8 +99,13 @@ class ClockWatcher:
     """
 
     def __init__(self, clocks: Callable[[], Iterable[Clock]], on_due: Callable[[Clock], Awaitable[None]],
-                 stop: Callable[[], bool], *, timer_when_past_due: Callable[[], bool] = lambda: True) -> None:
+                 stop: Callable[[], bool], *, timer_when_past_due: Callable[[], bool] = lambda: True,
+                 on_warning: Callable[[Clock, ClockWarning], Awaitable[None]] | None = None,
+                 warns: Callable[[], bool] = lambda: False) -> None:
         self._clocks, self._on_due, self._stop = clocks, on_due, stop
+        # Warnings (issue #16) are watched only when `warns()` says so, asked only once a running
+        # clock has one ahead: an execution built before them keeps the one timer it had.
+        self._on_warning, self._warns = on_warning, warns
         # Asked only when the earliest clock is already past due: an execution built before the
         # 1 ms timer answers False and its clock falls due at once, as it did when it ran.
         self._timer_when_past_due = timer_when_past_due
@@ -94,7 +123,22 @@ class ClockWatcher:
                 await workflow.wait_condition(moved)
                 continue
             clock = min(running, key=lambda c: c.due)
+            warned = self._warning_first(running, clock.due)
+            if warned is not None:
+                with_warning, warning = warned
+                if await _due_first(moved, warning.at, f"warn of {with_warning.label} at {warning.at_local}"):
+                    warning.warned_at = workflow.now()
+                    warning.told = with_warning.due > warning.warned_at  # already due: its miss is told
+                    await self._on_warning(with_warning, warning)  # type: ignore[misc]
+                continue
             if clock.due > workflow.now() or self._timer_when_past_due():
                 if not await _due_first(moved, clock.due, f"{clock.label} due {clock.due_local}"):
                     continue
             await self._on_due(clock)
+
+    def _warning_first(self, running: list[Clock], due: datetime) -> tuple[Clock, ClockWarning] | None:
+        """The earliest warning ahead of every running clock's due instant, if warnings are watched."""
+        ahead = [(c, w) for c in running if (w := c.next_warning()) is not None and w.at < due]
+        if not ahead or self._on_warning is None or not self._warns():
+            return None
+        return min(ahead, key=lambda cw: cw[1].at)

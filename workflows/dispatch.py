@@ -12,6 +12,7 @@ return puts the dispatch back to work on the clock it had.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +27,12 @@ with workflow.unsafe.imports_passed_through():
     from rules.escalation import LadderStep
     from rules.reply_checks import check_reply, ReplyOutcome
     from workflows.notices import notify_beside, notify_in_task
+    from workflows.pauses import (ClockPause, PauseClocks, ResumeClocks, pause_end, paused_detail, resumed_deadlines,
+                                  resumed_detail)
+    from rules.pauses import dispatch_pause_refusal
     from workflows.options import CALENDAR_LOOKUP, READ_MODEL_WRITE
     from workflows.case import SYSTEM_ACTOR, CaseSearch, Patches, built_in, refuse
-    from workflows.clocks import done_or_due
+    from workflows.clocks import ClockWarning, done_or_due
     from workflows.deadlines import (
         COMPUTE_DEADLINE_CHAIN_ACTIVITY,
         WORKING_MINUTES_ACTIVITY,
@@ -36,8 +40,11 @@ with workflow.unsafe.imports_passed_through():
         DeadlineChainRequest,
         DeadlineRequest,
         FollowingDeadline,
+        NoticeHoldRequest,
+        PausedInstant,
         WorkingTimeRequest,
         look_up_deadline,
+        look_up_hold,
     )
     from workflows.dispatch_messages import (
         RECORD_DISPATCH_CHANGES_ACTIVITY,
@@ -67,8 +74,19 @@ NOTICES_IN_TASK = "notices-in-task"
 REVIEWABLE_ANSWERS = "reviewable-answers"
 # Patch: the last rung's answer-by instant passing is recorded (`ladder_exhausted`).
 LADDER_END_RECORDED = "ladder-end-recorded"
+# Patch: before the due instant, at each of the policy's warning fractions of the clock, the unit
+# that must act is told once (issue #16).
+DISPATCH_WARNINGS = "dispatch-warnings"
+# Patch: a warning, a rung or an overdue notice outside the addressed unit's working hours is held
+# to its next opening (a durable timer) unless the case is urgent or level 1, and dropped, recorded,
+# if the dispatch was answered meanwhile (issue #16).
+QUIET_HOURS = "quiet-hours"
 # What a dispatch raised today is built with (DispatchOrder.built_with).
-DISPATCH_PATCHES = (LADDER_AT_CLOCK_START, NOTICES_IN_TASK, REVIEWABLE_ANSWERS, LADDER_END_RECORDED)
+# Patch: the addressed unit pauses the clock before it is due while it waits on the customer or a
+# third party (rules/pauses.py); resumed, the due instant, its warnings and its ladder move on.
+CLOCK_PAUSE = "clock-pause"
+DISPATCH_PATCHES = (LADDER_AT_CLOCK_START, NOTICES_IN_TASK, REVIEWABLE_ANSWERS, LADDER_END_RECORDED,
+                    DISPATCH_WARNINGS, QUIET_HOURS, CLOCK_PAUSE)
 ANSWERED = (S.ANSWERED, S.REDISPATCHED)
 
 
@@ -85,6 +103,9 @@ class DispatchWorkflow:
         self._notices: list[asyncio.Task[Any]] = []
         self._ladder_due: list[Deadline] | None = None  # the ladder's answer-by instants, if known ahead
         self._ladder_exhausted = False
+        self._warnings: list[ClockWarning] = []  # the clock's warning instants (DISPATCH_WARNINGS)
+        self._pause: ClockPause | None = None  # the clock's pause in force (rules/pauses.py)
+        self._resuming = False  # a resumption is moving the clock
         self._patches = Patches(order.built_with)
         self._told: list[asyncio.Task[None]] = []  # signals to the complaint, in flight or sent
         self._told_status: S | None = None  # the status the complaint last heard of
@@ -195,8 +216,7 @@ class DispatchWorkflow:
         order = self._order
         first = DeadlineRequest(unit=order.unit, start=workflow.now(), clock=order.kind.value)
         if built_in(LADDER_AT_CLOCK_START, self._order.built_with):
-            chain = DeadlineChainRequest(first=first, then=[
-                FollowingDeadline(unit=step.unit, rule=WorkingHoursRule(hours=_hours(step))) for step in self._ladder])
+            chain = DeadlineChainRequest(first=first, then=self._rungs())
             deadline, *self._ladder_due = await workflow.execute_local_activity(
                 COMPUTE_DEADLINE_CHAIN_ACTIVITY, chain, result_type=list[Deadline],
                 summary=f"due and escalation instants on {order.unit}'s calendar", **CALENDAR_LOOKUP,
@@ -204,12 +224,13 @@ class DispatchWorkflow:
         else:
             deadline = await look_up_deadline(first)
         self._view.due, self._view.due_local = deadline.due, deadline.due_local
+        if deadline.warnings and self._patches.has(DISPATCH_WARNINGS):
+            self._warnings = [w.model_copy() for w in deadline.warnings]
+            self._view.warn_at, self._view.warn_at_local = self._warnings[0].at, self._warnings[0].at_local
         detail: dict[str, Any] = {"due": deadline.due.isoformat(), "due_local": deadline.due_local,
                                   "calendar_version": deadline.calendar_version}
         if self._ladder_due is not None:
-            detail["escalations"] = [{"level": level, "notify": step.role, "unit": step.unit,
-                                      "answer_by": due.due_local}
-                                     for level, (step, due) in enumerate(zip(self._ladder, self._ladder_due), start=1)]
+            detail["escalations"] = self._escalations()
         await self._commit(self._event("start_clock", SYSTEM_ACTOR, self._view.status, detail))
 
     async def _wait_for_answer(self) -> None:
@@ -220,8 +241,16 @@ class DispatchWorkflow:
         label = "reply" if self._order.kind is not DispatchKind.TICKET else "ticket reply"
         assert self._view.due is not None
         reached = self._view.escalation_level  # 0 unless an answer was returned after escalating
-        if reached == 0 and await done_or_due(ended, self._view.due, f"{label} due {self._view.due_local}"):
-            return
+        interrupted = lambda: ended() or self._pause is not None  # noqa: E731
+        while reached == 0:
+            if not (await self._warn(interrupted)
+                    or await done_or_due(interrupted, self._view.due, f"{label} due {self._view.due_local}")):
+                break  # due: the ladder
+            if ended():
+                return
+            await self._paused_until_resumed(ended)  # then on the moved clock
+            if ended():
+                return
         for level, step in enumerate(self._ladder, start=1):
             if level < reached or self._ladder_exhausted:
                 continue
@@ -230,7 +259,8 @@ class DispatchWorkflow:
                 workflow.upsert_search_attributes([CaseSearch.ESCALATION_LEVEL.value_set(level)])
                 self._notify(step, f"escalation-{level}-{step.role}",
                              f"Overdue {self._order.kind.value.replace('_', ' ')}: answer needed",
-                             f"{self._order.instruction} (was due {self._view.due_local}, escalation level {level})")
+                             f"{self._order.instruction} (was due {self._view.due_local}, escalation level {level})",
+                             kind="escalation" if self._order.kind is DispatchKind.TICKET else "overdue")
             if self._ladder_due is not None:
                 step_deadline = self._ladder_due[level - 1]
             else:  # a dispatch started before LADDER_AT_CLOCK_START: from the step's own instant
@@ -250,6 +280,29 @@ class DispatchWorkflow:
                                                {"level": level, "notify": step.role, "unit": step.unit,
                                                 "answer_by": step_deadline.due_local}))
         await workflow.wait_condition(ended)  # the ladder is exhausted: still waiting for the answer
+
+    async def _warn(self, ended: Callable[[], bool]) -> bool:
+        """Each warning instant before the due instant (issue #16): the unit that must act is told
+        once. True if the dispatch was answered meanwhile."""
+        for warning in self._warnings:
+            if warning.warned_at is not None:
+                continue  # a returned answer came back here: told already
+            if await done_or_due(ended, warning.at, f"warn {self._order.unit} at {warning.at_local}"):
+                return True
+            assert self._view.due is not None
+            warning.warned_at = workflow.now()
+            warning.told = self._view.due > warning.warned_at
+            if not warning.told:
+                continue
+            percent = round(warning.fraction * 100)
+            self._notify(LadderStep(role=warning.notify, unit=self._order.unit), f"warning-{percent}",
+                         f"Due soon: {self._order.kind.value.replace('_', ' ')}",
+                         f"{self._order.instruction} ({percent} % of its time has run: due {self._view.due_local})",
+                         kind="warning")
+            await self._commit(self._event("warning", SYSTEM_ACTOR, self._view.status,
+                                           {"fraction": warning.fraction, "notify": warning.notify,
+                                            "unit": self._order.unit, "due_local": self._view.due_local}))
+        return False
 
     # -- replies -------------------------------------------------------------------------------
 
@@ -276,7 +329,13 @@ class DispatchWorkflow:
         self._view.answered_at = now
         self._view.finding, self._view.failing_link = req.reply.finding, req.reply.failing_link
         due = self._view.due
-        self._view.in_time = due is not None and now <= due
+        # Answered while paused: the clock was not due when paused, and the pause owes nothing.
+        self._view.in_time = self._pause is not None or (due is not None and now <= due)
+        if self._pause is not None:
+            detail["pause_ended"] = resumed_detail(self._pause, False, None)
+            self._pause = None
+            self._view.paused_at = self._view.pause_reason = self._view.pause_ends_by = None
+            self._view.pause_ends_by_local = None
         self._view.late_working_minutes = 0 if self._view.in_time or due is None else await self._working_minutes(due, now)
         action = "answer" if not self._redispatch else "request_redispatch"
         await self._commit(self._event(action, req.actor, before, detail))
@@ -314,6 +373,102 @@ class DispatchWorkflow:
             refuse(f"the dispatch is {self._view.status.value}; only an accepted answer can be returned",
                    self._view.status.value)
 
+    # -- clock pause (rules/pauses.py) ---------------------------------------------------------
+
+    @workflow.update
+    async def pause_clock(self, req: PauseClocks) -> DispatchView:
+        """The unit waits on the customer or a third party: the clock stops (no timer, no warning,
+        no rung) until resumed by hand, or by itself at the reason's maximum."""
+        self._check_pausable()
+        self._patches.has(CLOCK_PAUSE)
+        self._pause = pause = ClockPause(reason=req.reason, note=req.note, paused_by=req.actor,
+                                         paused_at=workflow.now(), max_working_hours=req.max_working_hours)
+        ends = await pause_end(pause, self._order.unit)
+        pause.ends_by, pause.ends_by_local = ends.due, ends.due_local
+        self._view.paused_at, self._view.pause_reason = pause.paused_at, pause.reason
+        self._view.pause_ends_by, self._view.pause_ends_by_local = ends.due, ends.due_local
+        await self._commit(self._event("pause_clock", req.actor, self._view.status,
+                                       paused_detail(pause, due_local=self._view.due_local)))
+        return self._view
+
+    @pause_clock.validator
+    def _validate_pause_clock(self, req: PauseClocks) -> None:
+        self._check_pausable()
+
+    @workflow.update
+    async def resume_clock(self, req: ResumeClocks) -> DispatchView:
+        self._check_resumable()
+        await self._end_pause(req.actor, by_itself=False, note=req.note)
+        return self._view
+
+    @resume_clock.validator
+    def _validate_resume_clock(self, req: ResumeClocks) -> None:
+        self._check_resumable()
+
+    def _check_pausable(self) -> None:
+        if reason := dispatch_pause_refusal(self._view.status.value, self._view.due, workflow.now(),
+                                            self._view.escalation_level, self._pause is not None or self._resuming):
+            refuse(reason, self._view.status.value)
+
+    def _check_resumable(self) -> None:
+        if self._pause is None:
+            refuse("the dispatch's clock is not paused", self._view.status.value)
+
+    async def _paused_until_resumed(self, ended: Callable[[], bool]) -> None:
+        """While paused: one timer at the pause's maximum, where it ends by itself; then the
+        resumption's look-up has moved the clock."""
+        pause = self._pause
+        resumed = lambda: ended() or self._pause is not pause  # noqa: E731
+        await workflow.wait_condition(lambda: resumed() or (pause is not None and pause.ends_by is not None))
+        if pause is not None and pause.ends_by is not None and not resumed():
+            summary = f"pause ({pause.reason}) ends by {pause.ends_by_local}"
+            if not await done_or_due(resumed, pause.ends_by, summary):
+                await self._end_pause(SYSTEM_ACTOR, by_itself=True, note=None)
+        await workflow.wait_condition(lambda: ended() or not self._resuming)
+
+    async def _end_pause(self, actor: Actor, *, by_itself: bool, note: str | None) -> None:
+        """The due instant owes the working time it had left, from now, on the unit's calendar; the
+        warnings not reached and every rung of the ladder move with it (each counted from the one
+        before, as at the clock's start). Ended by itself: whoever paused is told."""
+        pause, self._pause, self._resuming = self._pause, None, True  # at once: a second resume is refused
+        assert pause is not None and self._view.due is not None
+        warnings = [w for w in self._warnings if w.warned_at is None]
+        instants = [PausedInstant(unit=self._order.unit, at=self._view.due),
+                    *(PausedInstant(unit=self._order.unit, at=w.at) for w in warnings)]
+        was_due = self._view.due_local
+        moved = await resumed_deadlines(pause, instants, self._rungs() if self._ladder_due is not None else [])
+        self._view.due, self._view.due_local = moved[0].due, moved[0].due_local
+        for warning, deadline in zip(warnings, moved[1:]):
+            warning.at, warning.at_local = deadline.due, deadline.due_local
+        if warnings:
+            self._view.warn_at, self._view.warn_at_local = warnings[0].at, warnings[0].at_local
+        if self._ladder_due is not None:
+            self._ladder_due = moved[1 + len(warnings):]
+        self._view.paused_at = self._view.pause_reason = self._view.pause_ends_by = None
+        self._view.pause_ends_by_local = None
+        self._resuming = False
+        if by_itself:
+            self._notify(LadderStep(role=pause.paused_by.role, unit=pause.paused_by.unit),
+                         f"pause-{pause.paused_at:%Y%m%dT%H%M%S}-ended", "Clock pause ended by itself",
+                         f"The pause ({pause.reason}) of {self._order.dispatch_id}'s clock reached its maximum of"
+                         f" {pause.max_working_hours:g} working hours at {pause.ends_by_local}; it runs again:"
+                         f" due {self._view.due_local}.")
+        detail = resumed_detail(pause, by_itself, note, was_due_local=was_due, due=self._view.due.isoformat(),
+                                due_local=self._view.due_local)
+        if self._ladder_due is not None:
+            detail["escalations"] = self._escalations()
+        await self._commit(self._event("resume_clock", actor, self._view.status, detail))
+
+    def _rungs(self) -> list[FollowingDeadline]:
+        """The ladder's rungs as a deadline chain: each counted from the one before, on its unit's calendar."""
+        return [FollowingDeadline(unit=step.unit, rule=WorkingHoursRule(hours=_hours(step))) for step in self._ladder]
+
+    def _escalations(self) -> list[dict[str, Any]]:
+        """The ladder's plan, as the timeline shows it (at the clock's start, and moved by a pause)."""
+        assert self._ladder_due is not None
+        return [{"level": level, "notify": step.role, "unit": step.unit, "answer_by": due.due_local}
+                for level, (step, due) in enumerate(zip(self._ladder, self._ladder_due), start=1)]
+
     @workflow.query
     def view(self) -> DispatchView:
         return self._view
@@ -344,10 +499,11 @@ class DispatchWorkflow:
             result_type=int, summary="lateness in working minutes", **CALENDAR_LOOKUP,
         )
 
-    def _notify(self, step: LadderStep, occasion: str, subject: str, text: str) -> None:
+    def _notify(self, step: LadderStep, occasion: str, subject: str, text: str, kind: str | None = None) -> None:
         """Send beside the clock: in this workflow task (a local activity), handed over to the notify
         activity's long retries if the gateway stays down, so an outage holds the ladder for only a
-        few quick attempts and never loses a notice."""
+        few quick attempts and never loses a notice. A notice of a `kind` quiet hours may hold is
+        sent once they end (issue #16)."""
         request = NotifyRequest(
             case_id=self._order.dispatch_id, step=occasion, role=step.role, unit=step.unit,
             subject=f"[{self._order.complaint_id}] {subject}", text=text,
@@ -355,7 +511,29 @@ class DispatchWorkflow:
         summary = f"notify {step.role} of {step.unit}: {occasion}"
         # A dispatch started before NOTICES_IN_TASK schedules the notify activity, as it did then.
         send = notify_in_task if built_in(NOTICES_IN_TASK, self._order.built_with) else notify_beside
+        if kind is not None and self._patches.has(QUIET_HOURS):
+            self._notices.append(asyncio.create_task(self._after_quiet_hours(kind, step, request, summary, send)))
+            return
         self._notices.append(send(request, summary))
+
+    async def _after_quiet_hours(self, kind: str, step: LadderStep, request: NotifyRequest, summary: str,
+                                 send: Callable[[NotifyRequest, str], asyncio.Task[None]]) -> None:
+        """Quiet hours (issue #16): the calendar says whether the notice waits for the addressed
+        unit's next opening. Held, it waits on a durable timer and is sent then if still owed; an
+        answer (or the complaint ending) meanwhile makes it moot: recorded, not sent."""
+        hold = await look_up_hold(NoticeHoldRequest(
+            kind=kind, unit=step.unit, at=workflow.now(), urgent=self._view.priority is TicketPriority.URGENT,
+            level=self._order.level))
+        if hold.until is not None:
+            detail = {"occasion": request.step, "notify": step.role, "unit": step.unit, "until_local": hold.until_local}
+            await self._commit(self._event("hold_notice", SYSTEM_ACTOR, self._view.status, detail))
+            moot = lambda: self._view.status is not S.OPEN  # noqa: E731
+            if await done_or_due(moot, hold.until, f"hold text to {step.role} of {step.unit} until {hold.until_local}"):
+                await self._commit(self._event("notice_not_sent", SYSTEM_ACTOR, self._view.status,
+                                               {**detail, "reason": f"dispatch {self._view.status.value}"}))
+                return
+            await self._commit(self._event("held_notice_sent", SYSTEM_ACTOR, self._view.status, detail))
+        await send(request, summary)
 
 
 def _hours(step: LadderStep) -> float:

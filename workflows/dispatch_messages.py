@@ -43,6 +43,7 @@ class DispatchOrder(Message):
     parent_workflow_id: str
     replaces: str | None = None  # the dispatch this one redispatches
     reply_checks: ReplyCheckRules  # the policy's checks at raising time
+    level: int | None = None  # the complaint's level: quiet hours never hold a level-1 case's notices (issue #16)
     # The workflow patches (workflows/dispatch.py DISPATCH_PATCHES) this dispatch was started with:
     # taken without asking workflow.patched (no marker, no version upsert); an older one asks.
     built_with: list[str] = []
@@ -107,6 +108,13 @@ class DispatchView(BaseModel):
     late_working_minutes: int | None = None
     returns: int = 0
     escalation_level: int = 0
+    warn_at: datetime | None = None  # its first warning before the due instant: due soon from then (issue #16)
+    warn_at_local: str | None = None
+    # The clock's pause in force (rules/pauses.py): since when, why, when it ends by itself at the latest.
+    paused_at: datetime | None = None
+    pause_reason: str | None = None
+    pause_ends_by: datetime | None = None
+    pause_ends_by_local: str | None = None
     finding: str | None = None
     failing_link: str | None = None
     replaces: str | None = None

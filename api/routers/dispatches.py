@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from api.case_actions import act_on_case, at_or_above_or_403, act_on_complaint, found_or_404, row_only
 from api.dependencies import Services, ServicesDep, require
+from api.routers.pauses import pause_request
 from api.timelines import DispatchEventView
 from rules.actors import Actor, Permission
 from rules.customer_data import masked_strings, masked_text, people_named
@@ -31,6 +32,7 @@ from workflows.dispatch_messages import (
     ReviewUrgentTicket,
     UrgentReview,
 )
+from workflows.pauses import ClockPauseRequest, ClockResumeRequest, ResumeClocks
 
 router = APIRouter(tags=["dispatches"])
 
@@ -222,3 +224,33 @@ async def _views(services: Services, rows: Sequence[Any]) -> list[DispatchView]:
         "instruction": masked_text(v.instruction, names=named.get(v.complaint_id, [])),
         "finding": masked_text(v.finding, names=named.get(v.complaint_id, [])) if v.finding else v.finding})
         for v in views]
+
+
+# -- clock pause (rules/pauses.py; the reasons' check shared with the complaint's: api/routers/pauses.py) --
+
+DispatchClockPauser = Annotated[Actor, Depends(require(Permission.PAUSE_DISPATCH_CLOCK))]
+
+
+async def _addressed_unit_or_403(services: Services, dispatch_id: str, actor: Actor) -> None:
+    row, _ = await found_or_404(services.read_model.dispatches.get, dispatch_id, "dispatch")
+    at_or_above_or_403(services, actor.unit, row.unit, f"dispatch {dispatch_id} is addressed to {row.unit}")
+
+
+@router.post("/dispatches/{dispatch_id}/pause", response_model=DispatchView)
+async def pause_dispatch_clock(dispatch_id: str, body: ClockPauseRequest, services: ServicesDep,
+                               actor: DispatchClockPauser) -> Any:
+    """The addressed unit pauses its clock before it is due (its warnings and ladder wait too)."""
+    await _addressed_unit_or_403(services, dispatch_id, actor)
+    req = pause_request(services.policy.pauses.dispatch, body, actor)
+    if isinstance(req, JSONResponse):
+        return req
+    return await _update_dispatch(services, dispatch_id, DispatchWorkflow.pause_clock, req)
+
+
+@router.post("/dispatches/{dispatch_id}/resume", response_model=DispatchView)
+async def resume_dispatch_clock(dispatch_id: str, body: ClockResumeRequest, services: ServicesDep,
+                                actor: DispatchClockPauser) -> Any:
+    """The clock runs again with the working time it had left; its rungs move with it."""
+    await _addressed_unit_or_403(services, dispatch_id, actor)
+    req = ResumeClocks(actor=actor, note=body.note)
+    return await _update_dispatch(services, dispatch_id, DispatchWorkflow.resume_clock, req)
