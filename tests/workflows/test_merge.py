@@ -171,3 +171,27 @@ async def refusal(step: Awaitable[object]) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await step
     return str(refused.value.cause)
+
+
+async def test_a_target_that_cannot_take_the_merge_sends_the_complaint_back_as_it_was(desk: CareDesk) -> None:
+    """The API checks the target first; these reach the workflows as if the target changed after that check."""
+    a, b, c = [await taken(desk, desk.at(0, 9, minute)) for minute in (0, 15, 30)]
+    await skip_to(desk.env, desk.at(0, 10))
+    await merge(a, b)
+    before = {x.name: x.due for x in await c.query(ComplaintWorkflow.clocks) if x.running}
+
+    await merge(c, a)  # A is merged into B by now: A refuses by signal, C goes back as it was
+    await until(desk.env, lambda: len(events(desk, c, "merge_refused")) == 1)
+    [refused] = events(desk, c, "merge_refused")
+    assert "is itself merged into" in refused.detail["refused"] and refused.to_status == "in_handling"
+    state = await c.query(ComplaintWorkflow.state)
+    assert state.status.value == "in_handling" and state.merged_into is None
+    after = {x.name: x.due for x in await c.query(ComplaintWorkflow.clocks) if x.running}
+    # Stopped and restarted in the same instant (10:00) with the working time left: due as before.
+    assert after.keys() == before.keys() and all(close_to(after[n], before[n]) for n in before)
+
+    await b.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=SUPERVISOR, reason="withdrawn"))
+    await b.result()  # B has ended (and A closed with it)
+    assert "has ended" in await refusal(merge(c, b))
+    assert (await c.query(ComplaintWorkflow.state)).status.value == "in_handling"
+    assert [e.detail["refused"] for e in events(desk, c, "merge_refused")][-1].startswith(f"complaint {cid(b)} has ended")
