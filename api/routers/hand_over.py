@@ -256,9 +256,9 @@ def _page_context(services: Services, actor: Actor, seat: str | None, unit: str 
 async def hand_over_page(
     request: Request,
     services: ServicesDep,
-    seat: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    seat: Annotated[str | None, Query(max_length=100)] = None,  # the page's own form sends its fields empty
     unit: Annotated[str | None, Query(max_length=100)] = None,
-    hours: Hours = None,
+    hours: Annotated[str | None, Query(max_length=10)] = None,
     handed: Annotated[int | None, Query(ge=0, le=10_000)] = None,
     refused: Annotated[int | None, Query(ge=0, le=10_000)] = None,
 ) -> Response:
@@ -267,14 +267,26 @@ async def hand_over_page(
     actor = page_actor(request, services, Permission.READ_COMPLAINTS)
     if isinstance(actor, Response):
         return actor
-    seat, unit = _whose_work(services, actor, seat, unit or None)
-    horizon = hours or services.policy.hand_over.horizon_hours
+    seat, unit = _whose_work(services, actor, seat or None, unit or None)
+    horizon = _page_hours(hours) or services.policy.hand_over.horizon_hours
     context = await run_in_threadpool(_page_context, services, actor, seat, unit, horizon, datetime.now(UTC))
     message = None
     if handed is not None:
         message = f"{handed} case{'s' if handed != 1 else ''} handed over" + (f"; {refused} refused" if refused else "")
     return render(request, "hand_over.html", {**context, "actor": actor, "message": message, "refused": refused,
                                               "csrf": form_token(request, services)})
+
+
+def _page_hours(given: str | None) -> float | None:
+    """The form's hours (empty: the policy's), bounded as the API's are."""
+    if not given:
+        return None
+    try:
+        if 0 < (hours := float(given)) <= LONGEST_HOURS:
+            return hours
+    except ValueError:
+        pass
+    raise HTTPException(422, [{"loc": ["query", "hours"], "msg": f"hours between 0 and {LONGEST_HOURS}", "input": given}])
 
 
 @router.post("/pages/hand-over", response_class=HTMLResponse, responses=PAGE_RESPONSES)

@@ -64,6 +64,13 @@ async def test_the_front_seat_hands_its_shift_over_on_the_page_in_chromium(serve
             await page.wait_for_selector("#clocks-due-total")
             assert await text(page, "#clocks-due-total") == "6"
             await screenshot(page, tmp_path, "hand-over.png")
+            # The unit's list from the same form (the seat cleared): the call centre's two cases
+            await page.fill("input[name=seat]", "")
+            await page.fill("input[name=unit]", "call-centre")
+            await page.click("form[method=get] button[type=submit]")
+            await page.wait_for_selector("#cases-total")
+            assert (await text(page, "#whose"), await text(page, "#cases-total")) == ("call-centre", "2")
+            await page.goto(f"{served}/pages/hand-over")  # back to the seat's own list
 
             await page.select_option("select[name=to_seat]", "agent-li")
             await page.fill("input[name=note]", "VIP expects a call before 20:00")
