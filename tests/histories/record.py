@@ -488,13 +488,39 @@ async def _merged_then_split(env: WorkflowEnvironment, queue: str, version: str)
     save(f"{version}_complaint_closed_with_target", closes_with.id, await closes_with.fetch_history())
 
 
+async def _merge_refused(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # A merge the target cannot take (rules/merging.py): C into A, which was merged into B meanwhile
+    # (A refuses by signal), then into B once B has ended (the signal fails): C stays as it was.
+    received, _ = friday_evening(await env.get_current_time())
+    a, b, c = [await start(env, filing(received), queue) for _ in range(3)]
+    for case in (a, b, c):
+        await case.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    await a.execute_update(ComplaintWorkflow.merge_into, MergeInto(
+        actor=AGENT, into=b.id.removeprefix("complaint-"), reason="same parcel"))
+    await c.execute_update(ComplaintWorkflow.merge_into, MergeInto(
+        actor=AGENT, into=a.id.removeprefix("complaint-"), reason="same parcel"))
+    while (await c.query(ComplaintWorkflow.state)).status.value == "merged":  # A's refusal on its way back
+        await env.sleep(timedelta(milliseconds=10))
+    await b.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await b.result()
+    await a.result()
+    try:
+        await c.execute_update(ComplaintWorkflow.merge_into, MergeInto(
+            actor=AGENT, into=b.id.removeprefix("complaint-"), reason="same parcel"))
+    except WorkflowUpdateFailedError:
+        pass  # refused: B has ended
+    await c.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await c.result()
+    save(f"{version}_complaint_merge_refused", c.id, await c.fetch_history())
+
+
 SCENARIOS = (_reopened_then_closed, _first_contact_overdue, _dispatch_returned_then_answered, _complex_case,
              _continued_as_new, _ticket_escalated_then_answered, _judgement_appealed_then_decided,
              _urgent_ticket_downgraded_then_returned_by_hand, _judgement_accepted, _judgement_accepted_by_silence,
              _urgent_ticket_confirmed_then_answered, _urgent_ticket_reviewed_late, _linked_dispatches_answered,
              _continued_as_new_next_run, _consultation_handed_over_then_called_back, _rescue_request_handed_over,
              _new_failure_mode_missed_then_handed_over, _clock_warned_then_met, _ticket_escalation_held_then_sent,
-             _ticket_escalation_held_then_moot, _merged_then_split)
+             _ticket_escalation_held_then_moot, _merged_then_split, _merge_refused)
 
 
 async def _vip_case_missed_then_handed_over(env: WorkflowEnvironment, queue: str, version: str) -> None:
