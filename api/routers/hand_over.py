@@ -7,11 +7,11 @@ case's owner and writes a row on its timeline (rules/hand_over.py)."""
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, urlencode
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -107,12 +107,10 @@ class BulkHandedOver(BaseModel):
     refused: list[HandOverRefused]  # e.g. closed meanwhile
 
 
-def _seat(owner: Actor | None = None, row: ComplaintRow | None = None) -> Seat | None:
-    if owner is not None:
-        return Seat(id=owner.id, name=owner.name, unit=owner.unit)
-    if row is not None and row.owner_id is not None:
-        return Seat(id=row.owner_id, name=row.owner_name or "", unit=row.owner_unit or "")
-    return None
+def _owner(row: ComplaintRow) -> Seat | None:
+    if row.owner_id is None:
+        return None
+    return Seat(id=row.owner_id, name=row.owner_name or "", unit=row.owner_unit or "")
 
 
 def _due(item: DueItem) -> DueView:
@@ -123,7 +121,7 @@ def hand_over_list(services: Services, seat: str | None, unit: str | None, hours
     rows = work.open_work(services.read_model.engine, seat=seat, unit=unit)
     cases = [HandOverCaseView(
         complaint_id=r.id, status=r.status, category=r.category, urgency=r.urgency, level=r.level, priority=r.priority,
-        queue=r.queue, complainant_tier=r.complainant_tier, lead_unit=r.lead_unit, owner=_seat(row=r),
+        queue=r.queue, complainant_tier=r.complainant_tier, lead_unit=r.lead_unit, owner=_owner(r),
         next_due=r.next_due, clocks_due=[_due(c) for c in clocks_due(r.clocks or [], now, hours)],
         promises=[_due(c) for c in promises(r.clocks or [], now)],
     ) for r in rows]
@@ -228,7 +226,7 @@ async def hand_over_shift(
             refused.append(HandOverRefused(complaint_id=row.id, reason=json.loads(bytes(answer.body))["detail"]))
         else:
             done.append(answer)
-    return BulkHandedOver(to_seat=_seat(seat), handed_over=done, refused=refused)
+    return BulkHandedOver(to_seat=Seat(id=seat.id, name=seat.name, unit=seat.unit), handed_over=done, refused=refused)
 
 
 # -- the page -----------------------------------------------------------------------------------
