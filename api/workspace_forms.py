@@ -32,20 +32,24 @@ from temporalio.client import WorkflowUpdateFailedError
 from api.case_actions import FORM_UPDATE_ID, act_on_complaint
 from api.dependencies import Services, require
 from api.errors import update_refused
-from api.routers import complaints, dispatches, judgements
+from api.routers import complaints, dispatches, judgements, pauses
 from api.routers.complaints import ComplaintDetail, RevealRequest
 from api.routers.dispatches import DispatchDetail, DispatchRequest, TicketRequest
 from api.steps import Step, take_step
 from rules.actors import Actor, Permission
 from rules.complex_case import completion_refusal, resolve_refusal, step_refusal
+from rules.merging import merge_refusal, split_refusal
+from rules.pauses import dispatch_pause_refusal
+from rules.policy import Policy
 from rules.customer_clocks import FIRST_CONTACT, SOLUTION, dispatch_refusal, extension_refusal, first_contact_refusal
 from rules.escalation import reviewing_office
 from rules.dispatch import DispatchKind
 from rules.lifecycle import OPEN_STATUSES, TRANSITIONS, ComplaintAction, ComplaintStatus
 from rules.reply_checks import Reply
-from workflows.clocks import Clock
-from workflows.complaint_messages import ActionDone
+from workflows.clocks import Clock, ClockKind
+from workflows.complaint_messages import ActionDone, CaseMerge, CaseSplit
 from workflows.dispatch_messages import ReplyAnswer, ReplyReturn, UrgentReview
+from workflows.pauses import ClockPauseRequest, ClockResumeRequest
 from workflows.judgement_messages import Appeal, ArbitrationDecision, DraftEdit, FaultNaming, Sending
 
 A = ComplaintAction
@@ -65,6 +69,7 @@ class Input:
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = True
     hint: str = ""
+    choices_of: Callable[[Policy], tuple[tuple[str, str], ...]] | None = None  # choices the policy gives
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class Facts:
     open_actions: list[int]
     lead_unit: str
     now: datetime
+    complaint_id: str
+    merged_cases: list[str]
+    paused: bool  # the customer clocks are paused (rules/pauses.py)
 
 
 # (services, actor, the case's id, the body) → the API function's answer
@@ -187,6 +195,12 @@ def _raisable(f: Facts, *_: Any) -> bool:
     return dispatch_refusal(f.status, f.level) is None
 
 
+def _reasons(allowed: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The reasons a pause is allowed for (policy `pauses`), each with its maximum."""
+    return tuple((code, f"{code.replace('_', ' ')} (at most {rule.max_working_hours:g} working hours)")
+                 for code, rule in sorted(allowed.items()))
+
+
 def _reviewer(services: Services, d: DispatchDetail, lead_unit: str) -> str:
     raised_by = next((e.actor_unit for e in d.events if e.action == "raise"), lead_unit)
     return reviewing_office(DispatchKind(d.kind), raised_by_unit=raised_by, lead_unit=lead_unit)
@@ -205,6 +219,22 @@ def _forms() -> list[Form]:
             Form("dispatch", "Raise a dispatch", "complaints", R, DispatchRequest, (
                 Input("kind", "Kind", "select", kinds), Input("unit", "Unit", "units"),
                 Input("instruction", "Instruction", "textarea")), _calling(dispatches.raise_dispatch), _raisable),
+            Form("pause", "Pause the customer clocks", "complaints", Permission.PAUSE_CUSTOMER_CLOCKS, ClockPauseRequest, (
+                Input("reason", "Waiting on", "select", choices_of=lambda policy: _reasons(policy.pauses.complaint)),
+                Input("note", "Note", "textarea", required=False)), _calling(pauses.pause_customer_clocks),
+                 lambda f, *_: f.status in OPEN_STATUSES and not f.paused
+                 and any(c.running and c.kind is not ClockKind.ACTION for c in f.clocks.values())),
+            Form("resume", "Resume the customer clocks", "complaints", Permission.PAUSE_CUSTOMER_CLOCKS,
+                 ClockResumeRequest, (Input("note", "Note", "textarea", required=False),),
+                 _calling(pauses.resume_customer_clocks), lambda f, *_: f.paused),
+            Form("merge", "Merge into another complaint (the same matter)", "complaints", Permission.MERGE_COMPLAINTS,
+                 CaseMerge, (Input("into", "Into complaint"), Input("reason", "Reason", "textarea")),
+                 _calling(complaints.merge_complaint),
+                 lambda f, *_: merge_refusal(f.complaint_id, f.status.value, "", f.merged_cases,
+                                             "paused" if f.paused else None) is None),
+            Form("split", "Split back out", "complaints", Permission.MERGE_COMPLAINTS, CaseSplit,
+                 (Input("reason", "Reason", "textarea"),), _calling(complaints.split_complaint),
+                 lambda f, *_: split_refusal(f.complaint_id, f.status.value) is None),
             Form("reply", "Reply", D, Permission.REPLY_TO_DISPATCH, Reply, (
                 Input("finding", "Finding", "textarea"), Input("failing_link", "Failing link", required=False),
                 Input("evidence", "Evidence", "evidence", required=False),
@@ -219,6 +249,14 @@ def _forms() -> list[Form]:
                 Input("confirm", "Confirm as urgent", "select", (("true", "confirm"), ("false", "downgrade to normal"))),
                 Input("reason", "Reason", "textarea")), _calling(dispatches.review_urgent_ticket),
                  lambda f, d, *_: d.status.value == "awaiting_review"),
+            Form("pause", "Pause the clock", D, Permission.PAUSE_DISPATCH_CLOCK, ClockPauseRequest, (
+                Input("reason", "Waiting on", "select", choices_of=lambda policy: _reasons(policy.pauses.dispatch)),
+                Input("note", "Note", "textarea", required=False)), _calling(dispatches.pause_dispatch_clock),
+                 lambda f, d, services, actor: _unit_at_or_above(services, actor, d.unit) and dispatch_pause_refusal(
+                     d.status.value, d.due, f.now, d.escalation_level, d.paused_at is not None) is None),
+            Form("resume", "Resume the clock", D, Permission.PAUSE_DISPATCH_CLOCK, ClockResumeRequest,
+                 (Input("note", "Note", "textarea", required=False),), _calling(dispatches.resume_dispatch_clock),
+                 lambda f, d, services, actor: d.paused_at is not None and _unit_at_or_above(services, actor, d.unit)),
             Form("draft", "Correct the proposal", "judgements", Permission.SEND_JUDGEMENT, DraftEdit, (
                 Input("responsible_office", "Responsible office", required=False),
                 Input("party", "Party at fault", required=False), Input("at_fault_unit", "Unit at fault", required=False),
@@ -245,7 +283,8 @@ def _facts(case: ComplaintDetail) -> Facts:
                  complex_case=case.complex_case,
                  meeting_recorded=any(e.action == A.RECORD_COORDINATION_MEETING.value for e in case.timeline),
                  open_actions=[a.number for a in case.plan if a.done_at is None], lead_unit=case.lead_unit,
-                 now=datetime.now(UTC))
+                 now=datetime.now(UTC), complaint_id=case.complaint_id, merged_cases=case.merged_cases,
+                 paused=any(c.paused_at is not None for c in case.clocks))
 
 
 def forms_open_now(services: Services, actor: Actor, case: ComplaintDetail, of: Any, on: Case) -> list[dict[str, Any]]:
@@ -261,7 +300,8 @@ def forms_open_now(services: Services, actor: Actor, case: ComplaintDetail, of: 
                 of.dispatch_id if on == "dispatches" else of.judgement_id)
             shown.append({"form": form, "action": f"/workspace/{on}/{target}/{form.name}",
                           "key": secrets.token_urlsafe(16),
-                          "numbers": facts.open_actions if form.name == "complete_action" else []})
+                          "numbers": facts.open_actions if form.name == "complete_action" else [],
+                          "choices": {i.name: i.choices_of(services.policy) for i in form.inputs if i.choices_of}})
     return shown
 
 

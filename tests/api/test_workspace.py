@@ -102,10 +102,11 @@ async def test_a_clock_counts_down_in_working_time_on_the_calendar_of_the_unit_t
 async def test_a_station_sees_its_dispatch_and_the_forms_follow_the_case(stack: Stack) -> None:
     cid = await filed(stack)
     case = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("front_seat"))
-    # classified: first contact, answered at once, taking into handling, a progress update (open); no
-    # resolution yet, no dispatch (only in handling), no supervisor's closing for a front seat
+    # classified: first contact, answered at once, taking into handling, a progress update (open), a
+    # pause of the running clocks; no resolution yet, no dispatch (only in handling), no supervisor's
+    # closing or merge for a front seat
     assert steps_shown(case) == ["record_first_contact", "answer_at_first_contact", "take_into_handling",
-                                 "record_progress_update"]
+                                 "record_progress_update", "pause"]
     fields = csrf_and_key(case, "take_into_handling")
     taken = await stack.http.post(f"/workspace/complaints/{cid}/take_into_handling", data=fields,
                                   headers=auth("front_seat"))
@@ -119,8 +120,13 @@ async def test_a_station_sees_its_dispatch_and_the_forms_follow_the_case(stack: 
 
     inbox = await stack.http.get("/workspace", headers=auth("production_unit"))  # Tianhe station
     assert ids(inbox) == [did]
+
+    async def clock_started() -> bool:  # the dispatch's own first task starts its clock: then it may be paused
+        return (await stack.http.get(f"/dispatches/{did}", headers=auth("auditor"))).json()["due"] is not None
+
+    await eventually(stack.env, clock_started, f"{did}'s clock never started")
     station_case = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("production_unit"))
-    assert steps_shown(station_case) == ["reply"]  # the station may only answer its dispatch here
+    assert steps_shown(station_case) == ["reply", "pause"]  # the station answers, or pauses its clock
     other = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("xihu_station"))
     assert steps_shown(other) == []  # addressed to Tianhe, not to Xihu
 
@@ -286,3 +292,33 @@ async def test_the_judgement_waits_on_the_lead_office_then_on_the_responsible_of
     assert await judgement_listed("regional_cs") == [jid]
     page = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("regional_cs"))
     assert [s for s in steps_shown(page) if s in ("draft", "send", "accept", "appeal")] == ["accept", "appeal"]
+
+
+async def test_pause_and_resume_then_merge_and_split_through_the_forms(stack: Stack) -> None:
+    cid, other = await filed(stack), await filed(stack)
+    page = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("front_seat"))
+    # the reasons are the policy's (pauses.complaint), each with its maximum
+    assert '<option value="waiting_for_customer">waiting for customer (at most 16 working hours)</option>' in page.text
+    paused = await stack.http.post(f"/workspace/complaints/{cid}/pause", headers=auth("front_seat"), data={
+        **csrf_and_key(page, "pause"), "reason": "waiting_for_customer", "note": "a photo of the label"})
+    assert paused.status_code == 200 and "Done: Pause the customer clocks" in paused.text
+    assert "resume" in steps_shown(paused) and "pause" not in steps_shown(paused)
+    assert 'data-state="paused"' in paused.text
+    resumed = await stack.http.post(f"/workspace/complaints/{cid}/resume", headers=auth("front_seat"),
+                                    data=csrf_and_key(paused, "resume"))
+    assert "pause" in steps_shown(resumed) and "resume" not in steps_shown(resumed)
+
+    page = await stack.http.get(f"/workspace/complaints/{cid}", headers=auth("supervisor"))
+    merged = await stack.http.post(f"/workspace/complaints/{cid}/merge", headers=auth("supervisor"), data={
+        **csrf_and_key(page, "merge"), "into": other, "reason": "the same parcel, called in twice"})
+    assert merged.status_code == 200, merged.text
+    assert (await stack.http.get(f"/complaints/{cid}", headers=auth("auditor"))).json()["status"] == "merged"
+    assert steps_shown(merged) == ["split"]  # a merged complaint takes no other step
+    assert cid not in ids(await stack.http.get("/workspace", headers=auth("supervisor")))  # not open to steps
+    split = await stack.http.post(f"/workspace/complaints/{cid}/split", headers=auth("supervisor"),
+                                  data={**csrf_and_key(merged, "split"), "reason": "two parcels after all"})
+    assert split.status_code == 200 and "merge" in steps_shown(split)
+    # merging into itself: the API's 422 naming `into`, shown on the page
+    itself = await stack.http.post(f"/workspace/complaints/{cid}/merge", headers=auth("supervisor"), data={
+        **csrf_and_key(split, "merge"), "into": cid, "reason": "by mistake"})
+    assert itself.status_code == 422 and "Refused: into: a complaint cannot be merged into itself" in itself.text
