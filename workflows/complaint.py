@@ -68,8 +68,8 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows.complaint_messages import HeldClock, MergedCase, MergedDispatchFinished, MergeInto, SplitOut, TargetAnswer
-    from workflows.deadlines import (WORKING_MINUTES_ACTIVITY, Deadline, DeadlineRequest, WorkingTimeRequest,
-                                     look_up_deadline)
+    from workflows.deadlines import (RESUMED_DEADLINES_ACTIVITY, WORKING_MINUTES_ACTIVITY, Deadline, DeadlineRequest,
+                                     ResumedDeadlinesRequest, WorkingTimeRequest, look_up_deadline)
     from workflows.dispatch_messages import (
         RECORD_DISPATCH_CHANGES_ACTIVITY,
         dispatch_workflow_id,
@@ -595,7 +595,9 @@ class ComplaintWorkflow:
         for clock in held:
             del self._clocks[clock.name]  # at once: the watcher lets them be
         self._watcher.reset()
-        self._held_clocks = [HeldClock(clock=c, remaining_minutes=await self._working_minutes_left(c)) for c in held]
+        now = workflow.now()
+        self._held_clocks = [HeldClock(clock=c, held_at=now, remaining_minutes=await self._working_minutes_left(c))
+                             for c in held]
         stopped = {h.clock.name: h.remaining_minutes for h in self._held_clocks}
         try:
             await self._tell(req.into, "take_in_merged",
@@ -674,21 +676,23 @@ class ComplaintWorkflow:
             workflow.upsert_search_attributes([CaseSearch.STATUS.value_set(self._status.value)])
             entry = change.entry.model_copy(update={"action": ComplaintAction.MERGE_REFUSED, "to_status": self._status})
             change = change.model_copy(update={"entry": entry, "status": self._status})
-        now, restarted = workflow.now(), {}
         held, self._held_clocks = self._held_clocks, []
         for h in held:
-            if not h.clock.running:
+            if not h.clock.running:  # met while merged: back as it is
                 self._clocks[h.clock.name] = h.clock
-                continue
-            if h.remaining_minutes > 0:
-                request = DeadlineRequest(unit=h.clock.unit, start=now, rule=WorkingHoursRule(hours=h.remaining_minutes / 60))
-                deadline = await look_up_deadline(request, h.clock.label)
-                due, due_local, version = deadline.due, deadline.due_local, deadline.calendar_version
-            else:  # it was falling due as the merge came: due at once
-                due, due_local, version = now, now.isoformat(), h.clock.calendar_version
-            self._clocks[h.clock.name] = h.clock.model_copy(update={"due": due, "due_local": due_local,
-                                                                      "calendar_version": version})
-            restarted[h.clock.name] = due_local
+        running = [h for h in held if h.clock.running]
+        restarted = {}
+        if running:
+            # As a resumed pause's clocks: each owes the working time it had left (WorkingCalendar.resumed_due).
+            request = ResumedDeadlinesRequest(paused_at=running[0].held_at, resumed_at=workflow.now(), instants=[
+                PausedInstant(unit=h.clock.unit, at=h.clock.due) for h in running])
+            deadlines = await workflow.execute_local_activity(
+                RESUMED_DEADLINES_ACTIVITY, request, result_type=list[Deadline],
+                summary="split out: what the stopped clocks owe", **CALENDAR_LOOKUP)
+            for h, deadline in zip(running, deadlines):
+                self._clocks[h.clock.name] = h.clock.model_copy(update={
+                    "due": deadline.due, "due_local": deadline.due_local, "calendar_version": deadline.calendar_version})
+                restarted[h.clock.name] = deadline.due_local
         self._watcher.reset()
         if "refused" not in extra:
             self._notify_customer(f"split-out-{change.entry.seq}", "Your complaint is handled on its own again",

@@ -354,7 +354,8 @@ class HeldClock(BaseModel):
     """A clock stopped by a merge, with the working minutes it had left on its calendar."""
 
     clock: Clock
-    remaining_minutes: int
+    held_at: datetime  # the merge's instant: the split owes what was left from here (WorkingCalendar.resumed_due)
+    remaining_minutes: int  # shown on the merge's timeline entry
 
 
 def intake_changes(filing: ComplaintFiling) -> list[ComplaintChange]:
