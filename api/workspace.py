@@ -11,7 +11,7 @@ endpoints run, so a page shows what the API answers and refuses what it refuses,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -165,23 +165,16 @@ def _judgement_item(view: JudgementView, now: datetime) -> WorkItem:
                     overdue=view.due is not None and view.due < now, high=False, waiting_since=view.opened_at)
 
 
-@dataclass(frozen=True)
-class WorkFilter:
-    status: str | None = None
-    category: str | None = None
-    urgency: str | None = None
-    level: int | None = None
-
-    def admits(self, row: ComplaintRow | None) -> bool:
-        """A dispatch or judgement is listed when its complaint matches the filters."""
-        if row is None:
-            return not any((self.status, self.category, self.urgency, self.level))
-        return all(want is None or getattr(row, name) == want
-                   for name, want in (("status", self.status), ("category", self.category),
-                                      ("urgency", self.urgency), ("level", self.level)))
+FILTERED = ("status", "category", "urgency", "level")  # My work's filters, on the complaint
 
 
-def my_work(services: Services, actor: Actor, flt: WorkFilter, page: int, page_size: int,
+def admits(flt: ComplaintFilter, row: ComplaintRow | None) -> bool:
+    """A dispatch or judgement is listed when its complaint matches My work's filters."""
+    wanted = {name: getattr(flt, name) for name in FILTERED if getattr(flt, name) is not None}
+    return all(row is not None and getattr(row, name) == want for name, want in wanted.items())
+
+
+def my_work(services: Services, actor: Actor, flt: ComplaintFilter, page: int, page_size: int,
             now: datetime) -> tuple[list[WorkItem], int]:
     """What waits on the actor's unit and role, one page of it, and how many there are in all: the open
     complaints it leads (handlers), the dispatches addressed to it (repliers), the urgent tickets to
@@ -192,8 +185,7 @@ def my_work(services: Services, actor: Actor, flt: WorkFilter, page: int, page_s
     complaint_total = 0
     if may(services, actor, Permission.HANDLE_COMPLAINT):
         rows, complaint_total = read_model.complaints.search(
-            ComplaintFilter(unit=actor.unit, open_only=True, as_of=now, status=flt.status, category=flt.category,
-                            urgency=flt.urgency, level=flt.level),
+            replace(flt, unit=actor.unit, open_only=True, as_of=now),
             offset=0, limit=offset + page_size, sort="due", descending=False)
         items += [_complaint_item(r, now) for r in rows]
     others: list[WorkItem] = []
@@ -207,7 +199,7 @@ def my_work(services: Services, actor: Actor, flt: WorkFilter, page: int, page_s
                                              Permission.DECIDE_APPEAL)):
         others += [_judgement_item(j, now) for j in read_model.judgements.inbox(actor.unit)]
     complaints_of = {cid: read_model.complaints.find(cid) for cid in {o.complaint_id for o in others}}
-    others = [o for o in others if flt.admits(complaints_of[o.complaint_id])]
+    others = [o for o in others if admits(flt, complaints_of[o.complaint_id])]
     listed = sorted(items + others, key=lambda i: i.order)[offset:offset + page_size]
     return listed, complaint_total + len(others)
 
@@ -230,7 +222,8 @@ async def my_work_page(
     if category is not None and services.policy.category(category) is None:
         raise HTTPException(422, [{"loc": ["query", "category"], "msg": "unknown category", "input": category}])
     now = datetime.now(UTC)
-    flt = WorkFilter(status=status.value if status else None, category=category or None, urgency=urgency, level=level)
+    flt = ComplaintFilter(status=status.value if status else None, category=category or None, urgency=urgency,
+                          level=level)
     items, total = await run_in_threadpool(my_work, services, actor, flt, page, page_size, now)
     countdown = Countdown(services, now)
     rows = [{"item": i, "countdown": countdown.text(i.due, i.unit), "due_local": countdown.local(i.due, i.unit),
