@@ -1,6 +1,7 @@
 """#16 item 5: merge and split. complaint.merged_into, indexed: the complaint a merged one is handled
 under (rules/merging.py); the target's merged complaints and the measures' exclusion read it.
-Nullable: a complaint written before was never merged."""
+Nullable: a complaint written before was never merged. A database made by create_schema with the
+column (before migrations, as tests/readmodel/test_older_database.py makes one) keeps it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("complaint", sa.Column("merged_into", sa.String(), nullable=True))
-    op.create_index("ix_complaint_merged_into", "complaint", ["merged_into"])
+    inspector = sa.inspect(op.get_bind())
+    if "merged_into" not in {c["name"] for c in inspector.get_columns("complaint")}:
+        op.add_column("complaint", sa.Column("merged_into", sa.String(), nullable=True))
+    if "ix_complaint_merged_into" not in {i["name"] for i in inspector.get_indexes("complaint")}:
+        op.create_index("ix_complaint_merged_into", "complaint", ["merged_into"])
 
 
 def downgrade() -> None:
