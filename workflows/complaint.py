@@ -608,7 +608,7 @@ class ComplaintWorkflow:
             await self._unmerge(change, {"clocks_stopped": stopped, "refused": reason})
             refuse(reason, self._status.value)
         self._notify_customer(
-            f"merged-into-{req.into}", "Your complaint continues under another number",
+            f"merged-into-{req.into}-{change.entry.seq}", "Your complaint continues under another number",
             f"Your complaint {self._filing.complaint_id} is now handled together with complaint {req.into}."
             f" Please quote {req.into} from now on.",
         )
