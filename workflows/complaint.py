@@ -1387,6 +1387,8 @@ class ComplaintWorkflow:
             flags += f" · merged into it: {', '.join(self._merged_cases)}"
         if self._owner is not None:  # the seat's id, never a customer's data (交接班)
             flags += f" · owned by seat {self._owner.id} of {self._owner.unit}"
+        if (pause := self._clock_pause) is not None:  # waiting on the customer or a third party
+            flags += f" · customer clocks paused ({pause.reason}) until {pause.ends_by_local or 'its end is looked up'}"
         workflow.set_current_details(
             f"**Status: {self._status.value}** · handling round {self._handling_round}"
             f" · one-time resolution {'yes' if self._one_time_resolution else 'no'} · {self._seq} changes"

@@ -22,6 +22,8 @@ from tests.conftest import Stack, auth
 from tests.notifications.receivers import SmsGateway
 from tests.workflows.test_customer_clocks import AGENT, CareDesk, desk, until  # noqa: F401  (desk: the fixture)
 from tests.waiting import eventually
+from tests.workflows.test_clocks import timer_summaries
+from tests.workflows.test_continue_as_new import current_details
 from tests.workflows.test_dispatches import (GOOD_FINDING, OFFICE, SHANGHAI, complaint_in_handling,
                                              direct_dispatch_monday_0900, dispatch, local, plain_monday, raise_,
                                              reply, skip_to)
@@ -90,7 +92,11 @@ async def test_a_pause_past_its_maximum_ends_by_itself_and_the_one_who_paused_is
     await handle.execute_update(ComplaintWorkflow.pause_clocks, pause(hours=16))
     # 16 working hours from Monday 09:00: Monday 9–18 (9 h), Tuesday 8–15 (7 h) → Tuesday 15:00.
     paused = timeline_detail(desk, handle, "pause_clocks")
-    assert paused["ends_by_local"] == desk.at(1, 15).strftime("%Y-%m-%d %H:%M")
+    ends_by = desk.at(1, 15).strftime("%Y-%m-%d %H:%M")
+    assert paused["ends_by_local"] == ends_by
+    # The Web UI: the pause's own timer by name, and the case's current details.
+    assert f"pause (waiting_for_customer) ends by {ends_by}" in await timer_summaries(handle)
+    assert f"customer clocks paused (waiting_for_customer) until {ends_by}" in await current_details(handle)
 
     await skip_to(desk.env, desk.at(1, 15, 1))
     await until(desk.env, lambda: len(desk.texts_to(PAUSER_PHONE)) == 1)
