@@ -205,6 +205,7 @@ class ComplaintWorkflow:
         self._merged_into: str | None = None  # the complaint this one is merged into (rules/merging.py)
         self._status_before_merge: ComplaintStatus | None = None
         self._held_clocks: list[HeldClock] = []  # the clocks the merge stopped, with the time they had left
+        self._merge_settling = False  # a merge's handler is still holding the clocks and telling the target
         self._merged_cases: dict[str, list[str]] = {}  # complaints merged into this one → their dispatches heard of
         self._surveys: dict[str, CallbackSurveyLink] = {}  # survey links sent and not yet answered, by id
         self._owner: Actor | None = None  # the seat that took the case into handling, or was handed it
@@ -591,6 +592,7 @@ class ComplaintWorkflow:
         before = self._status
         change = self._move(ComplaintAction.MERGE_INTO, req.actor, {"into": req.into, "reason": req.reason})
         self._merged_into, self._status_before_merge = req.into, before
+        self._merge_settling = True  # until its clocks are held and the target told: no split yet
         held = [c for c in self._clocks.values() if c.running]
         for clock in held:
             del self._clocks[clock.name]  # at once: the watcher lets them be
@@ -605,8 +607,10 @@ class ComplaintWorkflow:
                              quiet=False)
         except FailureError:
             reason = f"complaint {req.into} has ended; a complaint is merged only into an open one"
+            self._merge_settling = False
             await self._unmerge(change, {"clocks_stopped": stopped, "refused": reason})
             refuse(reason, self._status.value)
+        self._merge_settling = False
         self._notify_customer(
             f"merged-into-{req.into}-{change.entry.seq}", "Your complaint continues under another number",
             f"Your complaint {self._filing.complaint_id} is now handled together with complaint {req.into}."
@@ -648,6 +652,8 @@ class ComplaintWorkflow:
     def _check_split(self) -> None:
         if reason := split_refusal(self._filing.complaint_id, self._status.value):
             refuse(reason, self._status.value)
+        if self._merge_settling:
+            refuse("the merge is still being recorded; split it out a moment later", self._status.value)
 
     @workflow.signal
     async def target_closed(self, answer: TargetAnswer) -> None:
