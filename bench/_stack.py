@@ -281,16 +281,23 @@ async def sleep_until(instant: datetime) -> None:
         await asyncio.sleep(min(left, 1.0))
 
 
-async def wait_for_count(count: Callable[[], int], target: int, timeout: float, what: str) -> float:
-    """Poll until count() reaches target; the wall time (epoch s) it was first seen there."""
+async def wait_for_count(count: Callable[[], int], target: int, timeout: float, what: str,
+                         while_moving: bool = False) -> float:
+    """Poll until count() reaches target; the wall time (epoch s) it was first seen there. Gives up
+    `timeout` s after the start or, `while_moving`, after the count last went up (a slow machine
+    that keeps working is waited for)."""
     deadline = time.monotonic() + timeout
     last_report = time.monotonic()
+    before = -1
     while True:
         seen = await asyncio.to_thread(count)
         if seen >= target:
             return time.time()
+        if while_moving and seen > before:
+            deadline, before = time.monotonic() + timeout, seen
         if time.monotonic() > deadline:
-            raise SystemExit(f"{what}: {seen} of {target} after {timeout:.0f} s")
+            raise SystemExit(f"{what}: {seen} of {target}, none more for {timeout:.0f} s" if while_moving
+                             else f"{what}: {seen} of {target} after {timeout:.0f} s")
         if time.monotonic() - last_report > 15:
             print(f"  … {what}: {seen}/{target}", flush=True)
             last_report = time.monotonic()
