@@ -16,13 +16,13 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 import pytest
 
 from rules.actors import Role
-from rules.customer_clocks import FIRST_CONTACT, SOLUTION
+from rules.customer_clocks import FIRST_CONTACT, PROGRESS, SOLUTION
 from tests.api.test_complaint_lifecycle import file
 from tests.conftest import Stack, auth
 from tests.notifications.receivers import SmsGateway
-from tests.workflows.test_customer_clocks import AGENT, CareDesk, desk, until  # noqa: F401  (desk: the fixture)
+from tests.workflows.test_customer_clocks import AGENT, CareDesk, desk, missed, until  # noqa: F401  (desk: the fixture)
 from tests.waiting import eventually
-from tests.workflows.test_clocks import timer_summaries
+from tests.workflows.test_clocks import filing, start, timer_summaries
 from tests.workflows.test_continue_as_new import current_details
 from tests.workflows.test_dispatches import (GOOD_FINDING, OFFICE, SHANGHAI, complaint_in_handling,
                                              direct_dispatch_monday_0900, dispatch, local, plain_monday, raise_,
@@ -30,6 +30,7 @@ from tests.workflows.test_dispatches import (GOOD_FINDING, OFFICE, SHANGHAI, com
 from tests.workflows.test_dispatches import desk as api_desk  # noqa: F401  (the fixture)
 from workflows.clocks import Clock
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint_messages import LinkDuplicate, TakeIntoHandling
 from workflows.pauses import PauseClocks, ResumeClocks
 
 PAUSER_PHONE = "+8613800000015"  # gd-cs-chen, regional customer service of gd (the directory): AGENT
@@ -69,7 +70,7 @@ async def test_paused_friday_1700_resumed_monday_1000_owes_the_working_time_it_h
     await handle.execute_update(ComplaintWorkflow.pause_clocks, pause(hours=24))
     # Left at Friday 17:00: first contact 1 h (17–18), solution 3 h (17–18, Monday 8–10).
     await skip_to(desk.env, desk.at(7, 10))  # past both original due instants: nothing fires while paused
-    assert desk.read_model.complaints.find(handle.id.removeprefix("complaint-")).missed_clocks == 0
+    assert missed(desk, handle) == 0
     await handle.execute_update(ComplaintWorkflow.resume_clocks, ResumeClocks(actor=AGENT))
 
     after = await clocks(handle)
@@ -82,7 +83,7 @@ async def test_paused_friday_1700_resumed_monday_1000_owes_the_working_time_it_h
     assert resumed["ended_by_itself"] is False
 
     await skip_to(desk.env, desk.at(7, 11, 1))  # the moved first contact falls due, and is missed
-    await until(desk.env, lambda: desk.read_model.complaints.find(handle.id.removeprefix("complaint-")).missed_clocks == 1)
+    await until(desk.env, lambda: missed(desk, handle) == 1)
 
 
 async def test_a_pause_past_its_maximum_ends_by_itself_and_the_one_who_paused_is_told(desk: CareDesk) -> None:
@@ -107,6 +108,35 @@ async def test_a_pause_past_its_maximum_ends_by_itself_and_the_one_who_paused_is
     after = await clocks(handle)
     assert near(after[FIRST_CONTACT].due, desk.at(1, 16, 30))
     assert near(after[SOLUTION].due, desk.at(2, 8, 30))
+
+
+async def test_a_pause_goes_on_in_the_next_run_and_ends_there_by_itself(desk: CareDesk) -> None:
+    # A case whose history is long enough to continue as new at its next quiet moment: the pause
+    # carries over (ComplaintCarryOver.clock_pause) and its timer is armed again in the next run.
+    await skip_to(desk.env, desk.at(0, 9))
+    f = filing(desk.at(0, 9)).model_copy(update={"continue_as_new_after_events": 50})
+    handle = await start(desk.env, f, desk.queue)
+    await until(desk.env, lambda: desk.read_model.complaints.find(f.complaint_id) is not None)
+    first_run = (await handle.describe()).run_id
+    await handle.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
+    await handle.execute_update(ComplaintWorkflow.pause_clocks, pause(hours=2))  # ends by 11:00
+    for n in range(8):  # the same complaint through other channels: history enough to continue as new
+        if not await _new_run(handle, first_run):
+            await handle.execute_update(ComplaintWorkflow.link_duplicate, LinkDuplicate(
+                actor=AGENT, key=f"C-DUP-{n}", channel="web", received_at=desk.at(0, 9)))
+    await eventually(desk.env, lambda: _new_run(handle, first_run), "the complaint never continued as new")
+
+    await skip_to(desk.env, desk.at(0, 11, 1))
+    await until(desk.env, lambda: len(desk.texts_to(PAUSER_PHONE)) == 1)
+    # Received and taken 09:00, paused at once: first contact (2 h), solution (4 h) and the next
+    # progress update (2 h) owed from 11:00.
+    after = await clocks(handle)
+    assert near(after[FIRST_CONTACT].due, desk.at(0, 13)) and near(after[SOLUTION].due, desk.at(0, 15))
+    assert near(after[PROGRESS].due, desk.at(0, 13))
+
+
+async def _new_run(handle: WorkflowHandle, first_run: str) -> bool:
+    return (await handle.describe()).run_id != first_run
 
 
 async def test_a_second_pause_and_a_resume_without_a_pause_are_refused(desk: CareDesk) -> None:
@@ -140,7 +170,8 @@ async def test_the_api_refuses_an_unknown_reason_naming_it_and_a_resume_without_
     assert auditor.status_code == 403
 
 
-async def test_a_pause_and_its_resumption_are_on_the_timeline_with_its_length(api_desk: tuple[Stack, SmsGateway]) -> None:
+async def test_a_pause_and_its_resumption_are_on_the_timeline_with_its_length(
+        api_desk: tuple[Stack, SmsGateway]) -> None:
     stack, _ = api_desk
     cid = (await file(stack))["complaint_id"]
     paused = await stack.http.post(f"/complaints/{cid}/pause", headers=auth("front_seat"),
@@ -188,7 +219,8 @@ async def test_a_dispatch_pause_moves_its_due_instant_and_its_ladder(api_desk: t
     resume = next(e for e in events if e["action"] == "resume_clock")
     # The rung counted from the new due instant: Monday 17:30 + 2 working hours on Guangzhou's office
     # calendar (17:30–18:00, Tuesday 08:00–09:30) → Tuesday 09:30 (it was Monday 13:00).
-    answer_by = datetime.strptime(resume["detail"]["escalations"][0]["answer_by"], "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI)
+    shown = resume["detail"]["escalations"][0]["answer_by"]
+    answer_by = datetime.strptime(shown, "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI)
     assert abs(answer_by - tuesday.replace(hour=9, minute=30)) <= timedelta(minutes=1)  # shown to the minute
     assert resume["detail"]["length_minutes"] in (389, 390)  # 10:30 → 17:00 (the skips land a few ms early)
 
