@@ -35,7 +35,7 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench._stack import DATABASES, cpu_seconds, embedded_stack, wait_for_api
+from bench._stack import DATABASES, cpu_seconds, embedded_stack, in_lanes, wait_for_api
 
 CONCURRENCY = 16
 WARM_UP = 30
@@ -65,15 +65,8 @@ def complaint(i: int) -> dict:
 
 
 async def timed(count: int, one: callable) -> float:  # type: ignore[valid-type]
-    queue = iter(range(count))
-
-    async def lane() -> None:
-        for i in queue:
-            await one(i)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(lane() for _ in range(CONCURRENCY)))
-    return count / (time.perf_counter() - started)
+    """one(0) … one(count - 1), CONCURRENCY at a time: how many per second."""
+    return count / await in_lanes(count, one, CONCURRENCY)
 
 
 class CpuMeter:
