@@ -238,6 +238,9 @@ async def test_a_dispatch_answered_while_paused_is_in_time_and_an_overdue_one_ca
     paused_one, late_one = await raise_(stack, cid, "gd-gz-tianhe"), await raise_(stack, cid, "gd-gz-tianhe")
     await dispatch(stack, paused_one), await dispatch(stack, late_one)  # both due 11:00
     await skip_to(stack.env, monday.replace(hour=10))
+    elsewhere = await stack.http.post(f"/dispatches/{paused_one}/pause", headers=auth("xihu_station"),
+                                      json={"reason": "waiting_for_third_party"})
+    assert elsewhere.status_code == 403 and "addressed to gd-gz-tianhe" in elsewhere.text  # Hangzhou's station
     assert (await stack.http.post(f"/dispatches/{paused_one}/pause", headers=auth("production_unit"),
                                   json={"reason": "waiting_for_third_party"})).status_code == 200
 
