@@ -7,6 +7,7 @@ from tests.api.test_complaint_lifecycle import act, file
 from tests.conftest import Stack, auth
 from tests.factories import complaint_body
 from tests.waiting import eventually
+from tests.workflows.test_search_attributes import workflow_ids
 
 REASON = {"reason": "the same parcel, called in twice"}
 
@@ -41,6 +42,11 @@ async def test_a_merged_complaint_points_to_its_target_and_a_split_brings_it_bac
     assert (await detail(stack, target))["merged_cases"] == [duplicate]
     dispatches = (await stack.http.get(f"/complaints/{target}/dispatches", headers=auth("auditor"))).json()
     assert [d["dispatch_id"] for d in dispatches] == [raised.json()["dispatch_id"]]  # the duplicate's, shown on the target
+    listed = (await stack.http.get("/complaints", params={"status": "merged"}, headers=auth("auditor"))).json()
+    assert [c["complaint_id"] for c in listed["items"]] == [duplicate]
+    # In the Temporal Web UI: ComplaintStatus = "merged" (a search attribute, no personal data)
+    found = await workflow_ids(stack.env.client, f'ComplaintStatus = "merged" AND ComplaintId = "{duplicate}"', 1)
+    assert found == {f"complaint-{duplicate}"}
     page = (await stack.http.get("/dashboard", headers=auth("supervisor"))).text
     assert 'id="merged-total">1<' in page  # one complaint merged, its clocks stopped
     step = await stack.http.post(f"/complaints/{duplicate}/resolution", headers=auth("front_seat"),
