@@ -14,7 +14,8 @@ every workflow of the case (complaint-…, dispatch-…, judgement-…) is read 
 events, the bytes of its history as stored (payloads encrypted), and the server round trips that
 history implies — each workflow task and each activity task is a poll answered plus a completion
 (2), each start, update and signal from a client 1; local activities run inside a workflow task and
-cost none; queries are not in a history and are not counted. Goal: ≤ 100 events for `answered`.
+cost none (each is a marker event, as is each patch asked); queries are not in a history and are
+not counted. Goal: ≤ 100 events for `answered`.
 The last line printed is JSON.
 
     .venv/bin/python bench/events.py [--only answered|escalated_urgent …]
@@ -147,7 +148,7 @@ async def counted(client: Client, workflow_id: str) -> dict:
     return {
         "workflow": workflow_id.split("-", 1)[0], "status": status, "events": len(events),
         "bytes": History(events=events).ByteSize(), "workflow_tasks": tasks, "activity_tasks": activities,
-        "local_activities": kinds[E.EVENT_TYPE_MARKER_RECORDED], "timers": kinds[E.EVENT_TYPE_TIMER_STARTED],
+        "markers": kinds[E.EVENT_TYPE_MARKER_RECORDED], "timers": kinds[E.EVENT_TYPE_TIMER_STARTED],
         "round_trips": 2 * tasks + 2 * activities + client_requests(events),
         "kinds": Counter({EventType.Name(kind).removeprefix("EVENT_TYPE_").lower(): k for kind, k in kinds.items()}),
     }
@@ -185,12 +186,12 @@ def main() -> None:
         os.environ.pop(key, None)  # no senders: each notice is recorded as skipped, its activity runs all the same
     with embedded_stack() as settings:
         results = asyncio.run(measure(settings, names))
-    print(f"{'lifecycle / workflow':<34}{'events':>7}{'bytes':>8}{'wf tasks':>9}{'act.':>5}{'local':>6}"
+    print(f"{'lifecycle / workflow':<34}{'events':>7}{'bytes':>8}{'wf tasks':>9}{'act.':>5}{'marks':>6}"
           f"{'timers':>7}{'round trips':>12}")
     for name, case in results.items():
         for w in case["workflows"]:
             print(f"{name + ' / ' + w['workflow']:<34}{w['events']:>7}{w['bytes']:>8}{w['workflow_tasks']:>9}"
-                  f"{w['activity_tasks']:>5}{w['local_activities']:>6}{w['timers']:>7}{w['round_trips']:>12}"
+                  f"{w['activity_tasks']:>5}{w['markers']:>6}{w['timers']:>7}{w['round_trips']:>12}"
                   + ("" if w["status"] == "COMPLETED" else f"   ({w['status'].lower()})"))
         print(f"{name + ' per case':<34}{case['events']:>7}{case['bytes']:>8}{'':>27}{case['round_trips']:>12}"
               f"   ({case['http_calls']} API calls, {case['seconds']:.0f} s)")
