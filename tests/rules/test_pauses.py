@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+import yaml
+
 from rules.calendar import OFFICE, WorkingCalendar
 from rules.pauses import PauseRule, dispatch_pause_refusal, length_text, reason_refusal
+from rules.policy import PolicyError, parse_policy
+from settings import ROOT
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -44,3 +49,13 @@ def test_a_dispatch_pauses_only_while_open_and_not_yet_due() -> None:
 
 def test_a_pause_length_reads_in_hours_and_minutes() -> None:
     assert length_text(65 * 60) == "65 h 00 min" and length_text(95) == "1 h 35 min"
+
+
+def test_a_bad_pause_maximum_or_reason_names_its_key() -> None:
+    data = yaml.safe_load((ROOT / "policies" / "express_carrier.yaml").read_text(encoding="utf-8"))
+    data["pauses"]["complaint"]["waiting_for_customer"]["max_working_hours"] = 0
+    with pytest.raises(PolicyError, match=r"pauses\.complaint\.waiting_for_customer\.max_working_hours"):
+        parse_policy(data)
+    data["pauses"]["complaint"] = {"Waiting For Customer": {"max_working_hours": 8}}
+    with pytest.raises(PolicyError, match=r"pauses\.complaint"):
+        parse_policy(data)
