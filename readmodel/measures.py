@@ -56,7 +56,9 @@ def _dispatches_due(kind: str, now: datetime) -> Counting:
         source=DISPATCH, item=D.id, complaint=D.complaint_id, when=D.due,
         # Due by now and not cancelled before it fell due: one cancelled (or closed unanswered) after
         # its due instant was due and not answered in time. A reply exactly at the due instant is in time.
-        scope=(D.kind == kind, D.due <= now, or_(D.status != "cancelled", _cancelled_at() > D.due)),
+        # A paused one owes nothing until it resumes (its due instant then moves: rules/pauses.py).
+        scope=(D.kind == kind, D.due <= now, D.paused_at.is_(None),
+               or_(D.status != "cancelled", _cancelled_at() > D.due)),
         hit=D.answered_at <= D.due, unit=D.unit,
     )
 

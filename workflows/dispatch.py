@@ -314,6 +314,11 @@ class DispatchWorkflow:
             await workflow.wait_condition(lambda: self._view.due is not None)
             self._check_open()
         verdict = check_reply(req.reply, self._order.reply_checks)
+        if verdict.outcome is not ReplyOutcome.RETURNED and self._pause is not None:
+            # An answer ends the pause: the clock moves on first, so the answer is measured (in time,
+            # late minutes, the measures) against the due instant the pause moved.
+            await self._end_pause(req.actor, by_itself=False, note="ended by the answer")
+            self._check_open()
         before = self._view.status
         now = workflow.now()
         detail: dict[str, Any] = {"finding": req.reply.finding, "failing_link": req.reply.failing_link,
@@ -329,13 +334,7 @@ class DispatchWorkflow:
         self._view.answered_at = now
         self._view.finding, self._view.failing_link = req.reply.finding, req.reply.failing_link
         due = self._view.due
-        # Answered while paused: the clock was not due when paused, and the pause owes nothing.
-        self._view.in_time = self._pause is not None or (due is not None and now <= due)
-        if self._pause is not None:
-            detail["pause_ended"] = resumed_detail(self._pause, False, None)
-            self._pause = None
-            self._view.paused_at = self._view.pause_reason = self._view.pause_ends_by = None
-            self._view.pause_ends_by_local = None
+        self._view.in_time = due is not None and now <= due
         self._view.late_working_minutes = 0 if self._view.in_time or due is None else await self._working_minutes(due, now)
         action = "answer" if not self._redispatch else "request_redispatch"
         await self._commit(self._event(action, req.actor, before, detail))

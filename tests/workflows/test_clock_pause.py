@@ -249,8 +249,11 @@ async def test_a_dispatch_answered_while_paused_is_in_time_and_an_overdue_one_ca
                                     json={"reason": "waiting_for_customer"})
     assert overdue.status_code == 409 and "overdue" in overdue.text
     answer = await reply(stack, paused_one, GOOD_FINDING)
-    # Paused at 10:00 with an hour left: the time since is not owed, so 12:00 is in time.
+    # Paused at 10:00 with an hour left: the answer ends the pause at 12:00, due again 13:00, so in time.
     assert answer["dispatch"]["in_time"] is True and answer["dispatch"]["late_working_minutes"] == 0
+    assert near(local(answer["dispatch"]["due"]), monday.replace(hour=13))
+    events = (await stack.http.get(f"/dispatches/{paused_one}", headers=auth("auditor"))).json()["events"]
+    assert [e["action"] for e in events][-2:] == ["resume_clock", "answer"]
 
 
 async def eventually_escalated(stack: Stack, did: str) -> dict:
