@@ -123,6 +123,9 @@ class ClockWatcher:
                 await workflow.wait_condition(moved)
                 continue
             clock = min(running, key=lambda c: c.due)
+            for late in (c for c in running if c.due <= workflow.now()):
+                for warning in late.warnings:  # already due (the case waited, a worker was down):
+                    warning.warned_at = warning.warned_at or workflow.now()  # its miss is told, no warning
             warned = self._warning_first(running, clock.due)
             if warned is not None:
                 with_warning, warning = warned

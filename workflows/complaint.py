@@ -1184,7 +1184,9 @@ class ComplaintWorkflow:
         self._clocks[name] = clock = Clock(
             name=name, label=LABELS[name], started_at=start, due=deadline.due, due_local=deadline.due_local,
             unit=deadline.unit, calendar_version=deadline.calendar_version, kind=kind,
-            warnings=[w.model_copy() for w in deadline.warnings],
+            # A progress update recurs every interval: no warning before each (it would double its
+            # notices and its history); its miss is told as any clock's.
+            warnings=[] if kind is ClockKind.PROGRESS else [w.model_copy() for w in deadline.warnings],
         )
         self._watcher.reset()
         return clock, deadline.calendar

@@ -1,6 +1,13 @@
-"""#16 items 2-3: warnings before a breach, notices held to quiet hours (filled in by that change; no schema change yet)."""
+"""#16 items 2-3: warnings before a breach. complaint.due_soon_from (a running clock's earliest warning
+instant, what the dashboard's "due soon" reads through its index) and dispatch.warn_at / warn_at_local
+(a dispatch's first warning before its due instant). Nullable: rows written before have none, and
+are not due soon until their workflow writes them again. Held notices need no column: they are
+dispatch timeline events."""
 
 from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -9,8 +16,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column("complaint", sa.Column("due_soon_from", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_complaint_due_soon_from", "complaint", ["due_soon_from"])
+    op.add_column("dispatch", sa.Column("warn_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("dispatch", sa.Column("warn_at_local", sa.String(), nullable=True))
+    op.create_index("ix_dispatch_warn_at", "dispatch", ["warn_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_dispatch_warn_at", table_name="dispatch")
+    with op.batch_alter_table("dispatch") as batch_op:
+        batch_op.drop_column("warn_at_local")
+        batch_op.drop_column("warn_at")
+    op.drop_index("ix_complaint_due_soon_from", table_name="complaint")
+    with op.batch_alter_table("complaint") as batch_op:
+        batch_op.drop_column("due_soon_from")
