@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import add_missing_columns
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -26,17 +28,8 @@ INDEXES = {"complaint": ("ix_complaint_paused_since", "paused_since"), "dispatch
 
 
 def upgrade() -> None:
-    # A database made by create_schema with these columns (before migrations, as
-    # tests/readmodel/test_older_database.py makes one) keeps them.
-    inspector = sa.inspect(op.get_bind())
     for table, columns in COLUMNS.items():
-        present = {c["name"] for c in inspector.get_columns(table)}
-        for column in columns:
-            if column.name not in present:
-                op.add_column(table, column)
-        index, column_name = INDEXES[table]
-        if index not in {i["name"] for i in inspector.get_indexes(table)}:
-            op.create_index(index, table, [column_name])
+        add_missing_columns(table, columns, indexed=(INDEXES[table][1],))
 
 
 def downgrade() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import add_missing_columns
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -16,11 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("complaint", sa.Column("due_soon_from", sa.DateTime(timezone=True), nullable=True))
-    op.create_index("ix_complaint_due_soon_from", "complaint", ["due_soon_from"])
-    op.add_column("dispatch", sa.Column("warn_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column("dispatch", sa.Column("warn_at_local", sa.String(), nullable=True))
-    op.create_index("ix_dispatch_warn_at", "dispatch", ["warn_at"])
+    add_missing_columns("complaint", [sa.Column("due_soon_from", sa.DateTime(timezone=True), nullable=True)],
+                        indexed=("due_soon_from",))
+    add_missing_columns("dispatch", [sa.Column("warn_at", sa.DateTime(timezone=True), nullable=True),
+                                     sa.Column("warn_at_local", sa.String(), nullable=True)], indexed=("warn_at",))
 
 
 def downgrade() -> None:

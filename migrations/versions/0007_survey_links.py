@@ -14,6 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if sa.inspect(op.get_bind()).has_table("survey_link"):
+        return  # a database made by create_schema before migrations has it already, and keeps it
     op.create_table(
         "survey_link",
         sa.Column("id", sa.String(), primary_key=True),

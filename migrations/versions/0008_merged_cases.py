@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import add_missing_columns
+
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
@@ -15,11 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    inspector = sa.inspect(op.get_bind())
-    if "merged_into" not in {c["name"] for c in inspector.get_columns("complaint")}:
-        op.add_column("complaint", sa.Column("merged_into", sa.String(), nullable=True))
-    if "ix_complaint_merged_into" not in {i["name"] for i in inspector.get_indexes("complaint")}:
-        op.create_index("ix_complaint_merged_into", "complaint", ["merged_into"])
+    add_missing_columns("complaint", [sa.Column("merged_into", sa.String(), nullable=True)], indexed=("merged_into",))
 
 
 def downgrade() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import add_missing_columns
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
@@ -16,10 +18,8 @@ COLUMNS = (("queue", True), ("owner_id", True), ("owner_name", False), ("owner_u
 
 
 def upgrade() -> None:
-    for name, indexed in COLUMNS:
-        op.add_column("complaint", sa.Column(name, sa.String(), nullable=True))
-        if indexed:
-            op.create_index(f"ix_complaint_{name}", "complaint", [name])
+    add_missing_columns("complaint", [sa.Column(name, sa.String(), nullable=True) for name, _ in COLUMNS],
+                        indexed=tuple(name for name, indexed in COLUMNS if indexed))
 
 
 def downgrade() -> None:
