@@ -23,9 +23,10 @@ WAIT_SECONDS = 60.0
 TRY_EVERY = timedelta(milliseconds=1)
 
 
-async def eventually(env: WorkflowEnvironment, probe: Callable[[], T | Awaitable[T]], what: str,
-                     *, seconds: float = WAIT_SECONDS) -> T:
-    """The probe's first truthy answer; fails naming `what` after `seconds` of wall clock."""
+async def _first_answer(probe: Callable[[], T | Awaitable[T]], what: str, seconds: float,
+                        between: Callable[[], Awaitable[object]]) -> T:
+    """The probe's first truthy answer, awaiting `between()` after each miss; fails naming `what`
+    after `seconds` of wall clock."""
     deadline = time.monotonic() + seconds
     while True:
         answer = probe()
@@ -35,20 +36,17 @@ async def eventually(env: WorkflowEnvironment, probe: Callable[[], T | Awaitable
             return answer  # type: ignore[return-value]
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} (waited {seconds:.0f} s)")
-        await env.sleep(TRY_EVERY)
+        await between()
+
+
+async def eventually(env: WorkflowEnvironment, probe: Callable[[], T | Awaitable[T]], what: str,
+                     *, seconds: float = WAIT_SECONDS) -> T:
+    """The probe's first truthy answer, a millisecond of test time skipped between tries."""
+    return await _first_answer(probe, what, seconds, lambda: env.sleep(TRY_EVERY))
 
 
 async def settled(probe: Callable[[], T | Awaitable[T]], what: str, *, seconds: float = WAIT_SECONDS,
                   every: float = 0.02) -> T:
     """The probe's first truthy answer, tried every `every` seconds of wall clock without skipping any
     test time: for what the worker writes or the server indexes after a step, not for a clock."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = probe()
-        if inspect.isawaitable(answer):
-            answer = await answer
-        if answer:
-            return answer  # type: ignore[return-value]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} (waited {seconds:.0f} s)")
-        await asyncio.sleep(every)
+    return await _first_answer(probe, what, seconds, lambda: asyncio.sleep(every))
