@@ -150,11 +150,15 @@ async def running_stack(env: WorkflowEnvironment, tmp_path: Path, **overrides: o
 async def end_workflows(env: WorkflowEnvironment, read_model: ReadModel) -> None:
     """Terminate what a test left running: on the shared time-skipping server, a workflow whose
     worker is gone holds back time skipping for every later test."""
-    from readmodel.tables import ComplaintRow, DispatchRow
+    from readmodel.tables import ComplaintRow, ContactRow, DispatchRow
     from sqlmodel import Session, select
+    from workflows.judgement_messages import judgement_workflow_id
 
     with Session(read_model.engine) as session:
-        ids = [r.workflow_id for r in session.exec(select(ComplaintRow))] + [r.id for r in session.exec(select(DispatchRow))]
+        complaints = list(session.exec(select(ComplaintRow)))
+        ids = ([r.workflow_id for r in complaints] + [r.id for r in session.exec(select(DispatchRow))]
+               + [judgement_workflow_id(r.id) for r in complaints if r.closed_at is not None]  # weeks of clocks after closing
+               + [r.workflow_id for r in session.exec(select(ContactRow))])
     for workflow_id in ids:
         try:
             await env.client.get_workflow_handle(workflow_id).terminate("test finished")
