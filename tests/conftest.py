@@ -64,9 +64,14 @@ async def register_search_attributes(client: Client) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping server for the session (tests run one at a time, so its clock is theirs)."""
+    """A fresh time-skipping server for each test (about half a second to start).
+
+    One server shared by the session leaked its time-skipping lock across tests: after a test that
+    answered an Update and shut its worker down, the next test's first skip of days stood still and
+    ran out of real time ('Timeout expired'), with nothing open or pending on the server. A test's
+    clock and its lock are its own this way, whatever the one before it left behind."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER), data_converter=DATA_CONVERTER
     )
