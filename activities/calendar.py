@@ -79,7 +79,10 @@ class CalendarActivities:
         policy = self._policy.current()
         if not policy.notice_held(request.kind, urgent=request.urgent, level=request.level):
             return NoticeHold()
-        _, spec = policy.calendar_of(request.unit)
+        unit = request.unit
+        if request.level_above:  # the notice goes to the unit above; the top unit's passes to the catch-all, held to its own hours
+            unit = (policy.units[unit].parent or unit) if unit in policy.units else unit
+        _, spec = policy.calendar_of(unit)
         opening = WorkingCalendar(spec).open_at_or_after(request.at)
         if opening <= request.at:
             return NoticeHold()

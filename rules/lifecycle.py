@@ -38,6 +38,11 @@ class ComplaintAction(StrEnum):
     RECORD_FIRST_CONTACT = "record_first_contact"
     CLOCK_OVERDUE = "clock_overdue"
     CLOCK_WARNING = "clock_warning"  # a warning before a breach: the clock's owner told (issue #16)
+    # Quiet hours (issue #16): a notice held to the addressed unit's working hours, then sent, or not
+    # sent when moot by then; the same actions as on a dispatch's timeline.
+    HOLD_NOTICE = "hold_notice"
+    HELD_NOTICE_SENT = "held_notice_sent"
+    NOTICE_NOT_SENT = "notice_not_sent"
     RAISE_DISPATCH = "raise_dispatch"
     DISPATCH_FINISHED = "dispatch_finished"
     RECORD_PROGRESS_UPDATE = "record_progress_update"  # an agent told the customer

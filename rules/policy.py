@@ -258,7 +258,8 @@ class WarningRules(_Strict):
         return self
 
 
-# Notices that quiet hours may hold, by kind: a clock's warning, a ladder's rung, an overdue dispatch's notice.
+# Notices that quiet hours may hold, by kind: a clock's warning, a ladder's rung, an overdue notice (a late
+# dispatch's, a missed customer clock's, a late planned action's).
 NoticeKind = Literal["warning", "escalation", "overdue"]
 QuietHoursExemption = Literal["urgent", "level_1"]
 

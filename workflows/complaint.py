@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
                                        SOLUTION, clocks_started, dispatch_refusal, extension_refusal,
                                        first_contact_refusal, opening_clocks, opinion_clock, progress_interval,
                                        raises_red_alert, runs_from)
+    from rules.classification import Urgency
     from rules.lifecycle import OPEN_STATUSES, ComplaintAction, ComplaintStatus, InvalidTransition, next_status
     from rules.merging import merge_refusal, split_refusal, target_refusal
     from rules.survey import link_refusal, sending_refusal, survey_text
@@ -69,7 +70,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.complaint_messages import HeldClock, MergedCase, MergedDispatchFinished, MergeInto, SplitOut, TargetAnswer
     from workflows.deadlines import (RESUMED_DEADLINES_ACTIVITY, WORKING_MINUTES_ACTIVITY, Deadline, DeadlineRequest,
-                                     ResumedDeadlinesRequest, WorkingTimeRequest, look_up_deadline)
+                                     NoticeHoldRequest, ResumedDeadlinesRequest, WorkingTimeRequest, look_up_deadline)
     from workflows.dispatch_messages import (
         RECORD_DISPATCH_CHANGES_ACTIVITY,
         dispatch_workflow_id,
@@ -85,7 +86,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.dispatch import DISPATCH_PATCHES, DispatchWorkflow
     from workflows.judgement import JUDGEMENT_PATCHES, JudgementWorkflow
     from workflows.judgement_messages import JudgementOpening, judgement_summary, judgement_workflow_id
-    from workflows.notices import notify_beside
+    from workflows.notices import notify_beside, send_after_quiet_hours
     from workflows.clocks import done_or_due
     from workflows.deadlines import PausedInstant
     from workflows.pauses import (ClockPause, PauseClocks, ResumeClocks, pause_end, paused_detail, resumed_deadlines,
@@ -145,6 +146,10 @@ COMPLAINT_PATCHES += (CLOCK_WARNINGS,)
 # party (rules/pauses.py); they resume by hand, or by themselves at the reason's maximum.
 CLOCK_PAUSE = "clock-pause"
 COMPLAINT_PATCHES += (CLOCK_PAUSE,)
+# Patch: quiet hours hold the complaint's own notices of the kinds the policy names (a clock's
+# warning, a missed clock's notice) to the addressed unit's working hours, as a dispatch's are.
+QUIET_HOURS = "quiet-hours"
+COMPLAINT_PATCHES += (QUIET_HOURS,)
 
 Step = TypeVar("Step")
 
@@ -211,6 +216,7 @@ class ComplaintWorkflow:
         self._owner: Actor | None = None  # the seat that took the case into handling, or was handed it
         self._clock_pause: ClockPause | None = None  # the customer clocks' pause in force (rules/pauses.py)
         self._notices: list[asyncio.Task[Any]] = []
+        self._held_notices = 0  # notices waiting out quiet hours: a fresh history waits for them
         self._runs = 0
         if filing.resumed is not None:
             self._resume(filing.resumed)
@@ -1212,9 +1218,13 @@ class ComplaintWorkflow:
         if warning.told:
             round_or_due = clock.due.strftime("%Y%m%dT%H%M%S") if clock.kind is ClockKind.PROGRESS else self._handling_round
             role = Role(warning.notify)
+            # Moot once the clock no longer runs on: met, missed (its own notice goes), or replaced.
+            moot = lambda: (self._end_of_notices() or (None if self._clocks.get(clock.name) is clock and clock.pending  # noqa: E731
+                                                      else f"{clock.name} no longer due"))
             self._notify_staff(role, clock.unit, f"{clock.name}-{round_or_due}-warning-{percent}",
                                f"Due soon: {clock.label}",
-                               f"{percent} % of the {clock.label}'s time has run: it is due {clock.due_local}.")
+                               f"{percent} % of the {clock.label}'s time has run: it is due {clock.due_local}.",
+                               quiet_hours=("warning", moot))
             detail["notified"] = f"{role.value} of {clock.unit}"
         await self._commit(self._change(ComplaintAction.CLOCK_WARNING, SYSTEM_ACTOR, detail, clocks=True))
 
@@ -1245,12 +1255,15 @@ class ComplaintWorkflow:
                 text = f"The {clock.label} promised to the customer was due {clock.due_local}."
                 if clock.kind is ClockKind.PROGRESS:  # owed every interval: one notice per interval
                     occasion = f"{clock.name}-{clock.due:%Y%m%dT%H%M%S}-overdue"
-            self._notify_staff(Role.SUPERVISOR, clock.unit, occasion, subject, text, level_above=level_above)
+            # A miss counts whatever comes after it: only the complaint's ending makes its notice moot.
+            self._notify_staff(Role.SUPERVISOR, clock.unit, occasion, subject, text, level_above=level_above,
+                               quiet_hours=("overdue", self._end_of_notices))
             detail["notified"] = f"supervisor {'above' if level_above else 'of'} {clock.unit}"
             if level_above and (vip := self._filing.vip) is not None and self._patches.has(VIP_SERVICE):
                 # A VIP's missed promise: the VIP desk hears of it too (差异化服务).
                 self._notify_staff(Role.SUPERVISOR, vip.desk, occasion, f"VIP {subject}",
-                                   f"VIP complaint {self._filing.complaint_id}: {text}")
+                                   f"VIP complaint {self._filing.complaint_id}: {text}",
+                                   quiet_hours=("overdue", self._end_of_notices))
                 detail["notified"] += f" and of the VIP desk {vip.desk}"
         change = self._change(action, SYSTEM_ACTOR, detail, clocks=True, plan=clock.kind is ClockKind.ACTION)
         if clock.kind is ClockKind.PROGRESS:
@@ -1298,13 +1311,40 @@ class ComplaintWorkflow:
                                    channels=[Channel.SMS], subject=subject, text=text), f"text the customer: {occasion}")
 
     def _notify_staff(self, role: Role, unit: str, occasion: str, subject: str, text: str, *,
-                      level_above: bool = False) -> None:
+                      level_above: bool = False, quiet_hours: tuple[str, Callable[[], str | None]] | None = None) -> None:
         """Tell the holders of `role` in `unit` (or, `level_above`, in the unit above it; a unit with
-        nobody in the role passes the notice up the chart)."""
+        nobody in the role passes the notice up the chart). `quiet_hours`: the notice's kind, which
+        the policy may hold to the addressed unit's working hours, and what makes it moot meanwhile."""
         extra = {"level_above": True} if level_above else {}
-        self._notify(NotifyRequest(case_id=self._filing.complaint_id, step=occasion, role=role, unit=unit,
-                                   subject=f"[{self._filing.complaint_id}] {subject}", text=text, **extra),
-                     f"notify {role.value} {'above' if level_above else 'of'} {unit}: {occasion}")
+        request = NotifyRequest(case_id=self._filing.complaint_id, step=occasion, role=role, unit=unit,
+                                subject=f"[{self._filing.complaint_id}] {subject}", text=text, **extra)
+        summary = f"notify {role.value} {'above' if level_above else 'of'} {unit}: {occasion}"
+        if quiet_hours is not None and self._patches.has(QUIET_HOURS):
+            self._notices = [n for n in self._notices if not n.done()]
+            self._notices.append(asyncio.create_task(self._after_quiet_hours(*quiet_hours, request, summary)))
+            return
+        self._notify(request, summary)
+
+    async def _after_quiet_hours(self, kind: str, moot: Callable[[], str | None], request: NotifyRequest,
+                                 summary: str) -> None:
+        cls = self._filing.classification
+        assert request.role is not None and request.unit is not None, "a staff notice names its role and unit"
+        hold = NoticeHoldRequest(kind=kind, unit=request.unit, at=workflow.now(), urgent=cls.urgency is Urgency.URGENT,
+                                 level=cls.level, level_above=request.level_above)
+
+        async def record(action: str, detail: dict[str, Any]) -> None:
+            await self._commit(self._change(ComplaintAction(action), SYSTEM_ACTOR, detail))
+
+        self._held_notices += 1
+        try:
+            await send_after_quiet_hours(hold, request, summary, notify_beside, moot=moot, record=record,
+                                         to={"notify": Role(request.role).value, "unit": request.unit})
+        finally:
+            self._held_notices -= 1
+
+    def _end_of_notices(self) -> str | None:
+        """Why a held notice of this complaint is moot whatever it is about: the complaint closed or merged."""
+        return None if self._status in OPEN_STATUSES else f"complaint {self._status.value}"
 
     def _notify(self, request: NotifyRequest, summary: str) -> None:
         self._notices = [n for n in self._notices if not n.done()]
@@ -1342,6 +1382,7 @@ class ComplaintWorkflow:
         return (
             self._customer_clocks is True
             and not self._open_dispatches
+            and not self._held_notices  # its timer would stop the clocks' watch until it fires
             and workflow.info().get_current_history_length()
             >= (self._filing.continue_as_new_after_events or CONTINUE_AS_NEW_AFTER_EVENTS)
         )

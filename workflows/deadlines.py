@@ -94,6 +94,7 @@ class NoticeHoldRequest(Message):
     at: datetime
     urgent: bool
     level: int | None = None
+    level_above: bool = False  # addressed to the unit above `unit` (a missed customer clock's notice): its hours count
 
 
 class NoticeHold(Message):

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.dispatch import DispatchKind, DispatchStatus, TicketPriority
     from rules.escalation import LadderStep
     from rules.reply_checks import check_reply, ReplyOutcome
-    from workflows.notices import notify_beside, notify_in_task
+    from workflows.notices import notify_beside, notify_in_task, send_after_quiet_hours
     from workflows.pauses import (ClockPause, PauseClocks, ResumeClocks, pause_end, paused_detail, resumed_deadlines,
                                   resumed_detail)
     from rules.pauses import dispatch_pause_refusal
@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         PausedInstant,
         WorkingTimeRequest,
         look_up_deadline,
-        look_up_hold,
     )
     from workflows.dispatch_messages import (
         RECORD_DISPATCH_CHANGES_ACTIVITY,
@@ -517,22 +516,17 @@ class DispatchWorkflow:
 
     async def _after_quiet_hours(self, kind: str, step: LadderStep, request: NotifyRequest, summary: str,
                                  send: Callable[[NotifyRequest, str], asyncio.Task[None]]) -> None:
-        """Quiet hours (issue #16): the calendar says whether the notice waits for the addressed
-        unit's next opening. Held, it waits on a durable timer and is sent then if still owed; an
-        answer (or the complaint ending) meanwhile makes it moot: recorded, not sent."""
-        hold = await look_up_hold(NoticeHoldRequest(
-            kind=kind, unit=step.unit, at=workflow.now(), urgent=self._view.priority is TicketPriority.URGENT,
-            level=self._order.level))
-        if hold.until is not None:
-            detail = {"occasion": request.step, "notify": step.role, "unit": step.unit, "until_local": hold.until_local}
-            await self._commit(self._event("hold_notice", SYSTEM_ACTOR, self._view.status, detail))
-            moot = lambda: self._view.status is not S.OPEN  # noqa: E731
-            if await done_or_due(moot, hold.until, f"hold text to {step.role} of {step.unit} until {hold.until_local}"):
-                await self._commit(self._event("notice_not_sent", SYSTEM_ACTOR, self._view.status,
-                                               {**detail, "reason": f"dispatch {self._view.status.value}"}))
-                return
-            await self._commit(self._event("held_notice_sent", SYSTEM_ACTOR, self._view.status, detail))
-        await send(request, summary)
+        """Held to the addressed unit's working hours (workflows/notices.py); an answer (or the
+        complaint ending) meanwhile makes it moot."""
+        hold = NoticeHoldRequest(kind=kind, unit=step.unit, at=workflow.now(),
+                                 urgent=self._view.priority is TicketPriority.URGENT, level=self._order.level)
+
+        async def record(action: str, detail: dict[str, Any]) -> None:
+            await self._commit(self._event(action, SYSTEM_ACTOR, self._view.status, detail))
+
+        await send_after_quiet_hours(
+            hold, request, summary, send, to={"notify": step.role, "unit": step.unit}, record=record,
+            moot=lambda: None if self._view.status is S.OPEN else f"dispatch {self._view.status.value}")
 
 
 def _hours(step: LadderStep) -> float:

@@ -6,7 +6,9 @@ a recipient; one that fails for good (every channel rejected) is logged and the 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -14,6 +16,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from notifications import messages as notify
+    from workflows.clocks import done_or_due
+    from workflows.deadlines import NoticeHoldRequest, look_up_hold
 
 
 def notify_beside(request: notify.NotifyRequest, summary: str) -> asyncio.Task[None]:
@@ -62,3 +66,27 @@ def notify_in_task(request: notify.NotifyRequest, summary: str) -> asyncio.Task[
         await notify_beside(request, summary)
 
     return asyncio.create_task(send())
+
+
+Send = Callable[[notify.NotifyRequest, str], asyncio.Task[None]]
+# Records an event of the notice's case: its action (hold_notice, held_notice_sent, notice_not_sent) and detail.
+RecordNoticeEvent = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+async def send_after_quiet_hours(hold: NoticeHoldRequest, request: notify.NotifyRequest, summary: str, send: Send, *,
+                                 to: dict[str, str], moot: Callable[[], str | None], record: RecordNoticeEvent) -> None:
+    """Quiet hours (issue #16), for a dispatch's and a complaint's notices alike: the calendar says
+    whether the notice waits for the addressed unit's next opening. Held, it waits on a durable
+    timer (named in the Web UI) and is sent then if still owed; when `moot()` gives a reason
+    meanwhile (the answer came, the case closed) it is recorded as not sent, with that reason.
+    `to` names the addressee for the timeline and the timer: {"notify": role, "unit": unit}."""
+    held = await look_up_hold(hold)
+    if held.until is not None:
+        detail: dict[str, Any] = {"occasion": request.step, **to, "until_local": held.until_local}
+        await record("hold_notice", detail)
+        addressee = f"{to['notify']} {'above' if hold.level_above else 'of'} {to['unit']}"
+        if await done_or_due(lambda: moot() is not None, held.until, f"hold text to {addressee} until {held.until_local}"):
+            await record("notice_not_sent", {**detail, "reason": moot()})
+            return
+        await record("held_notice_sent", detail)
+    await send(request, summary)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
 from temporalio.testing import WorkflowEnvironment
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -613,6 +614,48 @@ async def _dispatch_paused_then_resumed(env: WorkflowEnvironment, queue: str, ve
 SCENARIOS += (_complaint_paused_then_resumed, _dispatch_paused_then_resumed)  # issue #16 item 1
 
 
+# Scenarios that need a policy other than the shipped one: what they change in it.
+POLICY_CHANGES: dict[str, Any] = {}
+
+
+def _night_desk(policy: dict[str, Any]) -> None:
+    policy["units"]["gd"]["calendar"] = "round_the_clock"  # the lead office keeps a night desk; hq does not
+
+
+async def _night_misses(env: WorkflowEnvironment, queue: str) -> WorkflowHandle:
+    """A delay complaint to gd's night desk received Monday 22:00: its first contact (120 min) is
+    missed at midnight, its solution (4 h) at 02:00; each miss, to hq on the office calendar, is held."""
+    from tests.workflows.test_dispatches import plain_monday
+
+    monday = await plain_monday(env)
+    await env.sleep(monday + timedelta(hours=22) - await env.get_current_time())
+    case = await start(env, filing(await env.get_current_time()), queue)
+    await env.sleep(monday + timedelta(days=1, hours=2, minutes=1) - await env.get_current_time())
+    return case
+
+
+async def _night_misses_held_then_sent(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16: the complaint's own notices held by quiet hours until hq opens at 08:00, then sent.
+    case = await _night_misses(env, queue)
+    await env.sleep(timedelta(hours=6))  # Tuesday 08:01
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    save(f"{version}_night_misses_held_then_sent", case.id, await case.fetch_history())
+
+
+async def _night_misses_held_then_moot(env: WorkflowEnvironment, queue: str, version: str) -> None:
+    # Issue #16: held misses made moot by the complaint's closing at 03:00 (recorded, not sent).
+    case = await _night_misses(env, queue)
+    await env.sleep(timedelta(hours=1))
+    await case.execute_update(ComplaintWorkflow.close_unresolvable, CloseUnresolvable(actor=AGENT, reason="done"))
+    await case.result()
+    save(f"{version}_night_misses_held_then_moot", case.id, await case.fetch_history())
+
+
+SCENARIOS += (_night_misses_held_then_sent, _night_misses_held_then_moot)  # issue #16 item 3, a complaint's notices
+POLICY_CHANGES.update({_night_misses_held_then_sent.__name__: _night_desk, _night_misses_held_then_moot.__name__: _night_desk})
+
+
 async def record(version: str, only: str = "") -> None:
     """Each scenario on a time-skipping server of its own: the Java test server can stall (or refuse a
     workflow task with "invalid history builder state") once an earlier scenario's children ended."""
@@ -625,7 +668,13 @@ async def record(version: str, only: str = "") -> None:
             await register_search_attributes(env.client)
             queue = f"record-{uuid.uuid4().hex[:6]}"
             with tempfile.TemporaryDirectory() as tmp:
-                async with complaint_worker(env, Path(tmp), queue):
+                policy = ROOT / "policies" / "express_carrier.yaml"
+                if (change := POLICY_CHANGES.get(scenario.__name__)) is not None:
+                    data = yaml.safe_load(policy.read_text(encoding="utf-8"))
+                    change(data)
+                    policy = Path(tmp) / "policy.yaml"
+                    policy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+                async with complaint_worker(env, Path(tmp), queue, policy):
                     await scenario(env, queue, version)
         finally:
             await env.shutdown()

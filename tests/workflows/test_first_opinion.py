@@ -1,7 +1,8 @@
 """The cross-department first opinion (DOMAIN §5: "cross-department first opinions within 1 hour";
 policy clocks.customer.cross_department_opinion_minutes: 60) as a clock of the complaint, on the
 time-skipping server: raising a dispatch starts it on the asked unit's calendar, the unit's first
-reply meets it, and a miss is a missed customer clock the level above the unit hears of (DOMAIN §6).
+reply meets it, and a miss is a missed customer clock the level above the unit hears of (DOMAIN §6),
+in its working hours (quiet hours hold a Sunday miss to Guangzhou's Monday 08:00).
 
 The asked unit is the Tianhe delivery station, a production unit working 7 × 10 (every day 8–18);
 the level above it is the Guangzhou city office, whose supervisor is Deng Chao (+8613800000014).
@@ -19,6 +20,7 @@ from tests.notifications.receivers import SmsGateway
 from tests.workflows.test_customer_clocks import close_to, notices
 from tests.workflows.test_dispatches import (  # noqa: F401 (desk is a fixture)
     GOOD_FINDING,
+    OFFICE,
     complaint_in_handling,
     desk,
     dispatch,
@@ -96,6 +98,18 @@ async def test_no_first_opinion_within_the_hour_is_a_missed_clock_at_raise_plus_
     before, seen = missed(stack, cid), len(timeline(stack, cid))
     assert opinion_texts(gateway) == [] and opinion_clock_of(await complaint.query(ComplaintWorkflow.clocks), did).running
     await skip_to(stack.env, due + timedelta(minutes=1))
+    overdue_events = lambda: [e for e in timeline(stack, cid) if e.action == "clock_overdue"  # noqa: E731
+                              and e.detail["clock"] == clock.name]
+    await wait_until(stack, overdue_events)
+    # Guangzhou's office works Mon–Fri 8–18: quiet hours hold the text to its next working day's
+    # 08:00 (DOMAIN §6), while the miss itself counts from Sunday 08:30.
+    opening = due.replace(hour=8, minute=0) + timedelta(days=1)
+    while not OFFICE.is_working_day(opening.date()):
+        opening += timedelta(days=1)
+    held = [e for e in timeline(stack, cid) if e.action == "hold_notice" and e.detail["occasion"].startswith(clock.name)]
+    assert [e.detail["until_local"] for e in held] == [f"{opening:%Y-%m-%d} 08:00"]
+    assert opinion_texts(gateway) == []
+    await skip_to(stack.env, opening + timedelta(minutes=1))
     await wait_until(stack, lambda: len(opinion_texts(gateway)) == 1)
 
     late = opinion_clock_of(await complaint.query(ComplaintWorkflow.clocks), did)

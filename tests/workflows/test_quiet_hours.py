@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -23,15 +24,20 @@ from temporalio.testing import WorkflowEnvironment
 from rules.actors import Actor, Role
 from rules.dispatch import DispatchKind, TicketPriority
 from rules.escalation import dispatch_terms
+from rules.intake import ComplaintIntake
 from rules.policy import load_policy
 from rules.reply_checks import Reply
 from settings import ROOT
 from tests.conftest import TEST_SERVER, Stack, auth, register_search_attributes, running_stack
+from tests.factories import urgent_body
 from tests.notifications.receivers import SmsGateway, running_gateway
 from tests.protection.keys import DATA_CONVERTER
 from tests.workflows.test_clocks import timer_summaries
-from tests.workflows.test_dispatches import GOOD_FINDING, local, plain_monday, skip_to
+from tests.workflows.test_customer_clocks import CareDesk, care_desk
+from tests.workflows.test_dispatches import GOOD_FINDING, SHANGHAI, local, plain_monday, skip_to
 from tests.waiting import eventually
+from workflows.complaint import ComplaintWorkflow
+from workflows.complaint_messages import CloseUnresolvable
 from workflows.dispatch import DISPATCH_PATCHES, DispatchWorkflow
 from workflows.dispatch_messages import DispatchOrder, ReplyToDispatch
 
@@ -152,3 +158,94 @@ async def test_a_held_escalation_made_moot_by_the_answer_is_not_sent(night_desk:
 def _held(stack: Stack, did: str) -> bool:
     found = stack.read_model.dispatches.get(did)
     return found is not None and any(e.action == "hold_notice" for e in found[1])
+
+
+# -- a complaint's own notices ----------------------------------------------------------------
+#
+# The shipped policy with one change: Guangdong's office (gd), the lead office, keeps a night desk
+# (24 × 7). A delay complaint received Monday 22:00 owes its first contact 120 minutes later,
+# Tuesday 00:00 (75 % warning at 23:30), and its solution 4 hours later, Tuesday 02:00 (warning at
+# 01:00). The warnings go to gd's supervisor, who works now: at once. Each miss goes to the
+# supervisor of the unit above gd, head office (hq), on the office calendar, which opens 08:00.
+
+HQ_SUPERVISOR_PHONE = "+8610950005"  # 总部值班主管: the level above gd hears of its missed clocks
+GD_SUPERVISOR_PHONE = "+8613800000011"  # 林芳, supervisor of gd: the clocks' warnings
+SUPERVISOR = Actor(id="gd-sup", name="Lin Fang", role=Role.SUPERVISOR, unit="gd")
+
+
+def timeline(office: CareDesk, handle: WorkflowHandle) -> list[tuple[str, dict, datetime]]:
+    found = office.read_model.complaints.get(handle.id.removeprefix("complaint-"))
+    return [] if found is None else [(e.action, e.detail or {}, e.at.astimezone(SHANGHAI)) for e in found[1]]
+
+
+def held(office: CareDesk, handle: WorkflowHandle) -> list[tuple[str, str, datetime]]:
+    """The quiet-hours events on the complaint's timeline: action, occasion, instant to the minute."""
+    return [(a, d["occasion"], at.replace(second=0, microsecond=0)) for a, d, at in timeline(office, handle)
+            if a in ("hold_notice", "held_notice_sent", "notice_not_sent")]
+
+
+@pytest.fixture
+async def night_office(tmp_path: Path) -> AsyncIterator[CareDesk]:
+    data = yaml.safe_load((ROOT / "policies" / "express_carrier.yaml").read_text(encoding="utf-8"))
+    data["units"]["gd"]["calendar"] = "round_the_clock"
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    async with care_desk(tmp_path, policy_file) as office:
+        yield office
+
+
+async def test_a_complaints_night_misses_are_held_to_0800_its_warnings_sent_at_once(night_office: CareDesk) -> None:
+    office = night_office
+    handle = await office.file(office.at(0, 22))
+    opening = office.at(1, 8)
+
+    await skip_to(office.env, office.at(1, 2, 1))
+    await eventually(office.env, lambda: len(held(office, handle)) == 2, "the misses were never held")
+    assert len(office.gateway.texts_to(GD_SUPERVISOR_PHONE)) == 2  # the warnings at 23:30 and 01:00
+    summaries = await timer_summaries(handle)
+    assert summaries.count(f"hold text to supervisor above gd until {opening:%Y-%m-%d} 08:00") == 2
+    await skip_to(office.env, office.at(1, 7, 59))
+    assert office.gateway.requests_to(HQ_SUPERVISOR_PHONE) == []
+
+    await skip_to(office.env, office.at(1, 8, 1))
+    await eventually(office.env, lambda: len(office.gateway.texts_to(HQ_SUPERVISOR_PHONE)) == 2, "the held misses never went")
+    found = held(office, handle)
+    assert found[:2] == [("hold_notice", "first_contact-0-overdue", office.at(1, 0)),
+                        ("hold_notice", "solution-0-overdue", office.at(1, 2))]
+    assert sorted(found[2:]) == [("held_notice_sent", "first_contact-0-overdue", opening),  # both at 08:00,
+                                ("held_notice_sent", "solution-0-overdue", opening)]  # in either order
+    assert len(office.gateway.requests_to(HQ_SUPERVISOR_PHONE)) == 2  # each once: not at night and again at 08:00
+
+
+async def test_an_urgent_complaints_night_miss_goes_at_once(night_office: CareDesk) -> None:
+    office = night_office
+    handle = await office.file(office.at(0, 22), **urgent_intake())
+
+    await skip_to(office.env, office.at(1, 0, 1))
+    await eventually(office.env, lambda: len(office.gateway.texts_to(HQ_SUPERVISOR_PHONE)) == 1, "no text at midnight")
+    assert held(office, handle) == []
+    assert not any(s.startswith("hold text") for s in await timer_summaries(handle))
+
+
+async def test_held_misses_made_moot_by_the_closing_are_not_sent(night_office: CareDesk) -> None:
+    office = night_office
+    handle = await office.file(office.at(0, 22))
+    await skip_to(office.env, office.at(1, 2, 1))
+    await eventually(office.env, lambda: len(held(office, handle)) == 2, "the misses were never held")
+
+    await skip_to(office.env, office.at(1, 3))  # the night supervisor closes it: the sender cannot be reached
+    await handle.execute_update(ComplaintWorkflow.close_unresolvable,
+                                CloseUnresolvable(actor=SUPERVISOR, reason="sender unreachable"))
+    await handle.result()  # a closed complaint ends once its notices are settled
+    not_sent = [(a, d["occasion"], d["reason"], at.replace(second=0, microsecond=0))
+                for a, d, at in timeline(office, handle) if a == "notice_not_sent"]
+    assert sorted(not_sent) == [("notice_not_sent", "first_contact-0-overdue", "complaint closed", office.at(1, 3)),
+                                ("notice_not_sent", "solution-0-overdue", "complaint closed", office.at(1, 3))]
+    await skip_to(office.env, office.at(1, 9))
+    assert office.gateway.requests_to(HQ_SUPERVISOR_PHONE) == []
+
+
+def urgent_intake() -> dict[str, Any]:
+    """An intake the rules classify urgent (a passport: urgent papers)."""
+    body = urgent_body()
+    return {"description": body["description"], "contents": ComplaintIntake.model_validate(body).contents}
