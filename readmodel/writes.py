@@ -72,7 +72,13 @@ class ForwardStore(Store, Generic[Change]):
 
     def record(self, changes: Sequence[Change]) -> None:
         """Write the changes in one transaction, each through `forward`. Idempotent: a retried or
-        replayed write finds its event rows and never moves a row back."""
+        replayed write finds its event rows and never moves a row back.
+
+        A write under a seq already written replaces it, row and event alike. The same seq may carry
+        another event: a workflow task whose worker died after its local activity wrote here is
+        run again, and may go another way (`workflow.now()` is the new attempt's, so a warning past
+        its due instant is no longer told and the next event takes its seq). Only the later
+        attempt's can reach the history; kept first-come, it lost a ticket's first rung."""
         with self.transaction() as conn:
             for change in changes:
                 self.advance(conn, self.forward(change))
@@ -82,7 +88,8 @@ class ForwardStore(Store, Generic[Change]):
         raise NotImplementedError
 
     def advance(self, conn: Connection, write: Forward) -> None:
-        """The row forward (only over an older `last_seq`), then its events, each once."""
+        """The row forward (only over an older `last_seq`, or the same one written again), then its
+        events, each once (a second write of one replaces it)."""
         if write.created is not None:
             conn.execute(self._statement("create", tuple(write.state)), {**write.created, **write.state})
         else:
@@ -110,16 +117,20 @@ class ForwardStore(Store, Generic[Change]):
             stmt = insert.on_conflict_do_update(
                 index_elements=[rows.c.id],
                 set_={k: getattr(insert.excluded, k) for k in columns},
-                where=rows.c.last_seq < insert.excluded.last_seq,
+                where=rows.c.last_seq <= insert.excluded.last_seq,
             )
         elif kind == "advance":
             stmt = (
                 rows.update()
-                .where(rows.c.id == bindparam("row_id"), rows.c.last_seq < bindparam("last_seq"))
+                .where(rows.c.id == bindparam("row_id"), rows.c.last_seq <= bindparam("last_seq"))
                 .values({k: bindparam(k) for k in columns})
             )
         else:
-            stmt = self._insert(events).on_conflict_do_nothing(index_elements=[events.c.id])
+            insert = self._insert(events)
+            stmt = insert.on_conflict_do_update(
+                index_elements=[events.c.id],
+                set_={c.name: getattr(insert.excluded, c.name) for c in events.columns if c.name != "id"},
+            )
         self._statements[key] = stmt
         return stmt
 

@@ -36,9 +36,6 @@ def short_clock_policy(into: Path) -> Path:
     for unit in policy["units"].values():
         unit["calendar"] = "round_the_clock"
     policy["clocks"]["customer"].pop("kept_by", None)
-    # Warnings before a breach are off here: with them on, one run lost a ticket's first ladder rung
-    # (escalated [2, 3]) under the faults, an open defect of issue #16 (see the session note).
-    policy["warnings"]["fractions"] = []
     for section, values in SHORT_HOURS.items():
         target = policy
         for key in section.split("."):

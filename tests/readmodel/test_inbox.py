@@ -49,6 +49,28 @@ def test_a_replayed_older_change_does_not_reopen_an_answered_dispatch(read_model
     assert row.status == "answered"
 
 
+def test_a_seq_written_again_by_a_retried_workflow_task_replaces_what_the_lost_attempt_wrote(
+        read_model: ReadModel) -> None:
+    # A worker wrote seq 4 (a warning) and died before its workflow task completed; the task's
+    # retry, past the due instant, tells no warning and escalates under seq 4: what the history
+    # holds is the escalation, and the timeline must show it (it once kept the warning).
+    due = T0 + timedelta(hours=2)
+    def at_seq_4(action: str, detail: dict, level: int) -> DispatchChange:
+        c = change(1, due, seq=4)
+        return c.model_copy(update={"event": c.event.model_copy(update={"action": action, "detail": detail}),
+                                    "view": c.view.model_copy(update={"escalation_level": level})})
+
+    warning, escalation = at_seq_4("warning", {"fraction": 0.75}, 0), at_seq_4("escalate", {"level": 1}, 1)
+    read_model.dispatches.record([warning])
+    read_model.dispatches.record([escalation])
+
+    found = read_model.dispatches.get("dispatch-C1-1")
+    assert found is not None
+    row, events = found
+    assert [(e.seq, e.action, e.detail) for e in events] == [(4, "escalate", {"level": 1})]
+    assert row.escalation_level == 1
+
+
 def test_complaints_high_priority_first_then_soonest_due_then_longest_waiting(read_model: ReadModel) -> None:
     from tests.readmodel.test_dashboard import clock, with_clocks
 
