@@ -192,8 +192,9 @@ async def test_each_customer_clock_falls_due_at_its_instant(desk: CareDesk) -> N
     # 12:00 is also 75 % of the solution clock (3 of its 4 working hours): its warning is written
     # before the agent's step goes in. The time-skipping test server fails a workflow task that
     # takes an update while the task waits on a local activity ("invalid history builder state for
-    # action"), and the update then never completes. The dev server shows no such failure: in the
-    # fault suite agents' steps meet the workflows' read-model writes all the time.
+    # action"), and the update then never completes. The dev server takes it
+    # (tests/workflows/test_step_while_a_write_waits.py), and in the fault suite agents' steps meet
+    # the workflows' read-model writes all the time.
     await until(desk.env, lambda: warned(desk, handle, "solution"))
     await handle.execute_update(ComplaintWorkflow.resolve, Resolve(actor=AGENT, solution="Redelivered by courier"))
     after = await clocks(handle)
