@@ -456,12 +456,17 @@ class PolicyFile:
         self._path = Path(path)
         self._policy = load_policy(self._path)  # a missing or bad file stops start-up here
         self._stamp = self._path.stat().st_mtime_ns
+        self._refused: int | None = None  # the stamp of a broken edit: parsed and logged once, not on every read
 
     def current(self) -> Policy:
         try:
             stamp = self._path.stat().st_mtime_ns
-            if stamp != self._stamp:
-                self._policy, self._stamp = load_policy(self._path), stamp
+            if stamp not in (self._stamp, self._refused):
+                try:
+                    self._policy, self._stamp = load_policy(self._path), stamp
+                except PolicyError:
+                    self._refused = stamp
+                    raise
         except (OSError, PolicyError) as err:
             # A file mid-edit or broken keeps the last good policy rather than stopping every clock.
             logging.getLogger(__name__).warning("policy file not reloaded, keeping the last good one: %s", err)

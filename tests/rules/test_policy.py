@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from pathlib import Path
 
 import pytest
@@ -100,7 +102,8 @@ def test_the_api_refuses_to_start_on_a_bad_policy(tmp_path: Path) -> None:
         create_app(settings)
 
 
-def test_a_changed_policy_file_applies_from_the_next_read_and_a_broken_edit_keeps_the_last_good(tmp_path: Path) -> None:
+def test_a_changed_policy_file_applies_from_the_next_read_and_a_broken_edit_keeps_the_last_good(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     import os
 
     from rules.policy import PolicyFile
@@ -115,4 +118,11 @@ def test_a_changed_policy_file_applies_from_the_next_read_and_a_broken_edit_keep
 
     path.write_text("clocks: [broken", encoding="utf-8")
     os.utime(path, ns=(1, 2 * 10**18))
-    assert source.current().clocks.customer.solution_hours == 6
+    with caplog.at_level(logging.WARNING, logger="rules.policy"):
+        # every deadline look-up reads the policy: the broken edit is parsed and reported once
+        assert all(source.current().clocks.customer.solution_hours == 6 for _ in range(50))
+    assert len([r for r in caplog.records if "not reloaded" in r.getMessage()]) == 1
+
+    fixed = broken(tmp_path, lambda d: d["clocks"]["customer"].__setitem__("solution_hours", 5))
+    os.utime(fixed, ns=(1, 3 * 10**18))
+    assert source.current().clocks.customer.solution_hours == 5
