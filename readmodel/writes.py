@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam
+from sqlalchemy import Connection, Engine, bindparam, case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -114,16 +114,22 @@ class ForwardStore(Store, Generic[Change]):
         if kind == "create":
             # Create the row; a replayed creation only moves it forward, never back.
             insert = self._insert(rows)
+            set_ = {k: getattr(insert.excluded, k) for k in columns}
+            if "updated_at" in set_:  # the same seq written again changes nothing, not even when
+                set_["updated_at"] = case((rows.c.last_seq == insert.excluded.last_seq, rows.c.updated_at),
+                                          else_=insert.excluded.updated_at)
             stmt = insert.on_conflict_do_update(
-                index_elements=[rows.c.id],
-                set_={k: getattr(insert.excluded, k) for k in columns},
-                where=rows.c.last_seq <= insert.excluded.last_seq,
+                index_elements=[rows.c.id], set_=set_, where=rows.c.last_seq <= insert.excluded.last_seq,
             )
         elif kind == "advance":
+            values = {k: bindparam(k) for k in columns}
+            if "updated_at" in values:
+                values["updated_at"] = case((rows.c.last_seq == bindparam("last_seq"), rows.c.updated_at),
+                                            else_=bindparam("updated_at"))
             stmt = (
                 rows.update()
                 .where(rows.c.id == bindparam("row_id"), rows.c.last_seq <= bindparam("last_seq"))
-                .values({k: bindparam(k) for k in columns})
+                .values(values)
             )
         else:
             insert = self._insert(events)
