@@ -198,6 +198,7 @@ class ComplaintWorkflow:
         self._open_dispatches: dict[str, ChildWorkflowHandle[Any, Any]] = {}
         self._orders: dict[str, DispatchOrder] = {}
         self._dispatch_handles: dict[str, ChildWorkflowHandle[Any, Any]] = {}  # this run's, answered ones too
+        self._answered_of_earlier_runs: list[str] = []  # answered dispatches started by an earlier run, still running
         self._finished_dispatches: list[DispatchView] = []
         # Set once this execution has met the customer-clocks patch (None: not asked yet).
         self._customer_clocks: bool | None = None
@@ -267,6 +268,12 @@ class ComplaintWorkflow:
             for dispatch_id, child in self._dispatch_handles.items():
                 if dispatch_id not in self._open_dispatches and not child.done():
                     child.cancel()
+            # Those an earlier run started are not this run's children: asked to end by id.
+            for dispatch_id in self._answered_of_earlier_runs:
+                try:
+                    await workflow.get_external_workflow_handle(dispatch_id).cancel()
+                except Exception:  # noqa: BLE001 - ended meanwhile (returned and answered again, or closed): nothing to end
+                    workflow.logger.info("answered dispatch %s had ended already", dispatch_id)
         await workflow.wait_condition(lambda: not self._open_dispatches or self._children_done())
         if self._patches.has(DISPATCH_ROW_AT_RAISING):
             # A dispatch answered just before the closing, whose signal did not come, ended with its
@@ -1398,6 +1405,8 @@ class ComplaintWorkflow:
             linked_duplicates=self._linked_duplicates, runs=self._runs + 1, owner=self._owner,
             merged_into=self._merged_into, status_before_merge=self._status_before_merge,
             held_clocks=self._held_clocks, merged_cases=self._merged_cases, clock_pause=self._clock_pause,
+            answered_dispatches=[*self._answered_of_earlier_runs,
+                                 *(d for d, child in self._dispatch_handles.items() if not child.done())],
         )
 
     def _resume(self, carried: ComplaintCarryOver) -> None:
@@ -1417,6 +1426,7 @@ class ComplaintWorkflow:
         self._held_clocks, self._merged_cases = list(carried.held_clocks), dict(carried.merged_cases)
         self._owner = carried.owner
         self._clock_pause = carried.clock_pause
+        self._answered_of_earlier_runs = list(carried.answered_dispatches)
         self._written_seq = carried.seq  # everything before the new run was written by the last one
         self._customer_clocks = True  # only cases on this version continue as new
 

@@ -505,6 +505,9 @@ class ComplaintCarryOver(BaseModel):
     callback_surveys: list[CallbackSurveyLink] = []  # survey links sent and not yet answered
     owner: Actor | None = None
     clock_pause: ClockPause | None = None  # the customer clocks' pause in force (rules/pauses.py)
+    # Answered dispatches still running (they take a return by hand until the closing): a child does
+    # not carry over, so the closing of a later run ends them by id.
+    answered_dispatches: list[str] = []
 
 
 ComplaintFiling.model_rebuild()

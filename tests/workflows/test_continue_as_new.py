@@ -36,6 +36,7 @@ from workflows.complaint_messages import (
     RecordCoordinationMeeting,
     TakeIntoHandling,
 )
+from workflows.dispatch_messages import DispatchResult
 from workflows.judgement_messages import JudgementOpening, judgement_workflow_id
 
 AGENT = Actor(id="gd-chen", name="Chen Jing", role=Role.REGIONAL_CS, unit="gd")
@@ -207,6 +208,11 @@ async def test_a_case_continued_as_new_carries_everything_and_closes_into_its_ju
         (direct, "direct_dispatch", "gd-gz-tianhe", "The courier left the parcel at the depot; redelivered at 13:20.",
          None),
     ]
+    # answered_dispatches: the ticket answered in the first run took a return by hand until now, a
+    # child of that run only; the closing in this run ends it all the same, its answer standing.
+    ended = await stack.env.client.get_workflow_handle(ticket, result_type=DispatchResult).result()
+    assert (ended.dispatch.status.value, ended.dispatch.finding) == ("answered", TICKET_FINDING)
+    assert (await stack.env.client.get_workflow_handle(direct).describe()).status.name == "COMPLETED"
 
 
 def texts_to_customer(gateway: SmsGateway) -> list[dict]:
