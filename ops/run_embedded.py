@@ -199,11 +199,12 @@ class Supervised:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
 
-    def wait_stopped(self) -> None:
+    def wait_stopped(self, deadline: float) -> None:
+        """Wait for the process until `deadline` (monotonic), then kill it."""
         if self.process is None:
             return
         try:
-            self.process.wait(timeout=STOP_GRACE_SECONDS)
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             say(f"{self.child.name} did not stop within {STOP_GRACE_SECONDS:g} s; killing it")
             self.process.kill()
@@ -246,8 +247,10 @@ def main() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for supervised in reversed(running):  # the API first, the dev server last
             supervised.signal_stop()
+        # One grace period for all of them, not one each: Ctrl-C stops the stack within it.
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
         for supervised in reversed(running):
-            supervised.wait_stopped()
+            supervised.wait_stopped(deadline)
 
 
 if __name__ == "__main__":
