@@ -223,6 +223,9 @@ def main() -> None:
     # SIGTERM stops like Ctrl-C. Children share the terminal's process group, so a Ctrl-C reaches
     # them too; the launcher stops restarting first (the handler runs before any child has exited).
     signal.signal(signal.SIGTERM, interrupt)
+    # Ctrl-C too, explicitly: a process started in the background of a non-interactive shell
+    # (`nohup … &`, some CI runners) inherits SIGINT ignored, and Python then installs no handler.
+    signal.signal(signal.SIGINT, interrupt)
     try:
         for step in startup(settings):
             if isinstance(step, Child):
