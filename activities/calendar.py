@@ -81,7 +81,7 @@ class CalendarActivities:
             return NoticeHold()
         unit = request.unit
         if request.level_above:  # the notice goes to the unit above; the top unit's passes to the catch-all, held to its own hours
-            unit = (policy.units[unit].parent or unit) if unit in policy.units else unit
+            unit = policy.org_chart.parent_of(unit) or unit
         _, spec = policy.calendar_of(unit)
         opening = WorkingCalendar(spec).open_at_or_after(request.at)
         if opening <= request.at:

@@ -115,17 +115,15 @@ class ForwardStore(Store, Generic[Change]):
             # Create the row; a replayed creation only moves it forward, never back.
             insert = self._insert(rows)
             set_ = {k: getattr(insert.excluded, k) for k in columns}
-            if "updated_at" in set_:  # the same seq written again changes nothing, not even when
-                set_["updated_at"] = case((rows.c.last_seq == insert.excluded.last_seq, rows.c.updated_at),
-                                          else_=insert.excluded.updated_at)
+            if "updated_at" in set_:
+                set_["updated_at"] = _when_moved(rows, insert.excluded.last_seq, insert.excluded.updated_at)
             stmt = insert.on_conflict_do_update(
                 index_elements=[rows.c.id], set_=set_, where=rows.c.last_seq <= insert.excluded.last_seq,
             )
         elif kind == "advance":
             values = {k: bindparam(k) for k in columns}
             if "updated_at" in values:
-                values["updated_at"] = case((rows.c.last_seq == bindparam("last_seq"), rows.c.updated_at),
-                                            else_=bindparam("updated_at"))
+                values["updated_at"] = _when_moved(rows, bindparam("last_seq"), bindparam("updated_at"))
             stmt = (
                 rows.update()
                 .where(rows.c.id == bindparam("row_id"), rows.c.last_seq <= bindparam("last_seq"))
@@ -139,6 +137,11 @@ class ForwardStore(Store, Generic[Change]):
             )
         self._statements[key] = stmt
         return stmt
+
+
+def _when_moved(rows: Any, last_seq: Any, updated_at: Any) -> Any:
+    """The row's `updated_at`: kept when the same seq is written again (no change), else the new one."""
+    return case((rows.c.last_seq == last_seq, rows.c.updated_at), else_=updated_at)
 
 
 class Event(Protocol):

@@ -1247,8 +1247,7 @@ class ComplaintWorkflow:
         """Record, in due order, each running clock whose due instant has passed (MISSES_BEFORE_STEPS)."""
         now = workflow.now()
         for clock in sorted((c for c in self._clocks.values() if c.running and c.due <= now), key=lambda c: c.due):
-            if clock.running:  # the watcher may have taken it meanwhile
-                await self._clock_due(clock)
+            await self._clock_due(clock)  # passes over one the watcher took meanwhile
 
     async def _clock_due(self, clock: Clock) -> None:
         if MISSES_BEFORE_STEPS in self._filing.built_with and not clock.pending:
@@ -1344,8 +1343,7 @@ class ComplaintWorkflow:
                                 subject=f"[{self._filing.complaint_id}] {subject}", text=text, **extra)
         summary = f"notify {role.value} {'above' if level_above else 'of'} {unit}: {occasion}"
         if quiet_hours is not None and self._patches.has(QUIET_HOURS):
-            self._notices = [n for n in self._notices if not n.done()]
-            self._notices.append(asyncio.create_task(self._after_quiet_hours(*quiet_hours, request, summary)))
+            self._keep_notice(asyncio.create_task(self._after_quiet_hours(*quiet_hours, request, summary)))
             return
         self._notify(request, summary)
 
@@ -1371,8 +1369,12 @@ class ComplaintWorkflow:
         return None if self._status in OPEN_STATUSES else f"complaint {self._status.value}"
 
     def _notify(self, request: NotifyRequest, summary: str) -> None:
+        self._keep_notice(notify_beside(request, summary))
+
+    def _keep_notice(self, task: asyncio.Task[Any]) -> None:
+        """A notice in flight: the workflow ends (or continues as new) only once it is done."""
         self._notices = [n for n in self._notices if not n.done()]
-        self._notices.append(notify_beside(request, summary))
+        self._notices.append(task)
 
     def _notices_done(self) -> bool:
         return all(n.done() for n in self._notices)
