@@ -150,12 +150,6 @@ COMPLAINT_PATCHES += (CLOCK_PAUSE,)
 # warning, a missed clock's notice) to the addressed unit's working hours, as a dispatch's are.
 QUIET_HOURS = "quiet-hours"
 COMPLAINT_PATCHES += (QUIET_HOURS,)
-# Change (new cases only, read from built_with): a step that reaches the case after a running
-# clock's due instant, in the same workflow task as that clock's timer (a retried task, a busy
-# worker), finds the miss recorded first. Steps run before timers in a task: the step met the clock
-# late and the timer then found nothing owed, so the miss went unrecorded (the fault suite).
-MISSES_BEFORE_STEPS = "misses-before-steps"
-COMPLAINT_PATCHES += (MISSES_BEFORE_STEPS,)
 
 Step = TypeVar("Step")
 
@@ -174,8 +168,6 @@ def after_opening(step: Callable[..., Awaitable[Step]]) -> Callable[..., Awaitab
     async def handler(self: ComplaintWorkflow, req: Any) -> Step:
         if not self._opened and STEPS_AFTER_OPENING in self._filing.built_with:
             await workflow.wait_condition(lambda: self._opened)
-        if MISSES_BEFORE_STEPS in self._filing.built_with:
-            await self._misses_before_a_step()
         return await step(self, req)
 
     return handler
@@ -1243,15 +1235,7 @@ class ComplaintWorkflow:
             detail["notified"] = f"{role.value} of {clock.unit}"
         await self._commit(self._change(ComplaintAction.CLOCK_WARNING, SYSTEM_ACTOR, detail, clocks=True))
 
-    async def _misses_before_a_step(self) -> None:
-        """Record, in due order, each running clock whose due instant has passed (MISSES_BEFORE_STEPS)."""
-        now = workflow.now()
-        for clock in sorted((c for c in self._clocks.values() if c.running and c.due <= now), key=lambda c: c.due):
-            await self._clock_due(clock)  # passes over one the watcher took meanwhile
-
     async def _clock_due(self, clock: Clock) -> None:
-        if MISSES_BEFORE_STEPS in self._filing.built_with and not clock.pending:
-            return  # the step that came in this task with the timer recorded the miss already
         if clock.kind is ClockKind.PROGRESS and not self._patches.has(PROGRESS_OWED_BY_PERSON):
             await self._send_progress_update()
             return
