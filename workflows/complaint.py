@@ -150,6 +150,13 @@ COMPLAINT_PATCHES += (CLOCK_PAUSE,)
 # warning, a missed clock's notice) to the addressed unit's working hours, as a dispatch's are.
 QUIET_HOURS = "quiet-hours"
 COMPLAINT_PATCHES += (QUIET_HOURS,)
+# Built in from birth only (read from built_with, never asked of workflow.patched: no marker in every
+# case's history): a step that reaches the case after a running clock's due instant, in the task
+# that also fires the clock's timer, finds the miss recorded first, as if the timer's task had come
+# first. A task runs its updates and signals before its timers, so before this the step met the
+# clock late and the timer found nothing owed (the fault suite: a retried task after a worker kill).
+MISSES_BEFORE_STEPS = "misses-before-steps"
+COMPLAINT_PATCHES += (MISSES_BEFORE_STEPS,)
 
 Step = TypeVar("Step")
 
@@ -168,6 +175,7 @@ def after_opening(step: Callable[..., Awaitable[Step]]) -> Callable[..., Awaitab
     async def handler(self: ComplaintWorkflow, req: Any) -> Step:
         if not self._opened and STEPS_AFTER_OPENING in self._filing.built_with:
             await workflow.wait_condition(lambda: self._opened)
+        self._misses_before_a_step()
         return await step(self, req)
 
     return handler
@@ -948,6 +956,7 @@ class ComplaintWorkflow:
         """A dispatch answered or asked for a redispatch (its workflow may still run: an answer stays
         open to a return by hand), or `reopened`: its answer was returned and it works again."""
         view = result.dispatch
+        self._misses_before_a_step()
         if result.reopened:
             self._finished_dispatches = [v for v in self._finished_dispatches if v.dispatch_id != view.dispatch_id]
             if (handle := self._dispatch_handles.get(view.dispatch_id)) is not None:
@@ -1235,10 +1244,33 @@ class ComplaintWorkflow:
             detail["notified"] = f"{role.value} of {clock.unit}"
         await self._commit(self._change(ComplaintAction.CLOCK_WARNING, SYSTEM_ACTOR, detail, clocks=True))
 
+    def _misses_before_a_step(self) -> None:
+        """MISSES_BEFORE_STEPS: each running clock already past due is missed now, in due order, its
+        row written ahead of the step's (seq order) while the step goes on; the watcher, woken by
+        the same task's timer, finds it missed already."""
+        if MISSES_BEFORE_STEPS not in self._filing.built_with or self._closed() or self._pausing:
+            return  # the watcher has stepped aside: a step now takes the clocks as they are
+        now = workflow.now()
+        for clock in sorted((c for c in self._clocks.values() if c.running and c.due < now), key=lambda c: c.due):
+            change = self._missed(clock)
+            self._keep_notice(asyncio.create_task(self._record_miss(clock, change)))
+
     async def _clock_due(self, clock: Clock) -> None:
+        if MISSES_BEFORE_STEPS in self._filing.built_with and not clock.running:
+            return  # a step in this task found it missed (or paused it) before the timer came
         if clock.kind is ClockKind.PROGRESS and not self._patches.has(PROGRESS_OWED_BY_PERSON):
             await self._send_progress_update()
             return
+        await self._record_miss(clock, self._missed(clock))
+
+    async def _record_miss(self, clock: Clock, change: ComplaintChange) -> None:
+        if clock.kind is ClockKind.PROGRESS:
+            await self._progress_missed(change)
+            return
+        await self._commit(change)
+
+    def _missed(self, clock: Clock) -> ComplaintChange:
+        """The clock is missed now: counted, told (the level above, the VIP desk), and its change."""
         clock.overdue_at = workflow.now()
         self._watcher.reset()
         detail: dict[str, Any] = {"clock": clock.name, "due": clock.due.isoformat(), "due_local": clock.due_local}
@@ -1272,11 +1304,7 @@ class ComplaintWorkflow:
                                    f"VIP complaint {self._filing.complaint_id}: {text}",
                                    quiet_hours=("overdue", self._end_of_notices))
                 detail["notified"] += f" and of the VIP desk {vip.desk}"
-        change = self._change(action, SYSTEM_ACTOR, detail, clocks=True, plan=clock.kind is ClockKind.ACTION)
-        if clock.kind is ClockKind.PROGRESS:
-            await self._progress_missed(change)
-            return
-        await self._commit(change)
+        return self._change(action, SYSTEM_ACTOR, detail, clocks=True, plan=clock.kind is ClockKind.ACTION)
 
     async def _progress_missed(self, missed: ComplaintChange) -> None:
         """A person owed the customer an update and none came (DOMAIN §11): the miss is recorded,
@@ -1356,7 +1384,7 @@ class ComplaintWorkflow:
         self._keep_notice(notify_beside(request, summary))
 
     def _keep_notice(self, task: asyncio.Task[Any]) -> None:
-        """A notice in flight: the workflow ends (or continues as new) only once it is done."""
+        """A notice (or a miss a step found) in flight: the workflow ends (or continues as new) only once it is done."""
         self._notices = [n for n in self._notices if not n.done()]
         self._notices.append(task)
 

@@ -360,16 +360,19 @@ async def test_an_inbox_lists_open_dispatches_by_due_instant(desk: tuple[Stack, 
     stack, _ = desk
     monday = await plain_monday(stack.env)
     cid = await complaint_in_handling(stack)
-    await skip_to(stack.env, monday.replace(hour=8))
-    early = await raise_(stack, cid, "gd-gz-tianhe")  # due 10:00
+    # Each raise comes 7 s past the round minute: the test server refuses a task that takes an update
+    # as a timer fires ("invalid history builder state"), and the timers the earlier raises set (first
+    # opinion, warning, ladder rungs) fall due on round minutes; on the round minutes this test
+    # failed at some wall-clock times of day (the complaint's own clocks run from the wall clock).
+    await skip_to(stack.env, monday.replace(hour=8, second=7))
+    early = await raise_(stack, cid, "gd-gz-tianhe")  # due 10:00:07
     await dispatch(stack, early)
-    # 09:10, not 09:00: the first dispatch's first-opinion clock falls due at 09:00, and the test
-    # server refuses a task that takes an update as that timer fires ("invalid history builder state")
-    await skip_to(stack.env, monday.replace(hour=9, minute=10))
-    later = await raise_(stack, cid, "gd-gz-tianhe")  # due 11:10
+    # 09:10, not 09:00: the first dispatch's first-opinion clock falls due at 09:00:07
+    await skip_to(stack.env, monday.replace(hour=9, minute=10, second=7))
+    later = await raise_(stack, cid, "gd-gz-tianhe")  # due 11:10:07
     await dispatch(stack, later)
-    await skip_to(stack.env, monday.replace(hour=10, minute=30))
-    newest = await raise_(stack, cid, "gd-gz-tianhe")  # due 12:30
+    await skip_to(stack.env, monday.replace(hour=10, minute=30, second=7))
+    newest = await raise_(stack, cid, "gd-gz-tianhe")  # due 12:30:07
     await dispatch(stack, newest)
 
     # Wall-clock "now" decides what is overdue in the inbox; the test server's clock runs ahead of it,

@@ -2,13 +2,7 @@
 clock's timer, still finds the clock missed: the miss is recorded, counted and told, as it is when
 the timer's task came first. The SDK runs a task's updates before its timers, so before this the
 step met the clock late and the timer then found nothing owed (the fault suite: a worker killed
-seconds after a due instant, the retried task holding both the timer and the agent's step).
-
-Known defect, open under issue #15: main still loses this miss, so the test is a strict xfail (it
-fails the suite the day the defect is fixed without it being taken off). A fix that records the
-miss in the step's own task is on the branch `wip/misses-before-steps-in-task`: it passes this test
-and breaks test_dispatches' inbox test on the time-skipping server ("invalid history builder state").
-"""
+seconds after a due instant, the retried task holding both the timer and the agent's step)."""
 
 from __future__ import annotations
 
@@ -65,7 +59,6 @@ async def uncached_stack(time_env: WorkflowEnvironment, tmp_path: Path) -> Async
         yield stack
 
 
-@pytest.mark.xfail(strict=True, reason="issue #15: a late step in the timer's task meets the clock and the miss is lost")
 async def test_a_late_first_contact_in_the_timers_task_finds_the_clock_missed(uncached_stack: Stack) -> None:
     time_stack = uncached_stack
     # The reference: the same late step in a task of its own, after the timer's.
