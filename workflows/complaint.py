@@ -86,7 +86,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.dispatch import DISPATCH_PATCHES, DispatchWorkflow
     from workflows.judgement import JUDGEMENT_PATCHES, JudgementWorkflow
     from workflows.judgement_messages import JudgementOpening, judgement_summary, judgement_workflow_id
-    from workflows.notices import notify_beside, send_after_quiet_hours
+    from workflows.notices import Send, notify_beside, notify_in_task, send_after_quiet_hours
     from workflows.clocks import done_or_due
     from workflows.deadlines import PausedInstant
     from workflows.pauses import (ClockPause, PauseClocks, ResumeClocks, pause_end, paused_detail, resumed_deadlines,
@@ -157,6 +157,11 @@ COMPLAINT_PATCHES += (QUIET_HOURS,)
 # clock late and the timer found nothing owed (the fault suite: a retried task after a worker kill).
 MISSES_BEFORE_STEPS = "misses-before-steps"
 COMPLAINT_PATCHES += (MISSES_BEFORE_STEPS,)
+# Built in from birth only (no marker): the complaint's notices go out in the workflow task that
+# decides them (workflows.notices.notify_in_task), as a dispatch's do, so a missed clock's notice is
+# in the outbox when the timer's task ends instead of one activity task later (bench/steady.py).
+COMPLAINT_NOTICES_IN_TASK = "complaint-notices-in-task"
+COMPLAINT_PATCHES += (COMPLAINT_NOTICES_IN_TASK,)
 
 Step = TypeVar("Step")
 
@@ -1371,7 +1376,7 @@ class ComplaintWorkflow:
 
         self._held_notices += 1
         try:
-            await send_after_quiet_hours(hold, request, summary, notify_beside, moot=moot, record=record,
+            await send_after_quiet_hours(hold, request, summary, self._send, moot=moot, record=record,
                                          to={"notify": Role(request.role).value, "unit": request.unit})
         finally:
             self._held_notices -= 1
@@ -1381,7 +1386,11 @@ class ComplaintWorkflow:
         return None if self._status in OPEN_STATUSES else f"complaint {self._status.value}"
 
     def _notify(self, request: NotifyRequest, summary: str) -> None:
-        self._keep_notice(notify_beside(request, summary))
+        self._keep_notice(self._send(request, summary))
+
+    @property
+    def _send(self) -> Send:
+        return notify_in_task if COMPLAINT_NOTICES_IN_TASK in self._filing.built_with else notify_beside
 
     def _keep_notice(self, task: asyncio.Task[Any]) -> None:
         """A notice (or a miss a step found) in flight: the workflow ends (or continues as new) only once it is done."""

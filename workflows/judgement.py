@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case import SYSTEM_ACTOR, CaseSearch, Patches, refuse
     from workflows.clocks import done_or_due
     from workflows.deadlines import Deadline, DeadlineRequest, look_up_deadline
-    from workflows.notices import notify_beside
+    from workflows.notices import notify_beside, notify_in_task
 
 S = JudgementStatus
 ANSWERING = (S.AWAITING_RESPONSE, S.AWAITING_REFINEMENT)  # the responsible office's clock runs
@@ -59,8 +59,12 @@ ANSWERING = (S.AWAITING_RESPONSE, S.AWAITING_REFINEMENT)  # the responsible offi
 # that arrived by the office's deadline holds the silence timer until it is done (before it, a
 # slow look-up let the timer accept the judgement first, and the appeal got a 409).
 APPEAL_AT_ARRIVAL = "appeal-at-arrival"
+# Built in from birth only (read from built_with, no marker): the judgement's notices go out in the
+# workflow task that decides them (workflows.notices.notify_in_task), as a dispatch's do: no
+# activity task, and no workflow task of its own when it completes.
+JUDGEMENT_NOTICES_IN_TASK = "judgement-notices-in-task"
 # What a judgement opened today is built with (JudgementOpening.built_with).
-JUDGEMENT_PATCHES = (APPEAL_AT_ARRIVAL,)
+JUDGEMENT_PATCHES = (APPEAL_AT_ARRIVAL, JUDGEMENT_NOTICES_IN_TASK)
 
 
 @workflow.defn
@@ -81,6 +85,7 @@ class JudgementWorkflow:
         self._notices: list[asyncio.Task[Any]] = []
         self._appeals_in_time = 0  # appeals that arrived by the deadline, their look-ups still running
         self._patches = Patches(opening.built_with)
+        self._built_with = opening.built_with
 
     @workflow.run
     async def run(self, opening: JudgementOpening) -> JudgementView:
@@ -383,5 +388,6 @@ class JudgementWorkflow:
         unit = self._view.responsible_office if notice.of_unit == "responsible_office" else notice.of_unit
         request = NotifyRequest(case_id=self._view.judgement_id, step=occasion, role=notice.notify, unit=unit,
                                 subject=f"[{self._view.complaint_id}] {subject}", text=text)
-        self._notices.append(notify_beside(request, f"notify {notice.notify.value} of {unit}: {occasion}"))
+        send = notify_in_task if JUDGEMENT_NOTICES_IN_TASK in self._built_with else notify_beside
+        self._notices.append(send(request, f"notify {notice.notify.value} of {unit}: {occasion}"))
 

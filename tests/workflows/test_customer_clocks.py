@@ -24,8 +24,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from notifications.messages import NOTIFY_ACTIVITY, NotifyRequest
+from readmodel.outbox import Outbox
 from readmodel.store import ReadModel
+from readmodel.tables import OutboxRow
 from rules.classification import classify
 from rules.policy import load_policy
 from rules.actors import Actor, Role
@@ -127,14 +128,24 @@ async def until(env: WorkflowEnvironment, condition: Callable[[], bool]) -> None
     await eventually(env, condition, "the workflow never got there")
 
 
-async def notices(handle: WorkflowHandle) -> list[NotifyRequest]:
-    """Every notice the workflow asked the notify activity for, from its history."""
-    found = []
-    for event in (await handle.fetch_history()).events:
-        attrs = event.activity_task_scheduled_event_attributes
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and attrs.activity_type.name == NOTIFY_ACTIVITY:
-            found.append((await DATA_CONVERTER.decode([attrs.input.payloads[0]], [NotifyRequest]))[0])
-    return found
+@dataclass(frozen=True)
+class Notice:
+    """One notice in the case's outbox, whatever its channels and holders: its rows grouped."""
+    step: str
+    role: str
+    unit: str  # the unit it was addressed to (before being passed up to a unit with a holder)
+    channels: frozenset[str]
+    subject: str
+    body: str
+
+
+def notices(read_model: ReadModel, handle: WorkflowHandle) -> list[Notice]:
+    """Every notice the case put in the outbox (one row per recipient and channel, grouped)."""
+    grouped: dict[tuple[str, str, str], list[OutboxRow]] = {}
+    for row in Outbox(read_model.engine).list_for_case(handle.id.removeprefix("complaint-")):
+        grouped.setdefault((row.step, row.recipient_role, row.passed_up_from or row.recipient_unit), []).append(row)
+    return [Notice(step, role, unit, frozenset(r.channel for r in rows), rows[0].subject, rows[0].body)
+            for (step, role, unit), rows in grouped.items()]
 
 
 def warned(desk: CareDesk, handle: WorkflowHandle, clock: str) -> bool:
@@ -221,15 +232,20 @@ async def test_each_customer_clock_falls_due_at_its_instant(desk: CareDesk) -> N
     assert close_to(final["satisfaction_callback"].met_at, desk.at(1, 11))
     assert missed(desk, handle) == 2
     # one notice per missed clock, each to the level above the unit that owed it (DOMAIN §6)
-    sent = [(n.step, n.role, n.unit, n.level_above) for n in await notices(handle)
+    sent = [(n.step, n.role, n.unit) for n in notices(desk.read_model, handle)
             if "-warning-" not in n.step]  # the warnings before each clock: test_warnings.py
+    above_gd = load_policy(POLICY).org_chart.parent_of("gd")  # the level above the lead unit on the chart
     due_1110 = desk.at(0, 11, 10).astimezone(UTC)
     # (in no set order: a missed clock's notice first asks whether quiet hours hold it, 11:10 and
     # 13:00 on a Monday are in gd's office hours, so it goes at once, beside the automatic text)
     assert sorted(sent, key=lambda n: n[0]) == [
-        ("progress-1", None, None, False),  # the automatic text beside the missed update
-        (f"progress_update-{due_1110:%Y%m%dT%H%M%S}-overdue", Role.SUPERVISOR, "gd", True),
-        ("written_confirmation-0-overdue", Role.SUPERVISOR, "gd", True)]
+        ("progress-1", Role.CUSTOMER, "gd"),  # the automatic text beside the missed update
+        (f"progress_update-{due_1110:%Y%m%dT%H%M%S}-overdue", Role.SUPERVISOR, above_gd),
+        ("written_confirmation-0-overdue", Role.SUPERVISOR, above_gd)]
+    # Each went out in the workflow task that decided it (complaint-notices-in-task): no activity
+    # task went through the server for any of them.
+    assert [e for e in (await handle.fetch_history()).events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED] == []
 
 
 async def test_a_persons_progress_update_meets_the_interval_and_a_missing_one_is_a_missed_clock(desk: CareDesk) -> None:
@@ -255,10 +271,11 @@ async def test_a_persons_progress_update_meets_the_interval_and_a_missing_one_is
     await until(desk.env, lambda: len(desk.texts_to(CUSTOMER_PHONE)) == 4 and missed(desk, handle) == 5)
     sent = [local(at) for action, at in desk.timeline(handle) if action == "send_progress_update"]
     assert sent == [desk.at(0, 12, 30), desk.at(0, 14, 30), desk.at(0, 16, 30), desk.at(1, 8, 30)]
-    steps = [n.step for n in await notices(handle) if n.role is Role.SUPERVISOR and n.step.startswith("progress_update")]
-    assert len(steps) == len(set(steps)) == 4  # one notice per missed interval, none lost to a repeated key
-    assert all(n.level_above for n in await notices(handle)  # a miss goes above; a warning (test_warnings.py) does not
-               if n.role is Role.SUPERVISOR and "-warning-" not in n.step)
+    steps = [n.step for n in notices(desk.read_model, handle) if n.role == Role.SUPERVISOR and n.step.startswith("progress_update")]
+    assert len(steps) == 4  # one notice per missed interval: a repeated step would have folded two into one
+    above_gd = load_policy(POLICY).org_chart.parent_of("gd")
+    assert {n.unit for n in notices(desk.read_model, handle)  # a miss goes above; a warning (test_warnings.py) does not
+            if n.role == Role.SUPERVISOR and "-warning-" not in n.step} == {above_gd}
 
 
 
@@ -403,13 +420,13 @@ async def test_a_level_1_complaint_raises_one_red_alert_to_the_duty_manager_and_
     red = await desk.file(desk.at(0, 9), description="快递员送件时把我撞受伤了")
     plain = await desk.file(desk.at(0, 9, 1))
     await until(desk.env, lambda: missed(desk, red) == 0)
-    for _ in range(100):
-        alerts = [n for n in await notices(red) if n.step == "red-alert"]
-        if alerts:
-            break
-    assert [(n.role, n.unit, set(n.channels)) for n in alerts] == [(Role.DUTY_MANAGER, "gd", {"sms", "email"})]
-    assert "RED ALERT" in alerts[0].subject and "safety_risk" in alerts[0].text
-    assert [n for n in await notices(plain) if n.role is Role.DUTY_MANAGER] == []
-    # A later step replays the opening but never asks for the alert again.
+    await until(desk.env, lambda: any(n.step == "red-alert" for n in notices(desk.read_model, red)))
+    alerts = [n for n in notices(desk.read_model, red) if n.step == "red-alert"]
+    assert [(n.role, n.unit, n.channels) for n in alerts] == [(Role.DUTY_MANAGER, "gd", {"sms", "email"})]
+    assert "RED ALERT" in alerts[0].subject and "safety_risk" in alerts[0].body
+    assert [n for n in notices(desk.read_model, plain) if n.role == Role.DUTY_MANAGER] == []
+    # A later step replays the opening but never alerts again: the duty manager's phone shows one text.
     await red.execute_update(ComplaintWorkflow.take_into_handling, TakeIntoHandling(actor=AGENT))
-    assert len([n for n in await notices(red) if n.step == "red-alert"]) == 1
+    [text] = [r for r in Outbox(desk.read_model.engine).list_for_case(red.id.removeprefix("complaint-"))
+              if r.step == "red-alert" and r.channel == "sms"]
+    assert [t["reference"] for t in desk.texts_to(text.address)].count(text.id) == 1

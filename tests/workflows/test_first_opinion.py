@@ -121,8 +121,8 @@ async def test_no_first_opinion_within_the_hour_is_a_missed_clock_at_raise_plus_
     missed_meanwhile = [e for e in timeline(stack, cid)[seen:] if e.action == "clock_overdue"]
     assert overdue[0] in missed_meanwhile and missed(stack, cid) == before + len(missed_meanwhile)
     # The level above the station hears of it: Guangzhou's supervisor, once.
-    told = [n for n in await notices(complaint) if n.step.startswith(clock.name)]
-    assert [(n.role, n.unit, n.level_above) for n in told] == [(Role.SUPERVISOR, "gd-gz-tianhe", True)]
+    told = [n for n in notices(stack.read_model, complaint) if n.step.startswith(clock.name)]
+    assert [(n.role, n.unit) for n in told] == [(Role.SUPERVISOR, "gd-gz")]  # the chart's level above gd-gz-tianhe
     assert [m["to"] for m in opinion_texts(gateway)] == [GZ_SUPERVISOR_PHONE]
     assert did in opinion_texts(gateway)[0]["text"]
 
@@ -153,4 +153,4 @@ async def test_a_reply_within_the_hour_meets_the_first_opinion(desk: tuple[Stack
     name = met.name
     assert stored_opinion_clock(stack, cid, did).overdue_at is None
     assert [e for e in timeline(stack, cid) if e.action == "clock_overdue" and e.detail["clock"] == name] == []
-    assert [n for n in await notices(complaint) if n.step.startswith(name)] == [] and opinion_texts(gateway) == []
+    assert [n for n in notices(stack.read_model, complaint) if n.step.startswith(name)] == [] and opinion_texts(gateway) == []
