@@ -23,7 +23,7 @@ from settings import ROOT
 from tests.api.test_complaint_lifecycle import file
 from tests.conftest import Stack, auth, end_workflows, stack_settings
 from tests.factories import complaint_body
-from tests.notifications.receivers import free_port
+from tests.notifications.receivers import free_port, running_gateway
 from temporal_client import connect
 from worker import ACTIVITY_THREADS, build_worker, metrics_runtime
 
@@ -106,8 +106,15 @@ async def test_a_filed_complaint_moves_the_api_counters(stack: Stack) -> None:
 
 async def test_the_worker_exports_the_sdk_metrics_while_it_runs_a_case(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
     port = free_port()
+    with running_gateway() as gateway:
+        gateway.refusing = True  # every text refused (503): see the red alert below
+        await exported_while_running_a_case(dev_env, tmp_path, port, gateway.url)
+
+
+async def exported_while_running_a_case(dev_env: WorkflowEnvironment, tmp_path: Path, port: int, sms_url: str) -> None:
     settings = stack_settings(tmp_path).model_copy(update={
-        "temporal_address": dev_env.client.service_client.config.target_host, "worker_metrics_port": port})
+        "temporal_address": dev_env.client.service_client.config.target_host, "worker_metrics_port": port,
+        "sms_gateway_url": sms_url})
     runtime = metrics_runtime(settings)  # what worker.main makes
     client = await connect(settings, runtime=runtime)
     read_model = ReadModel(settings.database_url)
@@ -118,12 +125,14 @@ async def test_the_worker_exports_the_sdk_metrics_while_it_runs_a_case(dev_env: 
         try:
             async with worker, LifespanManager(app) as manager:
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://api") as http:
-                    # Level 1: its red alert is a regular activity (workflows/notices.py notify_beside)
+                    # Level 1: its red alert is sent in the workflow task (a local activity); the
+                    # gateway refuses its three quick attempts, so it is handed to the notify
+                    # activity, a regular one (workflows/notices.py notify_in_task)
                     body = complaint_body(description="快递员送件时把我撞受伤了")
                     resp = await http.post("/complaints", json=body, headers=auth("front_seat"))
                     assert resp.status_code == 201, resp.text
                     async with httpx.AsyncClient() as prometheus:
-                        for _ in range(200):  # until the alert's activity ran and its workflow task completed
+                        for _ in range(400):  # until the alert's activity ran and its workflow task completed
                             page = samples((await prometheus.get(f"http://127.0.0.1:{port}/metrics")).text)
                             if {"temporal_activity_schedule_to_start_latency_count",
                                     "temporal_workflow_task_execution_latency_count"} <= {name for name, _ in page}:

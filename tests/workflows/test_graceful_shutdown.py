@@ -37,7 +37,7 @@ from tests.conftest import end_workflows, stack_settings
 from tests.notifications.receivers import MailRecorder, free_port, running_gateway
 from tests.workflows.test_clocks import AGENT, filing, start
 from worker import ACTIVITY_THREADS, build_worker
-from workflows.complaint import ComplaintWorkflow
+from workflows.complaint import COMPLAINT_NOTICES_IN_TASK, ComplaintWorkflow
 from workflows.complaint_messages import CloseUnresolvable
 
 # The relay's latency once the worker was told to stop: well inside the 20 s grace period, and
@@ -119,8 +119,12 @@ async def test_sigterm_lets_a_notice_in_delivery_finish_on_that_worker_and_it_is
                                    env={**os.environ, **environment_of(settings)})
         try:
             # Received a week ago: its first-contact clock is long past, so the supervisor is told at once.
+            # Filed before complaint-notices-in-task, as the cases a redeploy meets are: its notices
+            # are notify activities (as are those the in-task attempts hand on), which SIGTERM must let finish.
             now = await dev_env.get_current_time()
-            case = await start(dev_env, filing(now - timedelta(days=7)), settings.temporal_task_queue)
+            older = filing(now - timedelta(days=7))
+            older = older.model_copy(update={"built_with": [c for c in older.built_with if c != COMPLAINT_NOTICES_IN_TASK]})
+            case = await start(dev_env, older, settings.temporal_task_queue)
             assert await asyncio.to_thread(relay.arrived.wait, 60), f"no e-mail began: {(tmp_path / 'worker.log').read_text()}"
 
             process.send_signal(signal.SIGTERM)  # the e-mail is in DATA: its notify activity is running
