@@ -9,9 +9,11 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.api.test_complaint_lifecycle import file
 from tests.conftest import Stack, TOKENS, auth
-from tests.readmodel.test_dashboard import an_open_desk
+from tests.readmodel.test_dashboard import an_open_desk, e2_answered_today
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -53,8 +55,10 @@ async def test_the_dashboard_counts_the_desk(stack: Stack) -> None:
     assert [(r[0], r[1], r[4]) for r in cells(html, "escalations")] == [("E1", "O3", "2")]
     assert f'href="{ui}/namespaces/default/workflows/E1"' in html
 
-    # today: O6 closed at first contact now, one-time resolved, no clock missed → 1 / 1, 100 %, meets ≥ 85 %
     measures = {r[0]: r for r in cells(html, "measures")}
+    if not e2_answered_today(now):  # in the office's first minutes after midnight E2 was yesterday's
+        pytest.skip("run within 10 minutes after the office's midnight: today's measures are empty")
+    # today: E2, the one ticket answered today, nothing returned before it → 1 / 1, 100 %, meets ≥ 85 %
     assert measures["One-time resolution rate"][1:6] == ["1", "1", "100.0 %", "≥ 85.0 %", "meets"]
     # received today: O1–O7, none a repeat → 0 / 7 against ≤ 5 %
     assert measures["Repeat-complaint rate"][1:6] == ["0", "7", "0.0 %", "≤ 5.0 %", "meets"]
