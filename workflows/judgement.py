@@ -85,7 +85,6 @@ class JudgementWorkflow:
         self._notices: list[asyncio.Task[Any]] = []
         self._appeals_in_time = 0  # appeals that arrived by the deadline, their look-ups still running
         self._patches = Patches(opening.built_with)
-        self._built_with = opening.built_with
 
     @workflow.run
     async def run(self, opening: JudgementOpening) -> JudgementView:
@@ -388,6 +387,6 @@ class JudgementWorkflow:
         unit = self._view.responsible_office if notice.of_unit == "responsible_office" else notice.of_unit
         request = NotifyRequest(case_id=self._view.judgement_id, step=occasion, role=notice.notify, unit=unit,
                                 subject=f"[{self._view.complaint_id}] {subject}", text=text)
-        send = notify_in_task if JUDGEMENT_NOTICES_IN_TASK in self._built_with else notify_beside
+        send = notify_in_task if JUDGEMENT_NOTICES_IN_TASK in self._opening.built_with else notify_beside
         self._notices.append(send(request, f"notify {notice.notify.value} of {unit}: {occasion}"))
 
