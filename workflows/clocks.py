@@ -74,6 +74,13 @@ def clock_started_detail(clock: Clock, calendar: str) -> dict[str, Any]:
 # (a timer fired) whether the instant passed a moment ago or while the case waited.
 PAST_DUE_WAIT = timedelta(milliseconds=1)
 
+# The server starts a timer when the workflow task that asks for it completes, while the workflow
+# aims it from the task's own time: a task that completes a second late (a busy worker or server,
+# the 10:00 peak) makes its timer fire a second late, however far ahead the instant is. A timer
+# further ahead than twice this is aimed this much early; when it fires the watcher aims again,
+# from a task that does nothing else, and fires on the instant (bench/steady.py).
+LEAD = timedelta(minutes=1)
+
 
 async def _due_first(done: Callable[[], bool], due: datetime, summary: str) -> bool:
     """Wait until `done()` or the due instant: True if the timer fired first."""
@@ -101,8 +108,10 @@ class ClockWatcher:
     def __init__(self, clocks: Callable[[], Iterable[Clock]], on_due: Callable[[Clock], Awaitable[None]],
                  stop: Callable[[], bool], *, timer_when_past_due: Callable[[], bool] = lambda: True,
                  on_warning: Callable[[Clock, ClockWarning], Awaitable[None]] | None = None,
-                 warns: Callable[[], bool] = lambda: False) -> None:
+                 warns: Callable[[], bool] = lambda: False, lead: Callable[[], bool] = lambda: False) -> None:
         self._clocks, self._on_due, self._stop = clocks, on_due, stop
+        # LEAD timers only when `lead()` says so: an execution built before them keeps its one timer.
+        self._lead = lead
         # Warnings (issue #16) are watched only when `warns()` says so, asked only once a running
         # clock has one ahead: an execution built before them keeps the one timer it had.
         self._on_warning, self._warns = on_warning, warns
@@ -129,15 +138,23 @@ class ClockWatcher:
             warned = self._warning_first(running, clock.due)
             if warned is not None:
                 with_warning, warning = warned
-                if await _due_first(moved, warning.at, f"warn of {with_warning.label} at {warning.at_local}"):
+                if await self._timer_first(moved, warning.at, f"warn of {with_warning.label} at {warning.at_local}"):
                     warning.warned_at = workflow.now()
                     warning.told = with_warning.due > warning.warned_at  # already due: its miss is told
                     await self._on_warning(with_warning, warning)  # type: ignore[misc]
                 continue
             if clock.due > workflow.now() or self._timer_when_past_due():
-                if not await _due_first(moved, clock.due, f"{clock.label} due {clock.due_local}"):
+                if not await self._timer_first(moved, clock.due, f"{clock.label} due {clock.due_local}"):
                     continue
             await self._on_due(clock)
+
+    async def _timer_first(self, moved: Callable[[], bool], instant: datetime, summary: str) -> bool:
+        """Wait for `moved()` or `instant`: True if the instant came. A LEAD timer fires first when
+        the instant is far: then False, as if moved, and the next pass aims again from closer."""
+        if self._lead() and instant - workflow.now() > 2 * LEAD:
+            await _due_first(moved, instant - LEAD, f"{summary} (aimed a minute ahead)")
+            return False
+        return await _due_first(moved, instant, summary)
 
     def _warning_first(self, running: list[Clock], due: datetime) -> tuple[Clock, ClockWarning] | None:
         """The earliest warning ahead of every running clock's due instant, if warnings are watched."""

@@ -162,6 +162,11 @@ COMPLAINT_PATCHES += (MISSES_BEFORE_STEPS,)
 # in the outbox when the timer's task ends instead of one activity task later (bench/steady.py).
 COMPLAINT_NOTICES_IN_TASK = "complaint-notices-in-task"
 COMPLAINT_PATCHES += (COMPLAINT_NOTICES_IN_TASK,)
+# Built in from birth only (no marker): a clock or warning further ahead than two minutes gets a
+# timer a minute early, then one to its instant (workflows.clocks.LEAD): a clock started while the
+# worker or server was busy no longer fires as late as the task that started it was slow.
+LEAD_TIMERS = "lead-timers"
+COMPLAINT_PATCHES += (LEAD_TIMERS,)
 
 Step = TypeVar("Step")
 
@@ -202,6 +207,7 @@ class ComplaintWorkflow:
             lambda: self._clocks.values(), self._clock_due, lambda: self._closed() or self._pausing,
             timer_when_past_due=lambda: built_in(PAST_DUE_TIMER, self._filing.built_with),
             on_warning=self._clock_warning, warns=lambda: self._patches.has(CLOCK_WARNINGS),
+            lead=lambda: LEAD_TIMERS in self._filing.built_with,
         )
         self._opened = False  # the opening changes are taken care of; later changes may be written
         self._unwritten: list[ComplaintChange] = []  # opening changes to repeat with the next write
