@@ -58,7 +58,7 @@ OTHER_CLOCKS_HOURS = 48  # solution, progress, dispatch, first opinion …: none
 STATIONS = ("gd-gz-tianhe", "gd-sz-nanshan", "zj-hz-xihu")
 FRONT_SEAT = {"Authorization": "Bearer dev-front-seat"}
 REGIONAL_CS = {"Authorization": "Bearer dev-regional-cs"}
-SAFETY = 2.0  # a start budget is this many times the warm-up's pace, plus SLACK_S: the pace falls as the files grow
+SAFETY = 2.0  # default --safety: a start budget is this many times the warm-up's pace, plus SLACK_S (the pace falls as the files grow)
 SLACK_S = 5.0
 
 
@@ -160,7 +160,7 @@ async def project(http: httpx.AsyncClient, readmodel: Path, args: argparse.Names
     # The warm-up's clocks are due FIRST_CONTACT after now: not in this run.
     _, warm_took = await file_cases(http, run, 10_000_000, warm_up, lambda i: datetime.now(UTC))
     per_case = warm_took / warm_up  # seconds per case with LANES in flight
-    budget = SAFETY * n * per_case + SLACK_S
+    budget = args.safety * n * per_case + SLACK_S
     window_start = (datetime.now(UTC) + timedelta(seconds=budget)).replace(microsecond=0)
     due = [window_start + timedelta(seconds=i * spacing) for i in range(n)]
     print(f"project: warm-up of {warm_up} cases at {1 / per_case:.1f} cases/s; filing {n}, their first-contact "
@@ -172,7 +172,7 @@ async def project(http: httpx.AsyncClient, readmodel: Path, args: argparse.Names
           f"{margin:.1f} s to the window", flush=True)
     if margin < 2:
         raise SystemExit(f"project: the starts ran into the window ({margin:.1f} s); the pace fell below the "
-                         f"warm-up's by more than {SAFETY}×")
+                         f"warm-up's by more than {args.safety}× (raise --safety)")
     await wait_for_count(lambda: scalar(readmodel, "SELECT count(*) FROM dispatch WHERE due IS NOT NULL"),
                          n + warm_up, 120, "dispatch clocks started")
     planned = dict(zip(ids, due))
@@ -203,7 +203,7 @@ async def project(http: httpx.AsyncClient, readmodel: Path, args: argparse.Names
             "starts_s": took, "starts_per_s": n / took, "warm_up_cases": warm_up, "window_margin_s": margin}
 
 
-async def bare(client: Client, n: int, spacing: float, pid_server: int) -> dict:
+async def bare(client: Client, n: int, spacing: float, pid_server: int, safety: float) -> dict:
     rows_db = BareRows(Path(tempfile.mkdtemp(prefix="steady-bare-")) / "bare.db")
     run = uuid.uuid4().hex[:6]
     queue = f"bare-steady-{run}"
@@ -215,7 +215,7 @@ async def bare(client: Client, n: int, spacing: float, pid_server: int) -> dict:
             await client.start_workflow(BareTimerWorkflow.run, far, id=f"{queue}-warm-{i}", task_queue=queue)
 
         per_start = await in_lanes(warm_up, start_warm) / warm_up
-        window_start = (datetime.now(UTC) + timedelta(seconds=SAFETY * n * per_start + SLACK_S)).replace(microsecond=0)
+        window_start = (datetime.now(UTC) + timedelta(seconds=safety * n * per_start + SLACK_S)).replace(microsecond=0)
         due = {f"{queue}-{i}": window_start + timedelta(seconds=i * spacing) for i in range(n)}
         names = list(due)
 
@@ -248,7 +248,7 @@ async def measure(settings: Settings, args: argparse.Namespace, pids: dict[str, 
         figures = await project(http, readmodel, args, pids)
     figures["worker_peak_mb"] = peak_memory_mb(pids["worker"])
     figures["server_peak_mb_project"] = peak_memory_mb(pids["dev server"])
-    figures |= await bare(client, args.cases, 1 / args.rate, pids["dev server"])
+    figures |= await bare(client, args.cases, 1 / args.rate, pids["dev server"], args.safety)
     figures["bench_peak_mb"] = peak_memory_mb(os.getpid())
     figures["server_peak_mb"] = peak_memory_mb(pids["dev server"])
     return figures
@@ -258,9 +258,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--cases", type=int, default=10_000, help="open cases (and bare timers)")
     parser.add_argument("--rate", type=float, default=10.0, help="clocks falling due per second in the window")
+    parser.add_argument("--safety", type=float, default=SAFETY,
+                        help="a start budget is this many times the warm-up's pace (plus 5 s): lower it on an idle "
+                             "machine to reach the window sooner, raise it where the pace falls")
     args = parser.parse_args()
-    if args.cases < 1 or args.rate <= 0:
-        parser.error("--cases ≥ 1 and --rate > 0")
+    if args.cases < 1 or args.rate <= 0 or args.safety < 1:
+        parser.error("--cases ≥ 1, --rate > 0 and --safety ≥ 1")
     started = time.monotonic()
     policy = write_steady_policy(Path(tempfile.mkdtemp(prefix="steady-policy-")) / "express_carrier.steady.yaml")
     pids: dict[str, int] = {}
