@@ -10,7 +10,9 @@ planned due instant (the clock runs from the channel's received time, DOMAIN §5
 (written to a temp file) is the real one on the 24 × 7 calendar with first contact `FIRST_CONTACT`
 long and every other clock a couple of days, so only the first-contact clocks fall due in the run.
 Lateness of a clock = the first overdue notice of its case in the outbox (`created_at`) − the due
-instant the read model shows for it.
+instant the read model shows for it. It is split, for a sample of clocks, at the events of the
+complaint's history: due → the timer fired (the server), → the task taken (the worker's queue),
+→ the notice in the outbox (the workflow and its local activities).
 
 Bare: N workflows of bench._stack.BareTimerWorkflow, each sleeping to its own instant with the same
 spread and then running one activity that writes a row, on a worker in this process with the same
@@ -47,11 +49,13 @@ from typing import Any
 
 import httpx
 import yaml
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from bench._stack import (LANES, BareRows, BareTimerWorkflow, bare_worker, cpu_seconds, embedded_stack, in_lanes,
                           peak_memory_mb, rows, scalar, sleep_until, sms_gateway, utc, wait_for_api, wait_for_count)
 from settings import ROOT as REPO, Settings
+from workflows.complaint_messages import complaint_workflow_id
 
 FIRST_CONTACT = timedelta(hours=10)  # how far back a complaint's received_at may lie: the whole run fits
 OTHER_CLOCKS_HOURS = 48  # solution, progress, dispatch, first opinion …: none falls due during the run
@@ -153,7 +157,40 @@ def first_contact_due(clocks: Any) -> datetime:
     return next(utc(c["due"]) for c in clocks if c["name"] == "first_contact")
 
 
-async def project(http: httpx.AsyncClient, readmodel: Path, args: argparse.Namespace, pids: dict[str, int]) -> dict:
+SPLIT_SAMPLE = 200  # clocks whose lateness is split at their history's events (evenly spread, plus the latest)
+SPLIT_LATEST = 10
+SPLIT_PARTS = {
+    "fire": "due instant → the server fires its timer",
+    "take": "→ the worker takes the task",
+    "notice": "→ the notice is in the outbox",
+}
+
+
+async def lateness_split(client: Client, late: dict[str, float], due: dict[str, datetime],
+                         notice: dict[str, datetime]) -> dict[str, dict[str, float]]:
+    """Where a clock's lateness goes, from its complaint's history: the first timer to fire at or
+    after the due instant (TimerFired), the task that took it (WorkflowTaskStarted), then the
+    notice's outbox row. A sample: SPLIT_SAMPLE clocks spread over the run and the SPLIT_LATEST latest."""
+    ordered = sorted(late, key=late.__getitem__)
+    sample = dict.fromkeys(ordered[::max(1, len(ordered) // SPLIT_SAMPLE)] + ordered[-SPLIT_LATEST:])
+    parts: dict[str, list[float]] = {name: [] for name in SPLIT_PARTS}
+
+    def at(event: Any) -> datetime:
+        return event.event_time.ToDatetime(tzinfo=UTC)
+
+    for cid in sample:
+        events = (await client.get_workflow_handle(complaint_workflow_id(cid)).fetch_history()).events
+        fired = next(e for e in events if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED and at(e) >= due[cid])
+        taken = next(e for e in events if e.event_id > fired.event_id
+                     and e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+        parts["fire"].append((at(fired) - due[cid]).total_seconds())
+        parts["take"].append((at(taken) - at(fired)).total_seconds())
+        parts["notice"].append((notice[cid] - at(taken)).total_seconds())
+    return {name: lateness_figures(values) for name, values in parts.items()}
+
+
+async def project(http: httpx.AsyncClient, client: Client, readmodel: Path, args: argparse.Namespace,
+                  pids: dict[str, int]) -> dict:
     run = uuid.uuid4().hex[:6]
     n, spacing = args.cases, 1 / args.rate
     warm_up = max(10, min(200, n // 50))
@@ -198,7 +235,8 @@ async def project(http: httpx.AsyncClient, readmodel: Path, args: argparse.Names
     late = [(first_notice[cid] - shown[cid]).total_seconds() for cid in ids]
     if min(late) < 0:
         raise SystemExit(f"project: a notice {min(late):.3f} s before its clock's due instant")
-    return {"project": lateness_figures(late), "project_window_s": window_s,
+    split = await lateness_split(client, dict(zip(ids, late)), shown, first_notice)
+    return {"project": lateness_figures(late), "project_split": split, "project_window_s": window_s,
             "project_cpu_s": {"worker": cpu["worker"], "dev_server": cpu["dev server"], "api": cpu["api"]},
             "starts_s": took, "starts_per_s": n / took, "warm_up_cases": warm_up, "window_margin_s": margin}
 
@@ -245,7 +283,7 @@ async def measure(settings: Settings, args: argparse.Namespace, pids: dict[str, 
     client = await Client.connect(settings.temporal_address)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=120) as http:
         await wait_for_api(http)
-        figures = await project(http, readmodel, args, pids)
+        figures = await project(http, client, readmodel, args, pids)
     figures["worker_peak_mb"] = peak_memory_mb(pids["worker"])
     figures["server_peak_mb_project"] = peak_memory_mb(pids["dev server"])
     figures |= await bare(client, args.cases, 1 / args.rate, pids["dev server"], args.safety)
@@ -284,6 +322,12 @@ def main() -> None:
     print(f"{'project: due → overdue notice in outbox':<40}{p['p50']:>8.3f}{p['p99']:>8.3f}{p['max']:>8.3f}")
     print(f"{'bare: instant → timer+activity row':<40}{b['p50']:>8.3f}{b['p99']:>8.3f}{b['max']:>8.3f}")
     print(f"ratio project p99 / bare p99 {ratio:.2f} (goals: project p99 ≤ 1 s, ratio ≤ 1.2)")
+    print(f"where the project's lateness goes (a sample of {SPLIT_SAMPLE} clocks and the {SPLIT_LATEST} latest, "
+          f"from their histories):")
+    split = figures["project_split"]
+    for name, label in SPLIT_PARTS.items():
+        s = split[name]
+        print(f"  {label:<38}{s['p50']:>8.3f}{s['p99']:>8.3f}{s['max']:>8.3f}")
     pc, bc = figures["project_cpu_s"], figures["bare_cpu_s"]
     print(f"CPU s in the project window ({figures['project_window_s']:.0f} s): worker {pc['worker']:.1f}, "
           f"dev server {pc['dev_server']:.1f}, API {pc['api']:.1f}; bare window: its worker (this process) "
@@ -299,6 +343,7 @@ def main() -> None:
         "project_p50_s": round(p["p50"], 3), "project_p99_s": round(p["p99"], 3), "project_max_s": round(p["max"], 3),
         "bare_p50_s": round(b["p50"], 3), "bare_p99_s": round(b["p99"], 3), "bare_max_s": round(b["max"], 3),
         "ratio": round(ratio, 3),
+        **{f"split_{name}_p99_s": round(s["p99"], 3) for name, s in figures["project_split"].items()},
         "worker_cpu_s": round(pc["worker"], 1), "server_cpu_s": round(pc["dev_server"], 1),
         "bare_worker_cpu_s": round(bc["worker"], 1), "bare_server_cpu_s": round(bc["dev_server"], 1),
         "worker_peak_mb": round(figures["worker_peak_mb"]), "server_peak_mb": round(figures["server_peak_mb"]),

@@ -26,6 +26,9 @@ def test_steady_state_of_20_cases_fires_every_clock_and_prints_lateness_beside_b
     assert 0 <= figures["bare_p50_s"] <= figures["bare_p99_s"] <= figures["bare_max_s"]
     assert figures["worker_cpu_s"] > 0 and figures["worker_peak_mb"] > 0 and figures["server_peak_mb"] > 0
     assert "ratio project p99 / bare p99" in out
+    # The split of the lateness at the history's events: each part follows the one before it.
+    assert all(figures[f"split_{part}_p99_s"] >= 0 for part in ("fire", "take", "notice"))
+    assert "where the project's lateness goes" in out
 
 
 def test_events_of_the_answered_lifecycle_are_counted_per_workflow() -> None:
